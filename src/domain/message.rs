@@ -1,0 +1,198 @@
+//! Messages the server writes: what the store inserts, and the system messages (type 9001)
+//! that record every Server API change to a room.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::domain::model::{ForwardFrom, Quote, ReplyTo, User, UserId};
+use crate::domain::secret::random_bytes;
+
+/// Message type of system messages, which never count as unread.
+pub const SYSTEM_MESSAGE_TYPE: i64 = 9001;
+
+/// The target of a system message's action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Target {
+    /// `"user"` for participant changes, `""` otherwise.
+    #[serde(rename = "targetType")]
+    pub target_type: String,
+    /// The target's ID, `"0"` when absent.
+    #[serde(rename = "targetID")]
+    pub target_id: String,
+    /// The target's customer ID.
+    #[serde(rename = "targetXCID")]
+    pub target_xcid: String,
+    /// The target's display name.
+    #[serde(rename = "targetName")]
+    pub target_name: String,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Self {
+            target_type: String::new(),
+            target_id: "0".into(),
+            target_xcid: String::new(),
+            target_name: String::new(),
+        }
+    }
+}
+
+impl Target {
+    /// A user as the target of an action.
+    pub fn user(user: &User) -> Self {
+        Self {
+            target_type: "user".into(),
+            target_id: user.id.to_string(),
+            target_xcid: user.xc_user_id.clone(),
+            target_name: user.fullname.clone(),
+        }
+    }
+
+    /// Whether this is the empty placeholder.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A message to append to a room; the store assigns ID, sequence and times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// The sender, `None` for the server itself.
+    pub sender: Option<UserId>,
+    /// Client-generated (or server-generated) local ID.
+    pub local_id: String,
+    /// Message type.
+    pub kind: i64,
+    /// Encoded body.
+    pub body: String,
+    /// Encoded data or `""`.
+    pub data: String,
+    /// Filter ID or `""`.
+    pub filter_id: String,
+    /// Hidden flag.
+    pub is_hidden: bool,
+    /// Quote.
+    pub quote: Quote,
+    /// Reply reference.
+    pub reply_to: ReplyTo,
+    /// Forward reference.
+    pub forward_from: ForwardFrom,
+    /// System action or `""`.
+    pub action: String,
+    /// System target.
+    pub target: Target,
+}
+
+impl NewMessage {
+    /// Whether the message counts towards unread counts.
+    pub fn counts_as_unread(&self) -> bool {
+        self.kind != SYSTEM_MESSAGE_TYPE
+    }
+}
+
+/// The alphabet of the SDKs' `localID`s.
+const LOCAL_ID_ALPHABET: &[u8; 63] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
+
+/// A fresh `localID`: 32 characters of the SDKs' alphabet, uniformly drawn.
+pub fn new_local_id() -> String {
+    let mut id = String::with_capacity(32);
+    while id.len() < 32 {
+        for byte in random_bytes::<48>() {
+            // 252 = 4 * 63: rejecting the top four values keeps the draw uniform.
+            if byte < 252 && id.len() < 32 {
+                id.push(char::from(LOCAL_ID_ALPHABET[usize::from(byte % 63)]));
+            }
+        }
+    }
+    id
+}
+
+/// The room changes that the Server API records as system messages, named as the SDKs name
+/// them so that clients render them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemAction {
+    /// A room was created.
+    RoomCreate,
+    /// A room's details changed.
+    RoomUpdate,
+    /// A participant was added.
+    AddParticipant,
+    /// A participant was removed.
+    RemoveParticipant,
+    /// The room was locked.
+    Lock,
+    /// The room was unlocked.
+    Unlock,
+}
+
+impl SystemAction {
+    /// The wire `action`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SystemAction::RoomCreate => "room/create",
+            SystemAction::RoomUpdate => "room/update",
+            SystemAction::AddParticipant => "room/addParticipant",
+            SystemAction::RemoveParticipant => "room/removeParticipant",
+            SystemAction::Lock => "room/lock",
+            SystemAction::Unlock => "room/unlock",
+        }
+    }
+
+    /// The body text; the SDKs substitute `{{sender}}` and `{{target}}` when rendering.
+    fn text(self) -> &'static str {
+        match self {
+            SystemAction::RoomCreate => "{{sender}} created this room",
+            SystemAction::RoomUpdate => "{{sender}} updated this room",
+            SystemAction::AddParticipant => "{{sender}} added {{target}}",
+            SystemAction::RemoveParticipant => "{{sender}} removed {{target}}",
+            SystemAction::Lock => "{{sender}} locked this room",
+            SystemAction::Unlock => "{{sender}} unlocked this room",
+        }
+    }
+
+    /// Builds the system message, its body encoded as the SDKs expect.
+    pub fn message(self, sender: Option<UserId>, target: Option<&User>) -> NewMessage {
+        let local_id = new_local_id();
+        let body = codec::encode(self.text(), &local_id).expect("local IDs are ASCII");
+        NewMessage {
+            sender,
+            local_id,
+            kind: SYSTEM_MESSAGE_TYPE,
+            body,
+            data: String::new(),
+            filter_id: String::new(),
+            is_hidden: false,
+            quote: Quote::default(),
+            reply_to: ReplyTo::default(),
+            forward_from: ForwardFrom::default(),
+            action: self.name().into(),
+            target: target.map(Target::user).unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_ids_have_the_sdk_shape() {
+        let id = new_local_id();
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|c| LOCAL_ID_ALPHABET.contains(&c)));
+    }
+
+    #[test]
+    fn system_messages_are_encoded_and_do_not_count() {
+        let m = SystemAction::Lock.message(Some(7), None);
+        assert_eq!(m.action, "room/lock");
+        assert!(!m.counts_as_unread());
+        assert_eq!(
+            codec::decode(&m.body, &m.local_id).unwrap(),
+            "{{sender}} locked this room"
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Value types and rules of the chat model, free of HTTP, SQL and async runtimes.
+//!
+//! Everything that crosses a layer boundary is one of these types: the HTTP edge parses raw JSON
+//! into them (with the parameter's numeric field code on failure), the store persists them, and
+//! the wire module renders them back.
+
+pub mod message;
+pub mod model;
+pub mod param;
+pub mod secret;
+
+pub use message::{NewMessage, SystemAction, Target};
+pub use model::{
+    AppId, Message, Room, RoomBundle, RoomKind, RoomListEntry, RoomType, User, UserId,
+};
+pub use param::ParamError;
+
+/// The current time in Unix milliseconds, the unit of every timestamp on the wire.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}

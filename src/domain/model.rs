@@ -1,0 +1,311 @@
+//! Users, rooms and messages as the rest of confab sees them.
+
+use serde::{Deserialize, Serialize};
+
+/// An app (tenant). Every user, room and message belongs to exactly one.
+pub type AppId = i64;
+
+/// A user's platform ID. The wire form is its decimal string, which must fit a signed 32-bit
+/// integer because the Android SDK parses it with `Integer.parseInt`.
+pub type UserId = i64;
+
+/// A user, with every field the wire's user object carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Platform ID.
+    pub id: UserId,
+    /// The customer's ID for this user.
+    pub xc_user_id: String,
+    /// Display name (`fullName` in requests, `fullname` in responses).
+    pub fullname: String,
+    /// Email address, `""` when unknown.
+    pub email: String,
+    /// Phone number, starting with the country code.
+    pub phone: String,
+    /// Username, `""` when unset.
+    pub username: String,
+    /// Thumbnail picture URL.
+    pub photo_thumbnail: String,
+    /// Full-size picture URL.
+    pub photo_fullsize: String,
+    /// Role code; rooms list role codes whose holders count as participants.
+    pub role_code: String,
+    /// Last token exchange, Unix ms, `0` if never.
+    pub last_login: i64,
+    /// Last activity seen by the server, Unix ms.
+    pub last_activity: i64,
+    /// Creation time, Unix ms.
+    pub created: i64,
+    /// Last profile change, Unix ms.
+    pub updated: i64,
+    /// Deletion time, Unix ms, `0` if not deleted.
+    pub deleted: i64,
+}
+
+/// The room types of the protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomType {
+    /// A one-to-one room whose ID is `"<a>-<b>"`; created by the clients.
+    Personal,
+    /// A group chat.
+    Group,
+    /// A broadcast channel.
+    Channel,
+    /// A transaction room (customer-defined workflows, e.g. an order).
+    Transaction,
+}
+
+impl RoomType {
+    /// The integer on the wire.
+    pub fn code(self) -> i64 {
+        match self {
+            RoomType::Personal => 1,
+            RoomType::Group => 2,
+            RoomType::Channel => 3,
+            RoomType::Transaction => 4,
+        }
+    }
+
+    /// The type for a wire integer, if it is one.
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(RoomType::Personal),
+            2 => Some(RoomType::Group),
+            3 => Some(RoomType::Channel),
+            4 => Some(RoomType::Transaction),
+            _ => None,
+        }
+    }
+}
+
+/// How a room is addressed: by the customer's `xcRoomID` or as a personal pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomKind {
+    /// A room with a server-assigned ID (group, channel, transaction); `xc_room_id` is set for
+    /// rooms created through the Server API.
+    Shared {
+        /// The customer's room ID, if the room came from the Server API.
+        xc_room_id: Option<String>,
+    },
+    /// A personal room between two users, lower ID first.
+    Personal {
+        /// The lower user ID.
+        a: UserId,
+        /// The higher user ID.
+        b: UserId,
+    },
+}
+
+/// A room's stored state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    /// Internal row ID; the wire `roomID` is derived from it (see [`Room::wire_id`]).
+    pub id: i64,
+    /// How the room is addressed.
+    pub kind: RoomKind,
+    /// The room type.
+    pub room_type: RoomType,
+    /// Display name.
+    pub name: String,
+    /// Thumbnail picture URL.
+    pub photo_thumbnail: String,
+    /// Full-size picture URL.
+    pub photo_fullsize: String,
+    /// Hex colour code, `""` when unset.
+    pub color: String,
+    /// Tags set by the customer.
+    pub tags: Vec<String>,
+    /// Role codes whose holders count as participants.
+    pub participant_roles: Vec<String>,
+    /// When the room was locked, Unix ms; `0` when it is not locked.
+    pub locked_time: i64,
+    /// Deletion time, Unix ms, `0` if not deleted.
+    pub deleted: i64,
+}
+
+impl Room {
+    /// The wire `roomID`: `"<a>-<b>"` for personal rooms, otherwise `"g<id>"`, which never
+    /// contains `-` because the SDKs treat any ID with `-` as personal.
+    pub fn wire_id(&self) -> String {
+        match &self.kind {
+            RoomKind::Personal { a, b } => format!("{a}-{b}"),
+            RoomKind::Shared { .. } => format!("g{}", self.id),
+        }
+    }
+
+    /// The customer's room ID, `""` when there is none.
+    pub fn xc_room_id(&self) -> &str {
+        match &self.kind {
+            RoomKind::Shared {
+                xc_room_id: Some(id),
+            } => id,
+            _ => "",
+        }
+    }
+
+    /// Whether the room is locked.
+    pub fn is_locked(&self) -> bool {
+        self.locked_time != 0
+    }
+}
+
+/// A room with its explicit participants and admins: the Room bundle of the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomBundle {
+    /// The room.
+    pub room: Room,
+    /// Explicit participants, in the order they joined. Users who are participants only
+    /// through a role are not listed, so the bundle stays small for rooms shared by a role.
+    pub participants: Vec<User>,
+    /// User IDs of the room's admins.
+    pub admin_ids: Vec<UserId>,
+}
+
+/// The quoted content a message carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Quote {
+    /// Title.
+    pub title: String,
+    /// Content, encoded with the message codec.
+    pub content: String,
+    /// Image URL (a plain string, unlike user and room images).
+    #[serde(rename = "imageURL")]
+    pub image_url: String,
+    /// Attached file ID.
+    #[serde(rename = "fileID")]
+    pub file_id: String,
+    /// Attached file type.
+    #[serde(rename = "fileType")]
+    pub file_type: String,
+}
+
+/// The message a message replies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplyTo {
+    /// Sender's user ID, `"0"` when absent.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Sender's customer ID.
+    #[serde(rename = "xcUserID")]
+    pub xc_user_id: String,
+    /// Sender's name.
+    pub fullname: String,
+    /// Message ID, `"0"` when absent.
+    #[serde(rename = "messageID")]
+    pub message_id: String,
+    /// Local ID of the replied message.
+    #[serde(rename = "localID")]
+    pub local_id: String,
+    /// Type of the replied message.
+    #[serde(rename = "messageType")]
+    pub message_type: i64,
+}
+
+impl Default for ReplyTo {
+    fn default() -> Self {
+        Self {
+            user_id: "0".into(),
+            xc_user_id: String::new(),
+            fullname: String::new(),
+            message_id: "0".into(),
+            local_id: String::new(),
+            message_type: 0,
+        }
+    }
+}
+
+/// The message a forwarded message came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ForwardFrom {
+    /// Original sender's user ID, `"0"` when absent.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Original sender's customer ID.
+    #[serde(rename = "xcUserID")]
+    pub xc_user_id: String,
+    /// Original sender's name.
+    pub fullname: String,
+    /// Original message ID, `"0"` when absent.
+    #[serde(rename = "messageID")]
+    pub message_id: String,
+    /// Original local ID.
+    #[serde(rename = "localID")]
+    pub local_id: String,
+    /// Original room ID.
+    #[serde(rename = "roomID")]
+    pub room_id: String,
+}
+
+impl Default for ForwardFrom {
+    fn default() -> Self {
+        Self {
+            user_id: "0".into(),
+            xc_user_id: String::new(),
+            fullname: String::new(),
+            message_id: "0".into(),
+            local_id: String::new(),
+            room_id: String::new(),
+        }
+    }
+}
+
+/// A stored message with its room and sender resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Global, increasing message ID.
+    pub id: i64,
+    /// Position in its room, gapless from 1.
+    pub seq: i64,
+    /// The room.
+    pub room: Room,
+    /// The sender; `None` for messages the Server API originates without a user.
+    pub sender: Option<User>,
+    /// Client-generated ID, also the codec's key material.
+    pub local_id: String,
+    /// Message type (1001 text, 9001 system, …).
+    pub kind: i64,
+    /// Encoded body.
+    pub body: String,
+    /// Encoded data, `""` when empty.
+    pub data: String,
+    /// Filter ID, `""` when unused.
+    pub filter_id: String,
+    /// Whether clients should hide the message.
+    pub is_hidden: bool,
+    /// Quote, if any.
+    pub quote: Quote,
+    /// Reply reference, if any.
+    pub reply_to: ReplyTo,
+    /// Forward reference, if any.
+    pub forward_from: ForwardFrom,
+    /// System-message action, `""` for chat messages.
+    pub action: String,
+    /// System-message target.
+    pub target: crate::domain::Target,
+    /// Delivered to (one of) the recipients.
+    pub is_delivered: bool,
+    /// Read by (one of) the recipients.
+    pub is_read: bool,
+    /// Deleted.
+    pub is_deleted: bool,
+    /// Edited by its sender.
+    pub is_edited: bool,
+    /// Server time of storage, Unix ms.
+    pub created: i64,
+    /// Last change, Unix ms.
+    pub updated: i64,
+    /// Deletion time, Unix ms, `0` if not deleted.
+    pub deleted: i64,
+}
+
+/// One entry of a user's room list: the newest message and the user's unread count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomListEntry {
+    /// The newest message of the room, its room inside.
+    pub last_message: Message,
+    /// Chat messages the user has not read; system messages never count.
+    pub unread_count: i64,
+}

@@ -1,0 +1,123 @@
+//! The response envelope `{status, error{code, message, field}, data}` and the one error type
+//! of the edge, mapped to codes in one table.
+//!
+//! HTTP status is always 200: the web SDK ignores any other status (neither its success nor its
+//! error callback fires), so the real outcome travels in the body's `status`.
+
+use std::borrow::Cow;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::domain::ParamError;
+use crate::service::{KeyError, ServiceError};
+
+/// The body `status` of a response, kept as a response extension for the request log.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyStatus(pub u16);
+
+/// A successful response's `data`.
+#[derive(Debug)]
+pub struct Data(pub Value);
+
+/// Every way a request can fail at the edge.
+#[derive(Debug)]
+pub enum ApiError {
+    /// `Server-Key` refused (`40001`).
+    ServerKey(KeyError),
+    /// A parameter failed validation (`40002`).
+    Param(ParamError),
+    /// `40401` `Room is not found`.
+    RoomNotFound,
+    /// `40401` `User is not found`.
+    UserNotFound,
+    /// No such endpoint.
+    NoRoute,
+    /// A fault inside confab, already logged; clients get a generic message.
+    Internal,
+}
+
+impl From<ParamError> for ApiError {
+    fn from(err: ParamError) -> Self {
+        ApiError::Param(err)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Param(p) => ApiError::Param(p),
+            ServiceError::RoomNotFound => ApiError::RoomNotFound,
+            ServiceError::UserNotFound => ApiError::UserNotFound,
+            ServiceError::Internal(cause) => {
+                tracing::error!(%cause, "request failed inside confab");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl ApiError {
+    /// `(body status, error.code, error.message, error.field)` — the whole mapping.
+    fn parts(&self) -> (u16, &'static str, Cow<'_, str>, Cow<'_, str>) {
+        let none = Cow::Borrowed("");
+        match self {
+            ApiError::ServerKey(why) => {
+                let message = match why {
+                    KeyError::Missing => "Request headers are required (Server-Key)",
+                    KeyError::Malformed => {
+                        "Request header 'Server-Key' is invalid: not Base64 of ID:SECRET"
+                    }
+                    KeyError::Unknown => "Request header 'Server-Key' is invalid: unknown key",
+                    KeyError::Revoked => {
+                        "Request header 'Server-Key' is invalid: the key has been revoked"
+                    }
+                    KeyError::WrongSecret => "Request header 'Server-Key' is invalid: wrong secret",
+                };
+                (400, "40001", message.into(), none)
+            }
+            ApiError::Param(p) => (400, "40002", p.message.as_str().into(), p.field.clone()),
+            ApiError::RoomNotFound => (404, "40401", "Room is not found".into(), none),
+            ApiError::UserNotFound => (404, "40401", "User is not found".into(), none),
+            ApiError::NoRoute => (404, "40400", "No such endpoint".into(), none),
+            ApiError::Internal => (500, "99999", "Internal server error".into(), none),
+        }
+    }
+}
+
+fn envelope(status: u16, code: &str, message: &str, field: &str, data: Value) -> Response {
+    let body = json!({
+        "status": status,
+        "error": {"code": code, "message": message, "field": field},
+        "data": data,
+    });
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response.extensions_mut().insert(BodyStatus(status));
+    response
+}
+
+impl IntoResponse for Data {
+    fn into_response(self) -> Response {
+        envelope(200, "", "", "", self.0)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message, field) = self.parts();
+        let mut response = envelope(status, code, &message, &field, json!({}));
+        if matches!(self, ApiError::NoRoute) {
+            // Not an endpoint at all: say so at the HTTP level too.
+            *response.status_mut() = StatusCode::NOT_FOUND;
+        }
+        response
+    }
+}
+
+/// What every handler returns.
+pub type ApiResult = Result<Data, ApiError>;

@@ -1,0 +1,280 @@
+//! Request parameters: the body parsed leniently as JSON, read field by field into typed
+//! values, each failure carrying the parameter's field code.
+//!
+//! The body is JSON whatever the `Content-Type` (the web SDK sends `text/plain`); an empty
+//! body, `""`, `null` and `{}` all mean "no parameters", because the SDKs send each of them
+//! for parameterless calls.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequest, Request};
+use serde_json::{Map, Value};
+
+use super::envelope::ApiError;
+use crate::domain::ParamError;
+
+/// Largest request body accepted (a participant list of 10,000 long IDs fits).
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// A request's parameters.
+#[derive(Debug, Default)]
+pub struct Params(Map<String, Value>);
+
+impl Params {
+    /// Parses a body into parameters.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParamError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(Value::Null) => Ok(Self::default()),
+            Ok(Value::String(s)) if s.is_empty() => Ok(Self::default()),
+            Ok(_) => Err(ParamError::body("Request body must be a JSON object")),
+            Err(_) => Err(ParamError::body("Request body is not valid JSON")),
+        }
+    }
+
+    /// The value of a parameter; JSON `null` counts as absent.
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    /// A string that must be present and non-empty, at most `max` characters.
+    pub fn required_str(
+        &self,
+        name: &str,
+        field: &'static str,
+        max: usize,
+    ) -> Result<String, ParamError> {
+        match self.optional_str(name, field, max)? {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(ParamError::required(name, field)),
+        }
+    }
+
+    /// A string that may be absent (`None`) or empty, at most `max` characters.
+    pub fn optional_str(
+        &self,
+        name: &str,
+        field: &'static str,
+        max: usize,
+    ) -> Result<Option<String>, ParamError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
+            Some(Value::String(_)) => Err(ParamError::invalid_because(
+                name,
+                field,
+                format!("longer than {max} characters"),
+            )),
+            Some(_) => Err(ParamError::invalid_because(name, field, "must be a string")),
+        }
+    }
+
+    /// An integer that must be present.
+    pub fn required_int(&self, name: &str, field: &'static str) -> Result<i64, ParamError> {
+        match self.get(name) {
+            None => Err(ParamError::required(name, field)),
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| ParamError::invalid_because(name, field, "must be an integer")),
+        }
+    }
+
+    /// A boolean that may be absent; also accepts the strings `"true"` and `"false"`.
+    pub fn optional_bool(
+        &self,
+        name: &str,
+        field: &'static str,
+    ) -> Result<Option<bool>, ParamError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+            Some(_) => Err(ParamError::invalid_because(
+                name,
+                field,
+                "must be a boolean",
+            )),
+        }
+    }
+
+    /// A list of non-empty strings that may be absent; `[]` is a valid (empty) list.
+    pub fn optional_str_list(
+        &self,
+        name: &str,
+        field: &'static str,
+        max_items: usize,
+        max_len: usize,
+    ) -> Result<Option<Vec<String>>, ParamError> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        let Value::Array(items) = value else {
+            return Err(ParamError::invalid_because(
+                name,
+                field,
+                "must be an array of strings",
+            ));
+        };
+        if items.len() > max_items {
+            return Err(ParamError::invalid_because(
+                name,
+                field,
+                format!("more than {max_items} entries"),
+            ));
+        }
+        items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) if !s.is_empty() && s.chars().count() <= max_len => Ok(s.clone()),
+                _ => Err(ParamError::invalid_because(
+                    name,
+                    field,
+                    format!("entries must be strings of 1 to {max_len} characters"),
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    /// A list of non-empty strings that must be present and non-empty.
+    pub fn required_str_list(
+        &self,
+        name: &str,
+        field: &'static str,
+        max_items: usize,
+        max_len: usize,
+    ) -> Result<Vec<String>, ParamError> {
+        match self.optional_str_list(name, field, max_items, max_len)? {
+            None => Err(ParamError::required(name, field)),
+            Some(list) if list.is_empty() => Err(ParamError::empty(name, field)),
+            Some(list) => Ok(list),
+        }
+    }
+
+    /// A non-empty list of objects, each returned as its own parameters.
+    pub fn required_object_list(
+        &self,
+        name: &str,
+        field: &'static str,
+        max_items: usize,
+    ) -> Result<Vec<Params>, ParamError> {
+        let items = match self.get(name) {
+            None => return Err(ParamError::empty(name, field)),
+            Some(Value::Array(items)) => items,
+            Some(_) => return Err(ParamError::invalid_because(name, field, "must be an array")),
+        };
+        if items.is_empty() {
+            return Err(ParamError::empty(name, field));
+        }
+        if items.len() > max_items {
+            return Err(ParamError::invalid_because(
+                name,
+                field,
+                format!("more than {max_items} entries"),
+            ));
+        }
+        items
+            .iter()
+            .map(|item| match item {
+                Value::Object(map) => Ok(Params(map.clone())),
+                _ => Err(ParamError::invalid_because(
+                    name,
+                    field,
+                    "entries must be objects",
+                )),
+            })
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let body: Body = req.into_body();
+        let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+            ApiError::Param(ParamError::body(format!(
+                "Request body is unreadable or larger than {BODY_LIMIT} bytes"
+            )))
+        })?;
+        Ok(Self::parse(&bytes)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parameterless_forms_mean_no_parameters() {
+        for body in ["", "  ", "\"\"", "{}", "null"] {
+            assert!(
+                Params::parse(body.as_bytes()).unwrap().0.is_empty(),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_bodies_are_refused_without_a_field() {
+        for body in ["{", "[1]", "3", "\"x\""] {
+            assert_eq!(
+                Params::parse(body.as_bytes()).unwrap_err().field,
+                "",
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_are_checked_for_presence_type_and_length() {
+        let p = Params::parse(br#"{"a": "", "b": 5, "c": "xyz", "d": null}"#).unwrap();
+        assert_eq!(
+            p.required_str("a", "1", 9).unwrap_err().message,
+            "Param 'a' is required"
+        );
+        assert_eq!(
+            p.required_str("d", "1", 9).unwrap_err().message,
+            "Param 'd' is required"
+        );
+        assert!(
+            p.required_str("b", "2", 9)
+                .unwrap_err()
+                .message
+                .contains("invalid")
+        );
+        assert!(
+            p.required_str("c", "3", 2)
+                .unwrap_err()
+                .message
+                .contains("longer")
+        );
+        assert_eq!(p.required_str("c", "3", 3).unwrap(), "xyz");
+    }
+
+    #[test]
+    fn lists_distinguish_missing_empty_and_bad_entries() {
+        let p = Params::parse(br#"{"e": [], "bad": ["x", 1], "ok": ["x"]}"#).unwrap();
+        assert!(
+            p.required_str_list("m", "7", 9, 9)
+                .unwrap_err()
+                .message
+                .ends_with("required")
+        );
+        assert!(
+            p.required_str_list("e", "7", 9, 9)
+                .unwrap_err()
+                .message
+                .ends_with("cannot be empty")
+        );
+        assert_eq!(
+            p.required_str_list("bad", "7", 9, 9).unwrap_err().field,
+            "7"
+        );
+        assert_eq!(p.optional_str_list("e", "7", 9, 9).unwrap(), Some(vec![]));
+        assert_eq!(p.required_str_list("ok", "7", 9, 9).unwrap(), vec!["x"]);
+    }
+}

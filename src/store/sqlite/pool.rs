@@ -1,0 +1,209 @@
+//! SQLite connections: one writer thread with group commit, and a pool of readers.
+//!
+//! SQLite allows one writer at a time, so every write runs on a dedicated thread that owns the
+//! write connection. It drains whatever jobs are queued, runs each inside its own savepoint
+//! (a failing job rolls back alone), commits the batch once, and only then answers each job.
+//! Under load one fsync covers many requests, and still no response leaves before its commit.
+//! Reads run on a small pool of WAL readers on tokio's blocking threads.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::store::StoreError;
+
+/// Most jobs committed together; bounds the latency a batch adds to its first job.
+const MAX_BATCH: usize = 256;
+/// Queued writes beyond which callers wait (backpressure instead of unbounded memory).
+const QUEUE_DEPTH: usize = 4096;
+/// Concurrent read connections.
+const READERS: usize = 4;
+
+type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+enum Command {
+    Job(Job),
+    Close(oneshot::Sender<()>),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        StoreError::Other(err.to_string())
+    }
+}
+
+/// Handles to the writer thread and the reader pool of one database file.
+pub(super) struct Db {
+    writer: mpsc::Sender<Command>,
+    path: PathBuf,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    read_permits: Semaphore,
+}
+
+fn open(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // FULL: a commit is on disk before it is acknowledged, even across power loss.
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16000;",
+    )?;
+    Ok(conn)
+}
+
+impl Db {
+    /// Opens (creating if needed) the database, applies migrations, starts the writer.
+    pub(super) fn open(
+        path: &Path,
+        migrate: impl FnOnce(&Connection) -> Result<(), StoreError>,
+    ) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = open(path, OpenFlags::default())?;
+        conn.execute_batch("PRAGMA journal_mode = WAL;")?;
+        migrate(&conn)?;
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        std::thread::Builder::new()
+            .name("confab-sqlite-writer".into())
+            .spawn(move || run_writer(conn, rx))
+            .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
+        Ok(Self {
+            writer: tx,
+            path: path.to_owned(),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            read_permits: Semaphore::new(READERS),
+        })
+    }
+
+    /// Runs `f` in the next write batch; resolves after the batch is committed.
+    pub(super) async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let completion: Completion = Box::new(move |commit| {
+                let _ = tx.send(commit.and(result));
+            });
+            (ok, completion)
+        });
+        self.writer
+            .send(Command::Job(job))
+            .await
+            .map_err(|_| StoreError::Other("the store is closed".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Other("the write was abandoned by the writer".into()))?
+    }
+
+    /// Runs `f` on a reader connection.
+    pub(super) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let _permit = self
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Other("reader pool closed".into()))?;
+        let pooled = self.readers.lock().expect("reader pool poisoned").pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let result = f(&conn);
+            readers.lock().expect("reader pool poisoned").push(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("read task failed: {e}")))?
+    }
+
+    /// Commits what is queued, then stops the writer.
+    pub(super) async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.writer.send(Command::Close(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Command>) {
+    let mut closing = None;
+    while closing.is_none() {
+        let mut batch = Vec::new();
+        match rx.blocking_recv() {
+            Some(Command::Job(job)) => batch.push(job),
+            Some(Command::Close(ack)) => closing = Some(ack),
+            None => break,
+        }
+        while closing.is_none() && batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Command::Job(job)) => batch.push(job),
+                Ok(Command::Close(ack)) => closing = Some(ack),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            run_batch(&conn, batch);
+        }
+    }
+    rx.close();
+    // Jobs queued after Close are answered with an error by dropping them.
+    while rx.try_recv().is_ok() {}
+    if let Err(err) = conn.close() {
+        tracing::error!(error = %err.1, "closing the SQLite writer failed");
+    }
+    if let Some(ack) = closing {
+        let _ = ack.send(());
+    }
+}
+
+fn run_batch(conn: &Connection, batch: Vec<Job>) {
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!(error = %err, "cannot begin a write transaction");
+        return; // dropping the jobs answers each caller with an error
+    }
+    let mut completions = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+            tracing::error!(error = %err, "cannot open a savepoint");
+            continue;
+        }
+        match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+            Ok((true, completion)) => {
+                completions.push(completion);
+                let _ = conn.execute_batch("RELEASE job");
+            }
+            Ok((false, completion)) => {
+                completions.push(completion);
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            }
+            Err(_) => {
+                tracing::error!("a write job panicked; its changes were rolled back");
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            }
+        }
+    }
+    let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    if let Err(err) = &commit {
+        tracing::error!(error = %err, "commit failed; the batch was rolled back");
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for completion in completions {
+        completion(commit.clone());
+    }
+}

@@ -1,0 +1,257 @@
+//! `TestApp`: a real confab on an ephemeral port with its own database, and a small client.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use confab::app::App;
+use confab::config::Config;
+use confab::domain::secret::KeyKind;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+static NEXT_DIR: AtomicU32 = AtomicU32::new(0);
+
+/// A folder of its own for one test's database, removed when the test ends.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "confab-test-{}-{n}-{}",
+            std::process::id(),
+            confab::domain::secret::random_token::<6>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}/confab.db", self.0.display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running server plus what a test needs to talk to it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    /// Ready `Server-Key` header value of the app `default`.
+    pub server_key: String,
+    database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    served: Option<JoinHandle<std::io::Result<()>>>,
+    dir: Option<TempDir>,
+}
+
+impl TestApp {
+    /// A server on a fresh database with one server key.
+    pub async fn spawn() -> Self {
+        let dir = TempDir::new();
+        let mut app = Self::start(dir.database_url(), None).await;
+        app.dir = Some(dir);
+        app
+    }
+
+    async fn start(database_url: String, server_key: Option<String>) -> Self {
+        let app = App::open(&Config::for_database(database_url.clone())).unwrap();
+        let server_key = match server_key {
+            Some(key) => key,
+            None => app
+                .service()
+                .create_key("default", KeyKind::Server)
+                .await
+                .unwrap()
+                .1
+                .header_value(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel();
+        let served = tokio::spawn(app.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            server_key,
+            database_url,
+            shutdown: Some(tx),
+            served: Some(served),
+            dir: None,
+        }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same database.
+    pub async fn restart(mut self) -> Self {
+        self.stop().await;
+        let dir = self.dir.take();
+        let mut app = Self::start(self.database_url.clone(), Some(self.server_key.clone())).await;
+        app.dir = dir;
+        app
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.unwrap().unwrap();
+        }
+    }
+
+    /// Creates a server key for another app (tenant) on this server's database.
+    pub async fn server_key_for_app(&self, app_name: &str) -> String {
+        let app = App::open(&Config::for_database(self.database_url.clone())).unwrap();
+        let (_, key) = app
+            .service()
+            .create_key(app_name, KeyKind::Server)
+            .await
+            .unwrap();
+        app.service().store().close().await;
+        key.header_value()
+    }
+
+    /// The database this server runs on.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a raw body with the given `Server-Key` (or none) and returns the envelope.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Value {
+        let mut req = self.client.post(self.url(path)).body(body);
+        if let Some(key) = key {
+            req = req.header("Server-Key", key);
+        }
+        let response = req.send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "HTTP status is always 200 on {path}"
+        );
+        assert_eq!(response.headers()["content-type"], "application/json");
+        response.json().await.unwrap()
+    }
+
+    /// POSTs JSON with this app's server key and returns the envelope.
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        self.post_raw(path, Some(&self.server_key.clone()), body.to_string())
+            .await
+    }
+
+    /// POSTs and returns `data`, failing the test unless the envelope says success.
+    pub async fn ok(&self, path: &str, body: Value) -> Value {
+        let envelope = self.post(path, body).await;
+        assert_success(&envelope);
+        envelope["data"].clone()
+    }
+
+    /// Creates or updates a user.
+    pub async fn user(&self, xc_user_id: &str, fullname: &str) -> String {
+        let data = self
+            .ok(
+                "/v1/server/user/update",
+                json!({"xcUserID": xc_user_id, "fullName": fullname}),
+            )
+            .await;
+        data["userID"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a group room with participants.
+    pub async fn room(&self, xc_room_id: &str, participants: &[&str]) -> Value {
+        self.ok(
+            "/v1/server/room/create_or_update",
+            json!({"xcRoomID": xc_room_id, "type": 2, "name": xc_room_id,
+                   "participantXCUserIDs": participants}),
+        )
+        .await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Asserts a success envelope.
+pub fn assert_success(envelope: &Value) {
+    assert_eq!(
+        envelope["error"],
+        json!({"code": "", "message": "", "field": ""}),
+        "expected success, got {envelope}"
+    );
+    assert_eq!(envelope["status"], 200, "{envelope}");
+    assert!(envelope["data"].is_object(), "{envelope}");
+}
+
+/// Asserts an error envelope with this status, code and field, and `data` `{}`.
+pub fn assert_error(envelope: &Value, status: u16, code: &str, field: &str) {
+    assert_eq!(envelope["status"], status, "{envelope}");
+    assert_eq!(envelope["error"]["code"], code, "{envelope}");
+    assert_eq!(envelope["error"]["field"], field, "{envelope}");
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{envelope}"
+    );
+    assert_eq!(envelope["data"], json!({}), "{envelope}");
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "float",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Asserts that `actual` has every key of `expected`, recursively, with the same JSON type
+/// (arrays are compared by their first element).
+pub fn assert_same_shape(actual: &Value, expected: &Value, path: &str) {
+    assert_eq!(
+        kind(actual),
+        kind(expected),
+        "type of {path}: {actual} vs {expected}"
+    );
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            for (key, value) in e {
+                let child = format!("{path}.{key}");
+                let Some(found) = a.get(key) else {
+                    panic!("{child} is missing from {actual}");
+                };
+                assert_same_shape(found, value, &child);
+            }
+        }
+        (Value::Array(a), Value::Array(e)) => {
+            if let (Some(a0), Some(e0)) = (a.first(), e.first()) {
+                assert_same_shape(a0, e0, &format!("{path}[0]"));
+            }
+        }
+        _ => {}
+    }
+}

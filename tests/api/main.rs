@@ -1,0 +1,9 @@
+//! confab's integration tests: one binary, each test against a real server on 127.0.0.1:0
+//! with a fresh database.
+
+mod envelope;
+mod helpers;
+mod process;
+mod room_lists;
+mod rooms;
+mod users;

@@ -1,0 +1,158 @@
+//! The `confab` binary itself: key management from the command line, and durability when the
+//! server process is killed without warning.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::helpers::TempDir;
+
+fn confab(dir: &TempDir, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_confab"))
+        .args(args)
+        .current_dir(&dir.0)
+        .env_remove("CONFAB_DATABASE")
+        .env_remove("CONFAB_LISTEN")
+        .output()
+        .unwrap()
+}
+
+/// Starts `confab serve` on an ephemeral port and returns it with its address.
+fn serve(dir: &TempDir) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(&dir.0)
+        .env_remove("CONFAB_DATABASE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("confab exited before serving").unwrap();
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+async fn post(addr: &str, key: &str, path: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("http://{addr}{path}"))
+        .header("Server-Key", key)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[test]
+fn key_commands_create_list_and_revoke_with_the_default_database() {
+    let dir = TempDir::new();
+    let created = confab(&dir, &["server-key", "create", "--app", "shop"]);
+    assert!(created.status.success(), "{created:?}");
+    let key: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let keys: Vec<&str> = key
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 4, "{key}");
+    for field in ["app", "serverKeyID", "serverKeySecret", "header"] {
+        assert!(key[field].is_string(), "{field} in {key}");
+    }
+    assert_eq!(key["app"], "shop");
+    assert!(
+        dir.0.join("confab-data/confab.db").exists(),
+        "the default database is created"
+    );
+
+    let listed = confab(&dir, &["server-key", "list"]);
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(text.contains(key["serverKeyID"].as_str().unwrap()));
+    assert!(
+        !text.contains(key["serverKeySecret"].as_str().unwrap()),
+        "secrets are never listed"
+    );
+
+    let id = key["serverKeyID"].as_str().unwrap();
+    assert!(confab(&dir, &["server-key", "revoke", id]).status.success());
+    assert!(
+        !confab(&dir, &["server-key", "revoke", id]).status.success(),
+        "already revoked"
+    );
+    assert!(
+        !confab(&dir, &["app-key", "revoke", id]).status.success(),
+        "not an app key"
+    );
+
+    let app_key = confab(&dir, &["app-key", "create"]);
+    let app_key: Value = serde_json::from_slice(&app_key.stdout).unwrap();
+    assert_eq!(app_key["app"], "default");
+    assert!(app_key["appKeyID"].is_string() && app_key["appKeySecret"].is_string());
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = TempDir::new();
+    let created = confab(&dir, &["server-key", "create"]);
+    let key: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = key["header"].as_str().unwrap().to_owned();
+
+    let (mut child, addr) = serve(&dir);
+    for i in 0..20 {
+        let user = post(
+            &addr,
+            &key,
+            "/v1/server/user/update",
+            json!({"xcUserID": format!("u{i}"), "fullName": "U"}),
+        )
+        .await;
+        assert_eq!(user["status"], 200, "{user}");
+        let room = post(
+            &addr,
+            &key,
+            "/v1/server/room/create_or_update",
+            json!({"xcRoomID": format!("r{i}"), "type": 2, "name": "R", "participantXCUserIDs": [format!("u{i}")]}),
+        )
+        .await;
+        assert_eq!(room["status"], 200, "{room}");
+    }
+    child.kill().unwrap(); // SIGKILL: no shutdown path runs
+    child.wait().unwrap();
+
+    let (mut child, addr) = serve(&dir);
+    for i in 0..20 {
+        let room = post(
+            &addr,
+            &key,
+            "/v1/server/room/get",
+            json!({"xcRoomID": format!("r{i}")}),
+        )
+        .await;
+        assert_eq!(
+            room["data"]["participants"][0]["xcUserID"],
+            format!("u{i}"),
+            "{room}"
+        );
+    }
+    // SIGTERM shuts down gracefully.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(child.wait().unwrap().success());
+}
