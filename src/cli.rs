@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::app::{App, open_store};
 use crate::config::{Config, DatabaseArgs};
 use crate::domain::secret::KeyKind;
+use crate::realtime::Hub;
 use crate::service::{Service, ServiceConfig};
 
 /// confab: a self-hosted chat backend speaking the PowerTalk (TapTalk.io) protocol.
@@ -110,7 +111,11 @@ async fn keys(kind: KeyKind, cmd: KeyCommand) -> Result<(), String> {
         | KeyCommand::List { database }
         | KeyCommand::Revoke { database, .. } => database.url.clone(),
     };
-    let service = Service::new(open_store(&database)?, ServiceConfig::default());
+    let service = Service::new(
+        open_store(&database, None)?,
+        Hub::default(),
+        ServiceConfig::default(),
+    );
     let result = key_command(&service, kind, cmd).await;
     service.store().close().await;
     result

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::service::ServiceConfig;
+
 /// Default database: an SQLite file under `confab-data/` in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://confab-data/confab.db";
 
@@ -29,6 +31,18 @@ pub struct Config {
     /// Seconds an auth ticket stays exchangeable.
     #[arg(long, env = "CONFAB_TICKET_TTL_SECS", default_value_t = 3600)]
     pub ticket_ttl_secs: u64,
+
+    /// Seconds an access token is valid.
+    #[arg(long, env = "CONFAB_ACCESS_TOKEN_TTL_SECS", default_value_t = 86_400)]
+    pub access_token_ttl_secs: u64,
+
+    /// Seconds a refresh token is valid.
+    #[arg(
+        long,
+        env = "CONFAB_REFRESH_TOKEN_TTL_SECS",
+        default_value_t = 2_592_000
+    )]
+    pub refresh_token_ttl_secs: u64,
 }
 
 impl Config {
@@ -38,11 +52,17 @@ impl Config {
             listen: "127.0.0.1:0".into(),
             database: DatabaseArgs { url: url.into() },
             ticket_ttl_secs: 3600,
+            access_token_ttl_secs: 86_400,
+            refresh_token_ttl_secs: 2_592_000,
         }
     }
 
-    /// How long auth tickets live.
-    pub fn ticket_ttl(&self) -> Duration {
-        Duration::from_secs(self.ticket_ttl_secs)
+    /// The service settings this configuration implies.
+    pub fn service(&self) -> ServiceConfig {
+        ServiceConfig {
+            ticket_ttl: Duration::from_secs(self.ticket_ttl_secs),
+            access_ttl: Duration::from_secs(self.access_token_ttl_secs),
+            refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+        }
     }
 }

@@ -7,6 +7,7 @@
 //!   every API that needs them.
 //! - [`store`] — persistence behind the [`store::Store`] trait; SQLite is the embedded default.
 //! - [`domain`] — value types and rules, with no I/O.
+//! - [`wire`] — the protocol's JSON objects (users, rooms, messages, socket events).
 //! - [`codec`] — the message-body cipher of the SDKs.
 //!
 //! [`app`] wires these together from a [`config::Config`]; [`cli`] is the command line.
@@ -17,5 +18,7 @@ pub mod codec;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod realtime;
 pub mod service;
 pub mod store;
+pub mod wire;

@@ -134,12 +134,78 @@ CREATE TABLE messages (
     is_read      INTEGER NOT NULL DEFAULT 0,
     is_deleted   INTEGER NOT NULL DEFAULT 0,
     is_edited    INTEGER NOT NULL DEFAULT 0,
-    created      INTEGER NOT NULL,
+    ordinal      INTEGER NOT NULL,             -- rooms.chat_count once this was appended
+    version      INTEGER NOT NULL,             -- counters.version at its last change
+    created      INTEGER NOT NULL,             -- strictly increasing within a room
     updated      INTEGER NOT NULL,
     deleted      INTEGER NOT NULL DEFAULT 0
 );
 -- A room's messages in order (history, last message).
 CREATE UNIQUE INDEX messages_by_room ON messages (room_id, seq);
+-- History pages by time (list_by_room/before, list_by_room/after).
+CREATE INDEX messages_by_created ON messages (room_id, created);
+-- What changed in a room since a device's last sync (new_and_updated).
+CREATE INDEX messages_by_version ON messages (room_id, version);
 -- Idempotent sends: one message per sender and localID.
 CREATE UNIQUE INDEX messages_by_local_id ON messages (sender_id, local_id)
     WHERE sender_id IS NOT NULL;
+
+-- Monotonic counters; 'version' orders every message change for new_and_updated.
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('version', 0);
+
+-- Client logins; their tokens are in access_tokens and refresh_tokens, hashed.
+CREATE TABLE sessions (
+    id              INTEGER PRIMARY KEY,
+    app_id          INTEGER NOT NULL REFERENCES apps (id),
+    user_id         INTEGER NOT NULL REFERENCES users (id),
+    device_id       TEXT NOT NULL DEFAULT '',
+    refresh_expires INTEGER NOT NULL,
+    created         INTEGER NOT NULL,
+    revoked         INTEGER NOT NULL DEFAULT 0  -- Unix ms; 0 while valid
+);
+-- Revoking all sessions of a user.
+CREATE INDEX sessions_by_user ON sessions (user_id);
+
+-- Refresh tokens, hashed. A refresh supersedes the session's current token but leaves it
+-- usable for a short grace period, so that concurrent refreshes by one client (the web SDK
+-- refreshes from its page and from a worker) do not log it out.
+CREATE TABLE refresh_tokens (
+    token_hash BLOB PRIMARY KEY,               -- access_token/refresh looks tokens up by hash
+    session_id INTEGER NOT NULL REFERENCES sessions (id),
+    superseded INTEGER NOT NULL DEFAULT 0      -- Unix ms when replaced; 0 while current
+) WITHOUT ROWID;
+-- Superseding a session's tokens.
+CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
+
+-- Access tokens, hashed. A refresh adds one; earlier ones keep their own expiry, so a request
+-- already in flight with an older token is answered "expired" (40104, refresh and retry)
+-- rather than "invalid" (which logs the web SDK out).
+CREATE TABLE access_tokens (
+    token_hash BLOB PRIMARY KEY,               -- every client call looks its token up by hash
+    session_id INTEGER NOT NULL REFERENCES sessions (id),
+    expires    INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Cleaning up a session's expired tokens.
+CREATE INDEX access_tokens_by_session ON access_tokens (session_id);
+
+-- Where each device of a user last synced (new_and_updated).
+CREATE TABLE device_syncs (
+    user_id   INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+) WITHOUT ROWID;
+
+-- Push tokens per device (push_notification/update); delivery is not part of confab yet.
+CREATE TABLE push_tokens (
+    user_id   INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    fcm_token TEXT NOT NULL DEFAULT '',
+    apn_token TEXT NOT NULL DEFAULT '',
+    updated   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+) WITHOUT ROWID;

@@ -86,9 +86,10 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    /// Whether the message counts towards unread counts.
+    /// Whether the message counts towards unread counts: system and hidden messages do not
+    /// (the SDKs skip both when they count).
     pub fn counts_as_unread(&self) -> bool {
-        self.kind != SYSTEM_MESSAGE_TYPE
+        self.kind != SYSTEM_MESSAGE_TYPE && !self.is_hidden
     }
 }
 
@@ -126,6 +127,12 @@ pub enum SystemAction {
     Lock,
     /// The room was unlocked.
     Unlock,
+    /// A participant was made an admin.
+    PromoteAdmin,
+    /// An admin became a plain participant.
+    DemoteAdmin,
+    /// The sender left the room.
+    Leave,
 }
 
 impl SystemAction {
@@ -138,6 +145,9 @@ impl SystemAction {
             SystemAction::RemoveParticipant => "room/removeParticipant",
             SystemAction::Lock => "room/lock",
             SystemAction::Unlock => "room/unlock",
+            SystemAction::PromoteAdmin => "room/promoteAdmin",
+            SystemAction::DemoteAdmin => "room/demoteAdmin",
+            SystemAction::Leave => "room/leave",
         }
     }
 
@@ -150,6 +160,9 @@ impl SystemAction {
             SystemAction::RemoveParticipant => "{{sender}} removed {{target}}",
             SystemAction::Lock => "{{sender}} locked this room",
             SystemAction::Unlock => "{{sender}} unlocked this room",
+            SystemAction::PromoteAdmin => "{{sender}} promoted {{target}} to admin",
+            SystemAction::DemoteAdmin => "{{sender}} demoted {{target}} from admin",
+            SystemAction::Leave => "{{sender}} left this room",
         }
     }
 

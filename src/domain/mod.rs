@@ -11,7 +11,8 @@ pub mod secret;
 
 pub use message::{NewMessage, SystemAction, Target};
 pub use model::{
-    AppId, Message, Room, RoomBundle, RoomKind, RoomListEntry, RoomType, User, UserId,
+    AppId, Message, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, User, UserId,
+    Viewed,
 };
 pub use param::ParamError;
 

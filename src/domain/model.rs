@@ -121,9 +121,19 @@ pub struct Room {
     pub locked_time: i64,
     /// Deletion time, Unix ms, `0` if not deleted.
     pub deleted: i64,
+    /// For personal rooms, the two users (lower ID first): each sees the other as the room's
+    /// name and picture.
+    pub peers: Option<Box<(User, User)>>,
 }
 
 impl Room {
+    /// The user on the other side of a personal room, as seen by `viewer`.
+    pub fn peer_of(&self, viewer: UserId) -> Option<&User> {
+        self.peers
+            .as_deref()
+            .map(|(a, b)| if a.id == viewer { b } else { a })
+    }
+
     /// The wire `roomID`: `"<a>-<b>"` for personal rooms, otherwise `"g<id>"`, which never
     /// contains `-` because the SDKs treat any ID with `-` as personal.
     pub fn wire_id(&self) -> String {
@@ -146,6 +156,43 @@ impl Room {
     /// Whether the room is locked.
     pub fn is_locked(&self) -> bool {
         self.locked_time != 0
+    }
+}
+
+/// A room as clients name it in requests: `"<a>-<b>"` or `"g<id>"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomRef {
+    /// A personal room between two users, `a < b` (`a == b` is a "saved messages" room).
+    Personal {
+        /// The lower user ID.
+        a: UserId,
+        /// The higher user ID.
+        b: UserId,
+    },
+    /// A group, channel or transaction room by its internal ID.
+    Shared(i64),
+}
+
+impl RoomRef {
+    /// Parses a wire `roomID`, accepting only the canonical spelling (ascending decimal IDs
+    /// without sign or leading zeros), so that one room has exactly one ID.
+    pub fn parse(wire: &str) -> Option<Self> {
+        fn number(s: &str) -> Option<i64> {
+            let canonical = !s.is_empty()
+                && s.len() <= 10
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && !(s.len() > 1 && s.starts_with('0'));
+            canonical
+                .then(|| s.parse().ok())
+                .flatten()
+                .filter(|n| *n > 0)
+        }
+        if let Some((a, b)) = wire.split_once('-') {
+            let (a, b) = (number(a)?, number(b)?);
+            (a <= b).then_some(RoomRef::Personal { a, b })
+        } else {
+            number(wire.strip_prefix('g')?).map(RoomRef::Shared)
+        }
     }
 }
 
@@ -308,4 +355,46 @@ pub struct RoomListEntry {
     pub last_message: Message,
     /// Chat messages the user has not read; system messages never count.
     pub unread_count: i64,
+    /// The user's read position in the room.
+    pub read_seq: i64,
+}
+
+/// A message as one user sees it: with how far that user has read its room, so that
+/// `isRead` can be rendered per reader in rooms of many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewed {
+    /// The message.
+    pub message: Message,
+    /// The viewer's read position in the message's room.
+    pub read_seq: i64,
+}
+
+impl Viewed {
+    /// Pairs a message with the viewer's read position.
+    pub fn new(message: Message, read_seq: i64) -> Self {
+        Self { message, read_seq }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_ids_parse_only_in_canonical_form() {
+        assert_eq!(
+            RoomRef::parse("2-10"),
+            Some(RoomRef::Personal { a: 2, b: 10 })
+        );
+        assert_eq!(
+            RoomRef::parse("7-7"),
+            Some(RoomRef::Personal { a: 7, b: 7 })
+        );
+        assert_eq!(RoomRef::parse("g456"), Some(RoomRef::Shared(456)));
+        for bad in [
+            "10-2", "02-10", "1-", "-1", "g", "g01", "456", "a-b", "1-2-3", "g-1", "0-1",
+        ] {
+            assert_eq!(RoomRef::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::domain::ParamError;
-use crate::service::{KeyError, ServiceError};
+use crate::service::{AuthError, KeyError, ServiceError};
 
 /// The body `status` of a response, kept as a response extension for the request log.
 #[derive(Debug, Clone, Copy)]
@@ -26,8 +26,14 @@ pub struct Data(pub Value);
 pub enum ApiError {
     /// `Server-Key` refused (`40001`).
     ServerKey(KeyError),
+    /// `App-Key` refused (`491xx`).
+    AppKey(KeyError),
+    /// Bearer credential refused (`401xx`).
+    Auth(AuthError),
     /// A parameter failed validation (`40002`).
     Param(ParamError),
+    /// Not allowed (`40301`).
+    Forbidden(String),
     /// `40401` `Room is not found`.
     RoomNotFound,
     /// `40401` `User is not found`.
@@ -50,6 +56,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Param(p) => ApiError::Param(p),
             ServiceError::RoomNotFound => ApiError::RoomNotFound,
             ServiceError::UserNotFound => ApiError::UserNotFound,
+            ServiceError::Forbidden(why) => ApiError::Forbidden(why),
+            ServiceError::Locked => ApiError::Forbidden("The room is locked".into()),
+            ServiceError::Auth(why) => ApiError::Auth(why),
             ServiceError::Internal(cause) => {
                 tracing::error!(%cause, "request failed inside confab");
                 ApiError::Internal
@@ -77,7 +86,36 @@ impl ApiError {
                 };
                 (400, "40001", message.into(), none)
             }
+            ApiError::AppKey(why) => {
+                let (code, message) = match why {
+                    KeyError::Missing => ("49101", "Request headers are required (App-Key)"),
+                    KeyError::Malformed => (
+                        "49102",
+                        "Request header 'App-Key' is invalid: not Base64 of ID:SECRET",
+                    ),
+                    KeyError::Unknown => ("49103", "App-Key is not found: unknown key"),
+                    KeyError::WrongSecret => ("49103", "App-Key is not found: wrong secret"),
+                    KeyError::Revoked => {
+                        ("49103", "App-Key is not found: the key has been revoked")
+                    }
+                };
+                (491, code, message.into(), none)
+            }
+            ApiError::Auth(why) => {
+                let (code, message) = match why {
+                    AuthError::Missing => ("40101", "Authorization header is required"),
+                    AuthError::Malformed => {
+                        ("40102", "Authorization header must be 'Bearer <token>'")
+                    }
+                    AuthError::Invalid => ("40103", "Token is invalid; request a new one"),
+                    AuthError::Expired => ("40104", "Token has expired; refresh it"),
+                    AuthError::OtherApp => ("40105", "Token belongs to another app"),
+                    AuthError::UserGone => ("40106", "The token's user does not exist"),
+                };
+                (401, code, message.into(), none)
+            }
             ApiError::Param(p) => (400, "40002", p.message.as_str().into(), p.field.clone()),
+            ApiError::Forbidden(why) => (403, "40301", why.as_str().into(), none),
             ApiError::RoomNotFound => (404, "40401", "Room is not found".into(), none),
             ApiError::UserNotFound => (404, "40401", "User is not found".into(), none),
             ApiError::NoRoute => (404, "40400", "No such endpoint".into(), none),

@@ -1,10 +1,11 @@
 //! The HTTP edge: routing, the envelope, CORS and request logging. The only module that
 //! knows axum; handlers extract, call one service method and render.
 
+mod client;
 pub mod envelope;
 pub mod params;
 mod server;
-pub mod wire;
+mod socket;
 
 use std::time::Instant;
 
@@ -30,6 +31,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(server::routes())
+        .merge(client::routes())
+        .route("/connect", get(socket::connect))
         .fallback(|| async { ApiError::NoRoute })
         .with_state(state)
         .layer(middleware::from_fn(cors))

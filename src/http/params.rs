@@ -20,6 +20,11 @@ pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 pub struct Params(Map<String, Value>);
 
 impl Params {
+    /// Parameters from a JSON object value.
+    pub fn from_object(value: &Value) -> Option<Self> {
+        value.as_object().map(|map| Self(map.clone()))
+    }
+
     /// Parses a body into parameters.
     pub fn parse(bytes: &[u8]) -> Result<Self, ParamError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -79,6 +84,63 @@ impl Params {
                 .as_i64()
                 .ok_or_else(|| ParamError::invalid_because(name, field, "must be an integer")),
         }
+    }
+
+    /// An integer that may be absent.
+    pub fn optional_int(&self, name: &str, field: &'static str) -> Result<Option<i64>, ParamError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ParamError::invalid_because(name, field, "must be an integer")),
+        }
+    }
+
+    /// A list of numeric IDs, each a decimal string (as the SDKs send them) or an integer;
+    /// absent means empty.
+    pub fn id_list(
+        &self,
+        name: &str,
+        field: &'static str,
+        max_items: usize,
+    ) -> Result<Vec<i64>, ParamError> {
+        let items = match self.get(name) {
+            None => return Ok(Vec::new()),
+            Some(Value::Array(items)) if items.len() <= max_items => items,
+            Some(Value::Array(_)) => {
+                return Err(ParamError::invalid_because(
+                    name,
+                    field,
+                    format!("more than {max_items} entries"),
+                ));
+            }
+            Some(_) => {
+                return Err(ParamError::invalid_because(
+                    name,
+                    field,
+                    "must be an array of IDs",
+                ));
+            }
+        };
+        items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => s.parse::<i64>().ok(),
+                Value::Number(n) => n.as_i64(),
+                _ => None,
+            })
+            .map(|id| {
+                id.ok_or_else(|| {
+                    ParamError::invalid_because(name, field, "entries must be numeric IDs")
+                })
+            })
+            .collect()
+    }
+
+    /// The raw value of a parameter (for nested objects).
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.get(name)
     }
 
     /// A boolean that may be absent; also accepts the strings `"true"` and `"false"`.

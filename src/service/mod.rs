@@ -1,18 +1,28 @@
 //! The use cases, shared by every API that needs them. Handlers parse requests into the types
 //! re-exported here, call one method, and render the result.
 
+mod client;
 mod keys;
+mod live;
+mod messages;
 mod rooms;
+mod sessions;
 mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::store::{ContactCounts, ContactOp, LockChange, RoomChange, RoomUpsert, UserProfile};
+pub use crate::store::{
+    ClientRoomChange, ContactCounts, ContactOp, Destination, LockChange, RoomChange, RoomUpsert,
+    UserProfile,
+};
 pub use keys::KeyError;
+pub use messages::{OutgoingMessage, ServerMessage};
+pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
 
 use crate::domain::ParamError;
-use crate::store::{Store, StoreError};
+use crate::realtime::Hub;
+use crate::store::{Store, StoreError, TokenProblem};
 
 /// Why a use case failed, in the terms the APIs report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +33,12 @@ pub enum ServiceError {
     RoomNotFound,
     /// The user does not exist in the caller's app (`40401`).
     UserNotFound,
+    /// The caller may not do this (`40301`).
+    Forbidden(String),
+    /// A client tried to send into a locked room (`40301`).
+    Locked,
+    /// A ticket or token was refused (`401xx`).
+    Auth(AuthError),
     /// Something broke inside confab; the text is for the log only.
     Internal(String),
 }
@@ -38,6 +54,11 @@ impl From<StoreError> for ServiceError {
         match err {
             StoreError::RoomNotFound => ServiceError::RoomNotFound,
             StoreError::UserNotFound => ServiceError::UserNotFound,
+            StoreError::Forbidden(why) => ServiceError::Forbidden(why),
+            StoreError::Locked => ServiceError::Locked,
+            StoreError::Token(TokenProblem::Invalid) => ServiceError::Auth(AuthError::Invalid),
+            StoreError::Token(TokenProblem::Expired) => ServiceError::Auth(AuthError::Expired),
+            StoreError::Token(TokenProblem::OtherApp) => ServiceError::Auth(AuthError::OtherApp),
             other => ServiceError::Internal(other.to_string()),
         }
     }
@@ -48,31 +69,47 @@ impl From<StoreError> for ServiceError {
 pub struct ServiceConfig {
     /// How long an auth ticket can be exchanged.
     pub ticket_ttl: Duration,
+    /// How long an access token is valid.
+    pub access_ttl: Duration,
+    /// How long a refresh token is valid.
+    pub refresh_ttl: Duration,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             ticket_ttl: Duration::from_secs(3600),
+            access_ttl: Duration::from_secs(24 * 3600),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
 
-/// The use cases over one store. Cheap to clone.
+/// The use cases over one store and one realtime hub. Cheap to clone.
 #[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
+    hub: Hub,
     config: ServiceConfig,
 }
 
 impl Service {
-    /// Builds the service layer over a store.
-    pub fn new(store: Arc<dyn Store>, config: ServiceConfig) -> Self {
-        Self { store, config }
+    /// Builds the service layer over a store and the hub its feed is dispatched to.
+    pub fn new(store: Arc<dyn Store>, hub: Hub, config: ServiceConfig) -> Self {
+        Self { store, hub, config }
     }
 
     /// The underlying store (for shutdown and tooling).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
+
+    /// The realtime hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

@@ -1,7 +1,7 @@
 //! Server API room management and room lists.
 
 use super::{Service, ServiceError};
-use crate::domain::{AppId, ParamError, RoomBundle, RoomListEntry};
+use crate::domain::{AppId, ParamError, RoomBundle, RoomListEntry, User};
 use crate::store::{LockChange, RoomChange, RoomUpsert, StoreError};
 
 fn unknown_participant(err: StoreError) -> ServiceError {
@@ -91,7 +91,7 @@ impl Service {
         app: AppId,
         xc_user_id: &str,
         only_xc_room_ids: Option<Vec<String>>,
-    ) -> Result<Vec<RoomListEntry>, ServiceError> {
+    ) -> Result<(User, Vec<RoomListEntry>), ServiceError> {
         Ok(self
             .store
             .rooms_of_user(app, xc_user_id, only_xc_room_ids)

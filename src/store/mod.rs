@@ -11,7 +11,9 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 use crate::domain::secret::{KeyKind, SecretHash};
-use crate::domain::{AppId, Message, RoomBundle, RoomListEntry, RoomType, User};
+use crate::domain::{
+    AppId, Message, NewMessage, RoomBundle, RoomListEntry, RoomType, User, UserId, Viewed,
+};
 
 /// What went wrong in the store, in terms the service layer can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,12 @@ pub enum StoreError {
     UnknownUser(String),
     /// The request contradicts stored state (e.g. a room type change).
     Conflict(String),
+    /// The caller may not do this (not a participant, not an admin, not the sender).
+    Forbidden(String),
+    /// The room is locked against client sends.
+    Locked,
+    /// An auth ticket, access or refresh token was refused.
+    Token(TokenProblem),
     /// The store failed; the text is for the log, never for clients.
     Other(String),
 }
@@ -35,12 +43,100 @@ impl std::fmt::Display for StoreError {
             StoreError::UserNotFound => f.write_str("user not found"),
             StoreError::UnknownUser(id) => write!(f, "unknown xcUserID '{id}'"),
             StoreError::Conflict(why) => write!(f, "conflict: {why}"),
+            StoreError::Forbidden(why) => write!(f, "forbidden: {why}"),
+            StoreError::Locked => f.write_str("the room is locked"),
+            StoreError::Token(problem) => write!(f, "token refused: {problem:?}"),
             StoreError::Other(why) => write!(f, "store failure: {why}"),
         }
     }
 }
 
 impl std::error::Error for StoreError {}
+
+/// Who must hear about a message: the room's explicit participants (with how far each has
+/// read it) and the role codes whose holders are participants too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audience {
+    /// The app the room belongs to (role codes are per app).
+    pub app: AppId,
+    /// Explicit participants and their read positions (`read_seq`).
+    pub members: Vec<(UserId, i64)>,
+    /// Role codes of the room.
+    pub roles: Vec<String>,
+}
+
+/// Whether a feed item is a new message or a change to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedKind {
+    /// Appended: clients get `chat/sendMessage`.
+    New,
+    /// Changed (receipt, edit, delete): clients get `chat/updateMessage`.
+    Updated,
+}
+
+/// A committed change that connected clients must hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedItem {
+    /// New or updated.
+    pub kind: FeedKind,
+    /// The message as committed.
+    pub message: Message,
+    /// Who receives it.
+    pub audience: Audience,
+}
+
+/// Where a store publishes its committed changes, in commit order.
+pub type FeedSink = tokio::sync::mpsc::Sender<FeedItem>;
+
+/// Why a ticket or token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Unknown, revoked or already used.
+    Invalid,
+    /// Past its expiry.
+    Expired,
+    /// Issued for another app.
+    OtherApp,
+}
+
+/// Hashes and expiries of a freshly issued token pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTokens {
+    /// SHA-256 of the access token.
+    pub access_hash: SecretHash,
+    /// Access token expiry, Unix ms.
+    pub access_expires: i64,
+    /// SHA-256 of the refresh token.
+    pub refresh_hash: SecretHash,
+    /// Refresh token expiry, Unix ms.
+    pub refresh_expires: i64,
+}
+
+/// A session found by its access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Session ID.
+    pub id: i64,
+    /// The app it was opened in.
+    pub app: AppId,
+    /// Its user; `None` if the user no longer exists.
+    pub user: Option<User>,
+    /// The device that opened it.
+    pub device: String,
+    /// Access token expiry, Unix ms.
+    pub access_expires: i64,
+    /// Revoked (logout or revocation).
+    pub revoked: bool,
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A room by its client ID (personal rooms come into being on first use).
+    Room(crate::domain::RoomRef),
+    /// A room by the customer's ID.
+    XcRoom(String),
+}
 
 /// A stored API key, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +236,47 @@ pub struct LockChange {
     pub messages: Vec<Message>,
 }
 
+/// A room operation of the client API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientRoomChange {
+    /// Create a group (or channel) with the actor as admin.
+    Create {
+        /// Name.
+        name: String,
+        /// Type (group or channel).
+        room_type: RoomType,
+        /// The other participants.
+        user_ids: Vec<UserId>,
+    },
+    /// Rename (admins only).
+    Rename {
+        /// The room.
+        room: crate::domain::RoomRef,
+        /// New name.
+        name: String,
+    },
+    /// Leave.
+    Leave(crate::domain::RoomRef),
+    /// Add (`add`) or remove participants (admins only).
+    Participants {
+        /// The room.
+        room: crate::domain::RoomRef,
+        /// Who.
+        user_ids: Vec<UserId>,
+        /// Add or remove.
+        add: bool,
+    },
+    /// Promote (`promote`) or demote admins (admins only).
+    Admins {
+        /// The room.
+        room: crate::domain::RoomRef,
+        /// Who.
+        user_ids: Vec<UserId>,
+        /// Promote or demote.
+        promote: bool,
+    },
+}
+
 /// The persistence contract. Every method is scoped to one app: nothing of another app is
 /// visible or changeable through it.
 #[async_trait]
@@ -221,13 +358,180 @@ pub trait Store: Send + Sync {
     ) -> Result<LockChange, StoreError>;
 
     /// Every room of a user (explicit or by role), newest activity first, optionally only the
-    /// rooms whose `xcRoomID` is listed.
+    /// rooms whose `xcRoomID` is listed; with the user.
     async fn rooms_of_user(
         &self,
         app: AppId,
         xc_user_id: &str,
         only_xc_room_ids: Option<Vec<String>>,
-    ) -> Result<Vec<RoomListEntry>, StoreError>;
+    ) -> Result<(User, Vec<RoomListEntry>), StoreError>;
+
+    /// Consumes an auth ticket and opens a session with the given tokens.
+    async fn exchange_ticket(
+        &self,
+        app: AppId,
+        ticket_hash: SecretHash,
+        device: &str,
+        tokens: NewTokens,
+    ) -> Result<User, StoreError>;
+
+    /// Rotates a session's tokens given its refresh token.
+    async fn refresh_session(
+        &self,
+        app: AppId,
+        refresh_hash: SecretHash,
+        tokens: NewTokens,
+    ) -> Result<User, StoreError>;
+
+    /// The session of an access token.
+    async fn session_by_access(
+        &self,
+        access_hash: SecretHash,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Revokes one session (logout).
+    async fn revoke_session(&self, session: i64) -> Result<bool, StoreError>;
+
+    /// Revokes every session of a user; returns the revoked session IDs.
+    async fn revoke_user_sessions(
+        &self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// A user of the app by platform ID.
+    async fn user_by_id(&self, app: AppId, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// A user of the app by customer ID.
+    async fn user_by_xc_id(&self, app: AppId, xc_user_id: &str)
+    -> Result<Option<User>, StoreError>;
+
+    /// A user of the app by username.
+    async fn user_by_username(
+        &self,
+        app: AppId,
+        username: &str,
+        ignore_case: bool,
+    ) -> Result<Option<User>, StoreError>;
+
+    /// The contact list of a user.
+    async fn contacts_of(&self, user: UserId) -> Result<Vec<User>, StoreError>;
+
+    /// Stores a device's push tokens.
+    async fn set_push_tokens(
+        &self,
+        user: UserId,
+        device: &str,
+        fcm: &str,
+        apn: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Records user activity at `at` (Unix ms).
+    async fn touch_user(&self, user: UserId, at: i64) -> Result<(), StoreError>;
+
+    /// Users who share a room with `user`, at most `limit` (presence).
+    async fn room_sharers(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError>;
+
+    /// A room the user is in, by client room ID, with its participants.
+    async fn client_room(
+        &self,
+        app: AppId,
+        user: User,
+        room: crate::domain::RoomRef,
+    ) -> Result<RoomBundle, StoreError>;
+
+    /// Who must hear a room's ephemeral events, if `user` may send them there.
+    async fn room_audience(
+        &self,
+        app: AppId,
+        user: User,
+        room: crate::domain::RoomRef,
+    ) -> Result<Audience, StoreError>;
+
+    /// Applies a client room operation.
+    async fn client_room_change(
+        &self,
+        app: AppId,
+        actor: User,
+        change: ClientRoomChange,
+    ) -> Result<RoomChange, StoreError>;
+
+    /// Stores a message (or the parts of a split one). Returns the stored messages and whether
+    /// they were stored before (an idempotent retry).
+    async fn send_message(
+        &self,
+        app: AppId,
+        sender: User,
+        destination: Destination,
+        parts: Vec<NewMessage>,
+        enforce_lock: bool,
+    ) -> Result<(Vec<Message>, bool), StoreError>;
+
+    /// Replaces the body and data of the sender's own message.
+    async fn edit_message(
+        &self,
+        app: AppId,
+        sender: User,
+        local_id: String,
+        body: String,
+        data: String,
+    ) -> Result<Message, StoreError>;
+
+    /// Marks messages delivered (`read = false`) or read; returns the IDs that changed.
+    async fn mark_messages(
+        &self,
+        app: AppId,
+        user: User,
+        ids: Vec<i64>,
+        read: bool,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Deletes the user's own messages of a room; returns the IDs deleted.
+    async fn delete_messages(
+        &self,
+        app: AppId,
+        user: User,
+        room: crate::domain::RoomRef,
+        ids: Vec<i64>,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// A page of history before `max_created`, newest first, and whether more exists.
+    async fn history_before(
+        &self,
+        app: AppId,
+        user: User,
+        room: crate::domain::RoomRef,
+        max_created: i64,
+        limit: i64,
+    ) -> Result<(Vec<Viewed>, bool), StoreError>;
+
+    /// Messages created since `min_created` and changed after `last_updated`, newest first.
+    async fn history_after(
+        &self,
+        app: AppId,
+        user: User,
+        room: crate::domain::RoomRef,
+        min_created: i64,
+        last_updated: i64,
+    ) -> Result<Vec<Viewed>, StoreError>;
+
+    /// The newest message of every room of the user plus their unread messages; marks the
+    /// device synced.
+    async fn room_list(
+        &self,
+        app: AppId,
+        user: User,
+        device: String,
+    ) -> Result<Vec<Viewed>, StoreError>;
+
+    /// What changed for the user since the device's last sync (everything of
+    /// [`Store::room_list`] if it never synced); marks the device synced.
+    async fn new_and_updated(
+        &self,
+        app: AppId,
+        user: User,
+        device: String,
+    ) -> Result<Vec<Viewed>, StoreError>;
 
     /// Finishes queued writes and stops accepting new ones.
     async fn close(&self);

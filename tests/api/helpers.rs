@@ -45,6 +45,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Ready `Server-Key` header value of the app `default`.
     pub server_key: String,
+    /// `App-Key` ID and secret of the app `default`.
+    pub app_key: (String, String),
+    config: Config,
     database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     served: Option<JoinHandle<std::io::Result<()>>>,
@@ -52,25 +55,36 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// A server on a fresh database with one server key.
+    /// A server on a fresh database with one server key and one app key.
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with configuration changes.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = TempDir::new();
-        let mut app = Self::start(dir.database_url(), None).await;
+        let mut config = Config::for_database(dir.database_url());
+        configure(&mut config);
+        let mut app = Self::start(config, None).await;
         app.dir = Some(dir);
         app
     }
 
-    async fn start(database_url: String, server_key: Option<String>) -> Self {
-        let app = App::open(&Config::for_database(database_url.clone())).unwrap();
-        let server_key = match server_key {
-            Some(key) => key,
-            None => app
-                .service()
-                .create_key("default", KeyKind::Server)
-                .await
-                .unwrap()
-                .1
-                .header_value(),
+    async fn start(config: Config, keys: Option<(String, (String, String))>) -> Self {
+        let database_url = config.database.url.clone();
+        let app = App::open(&config).unwrap();
+        let (server_key, app_key) = match keys {
+            Some(keys) => keys,
+            None => {
+                let service = app.service();
+                let server = service
+                    .create_key("default", KeyKind::Server)
+                    .await
+                    .unwrap()
+                    .1;
+                let client = service.create_key("default", KeyKind::App).await.unwrap().1;
+                (server.header_value(), (client.id, client.secret))
+            }
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -82,6 +96,8 @@ impl TestApp {
             addr,
             client: reqwest::Client::new(),
             server_key,
+            app_key,
+            config,
             database_url,
             shutdown: Some(tx),
             served: Some(served),
@@ -93,7 +109,8 @@ impl TestApp {
     pub async fn restart(mut self) -> Self {
         self.stop().await;
         let dir = self.dir.take();
-        let mut app = Self::start(self.database_url.clone(), Some(self.server_key.clone())).await;
+        let keys = (self.server_key.clone(), self.app_key.clone());
+        let mut app = Self::start(self.config.clone(), Some(keys)).await;
         app.dir = dir;
         app
     }

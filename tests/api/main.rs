@@ -1,6 +1,7 @@
 //! confab's integration tests: one binary, each test against a real server on 127.0.0.1:0
 //! with a fresh database.
 
+mod browser;
 mod envelope;
 mod helpers;
 mod process;

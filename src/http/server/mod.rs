@@ -1,5 +1,6 @@
 //! The Server API (`/v1/server/…`), called by the customer's backend with a `Server-Key`.
 
+mod message;
 mod room;
 mod user;
 
@@ -31,7 +32,12 @@ pub(super) fn routes() -> Router<AppState> {
             post(user::request_auth_ticket),
         )
         .route("/v1/server/user/update", post(user::update))
+        .route(
+            "/v1/server/user/revoke_sessions",
+            post(user::revoke_sessions),
+        )
         .route("/v1/server/contact/sync", post(user::sync_contacts))
+        .route("/v1/server/message/send", post(message::send))
         .route(
             "/v1/server/room/create_or_update",
             post(room::create_or_update),

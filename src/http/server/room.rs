@@ -5,10 +5,11 @@ use serde_json::json;
 
 use super::{MAX_LIST, MAX_NAME, MAX_SHORT, MAX_URL, MAX_XC_ID, ServerApp};
 use crate::domain::{ParamError, RoomType};
+use crate::http::AppState;
 use crate::http::envelope::{ApiResult, Data};
 use crate::http::params::Params;
-use crate::http::{AppState, wire};
 use crate::service::RoomUpsert;
+use crate::wire;
 
 fn xc_room_id(p: &Params) -> Result<String, ParamError> {
     p.required_str("xcRoomID", "101", MAX_XC_ID)
@@ -47,7 +48,7 @@ pub(super) async fn create_or_update(
         )?,
     };
     let change = state.service.create_or_update_room(app, upsert).await?;
-    Ok(Data(wire::bundle(&change.bundle)))
+    Ok(Data(wire::bundle(&change.bundle, 0)))
 }
 
 pub(super) async fn get(
@@ -56,7 +57,7 @@ pub(super) async fn get(
     p: Params,
 ) -> ApiResult {
     let bundle = state.service.room(app, &xc_room_id(&p)?).await?;
-    Ok(Data(wire::bundle(&bundle)))
+    Ok(Data(wire::bundle(&bundle, 0)))
 }
 
 pub(super) async fn add_participants(
@@ -69,7 +70,7 @@ pub(super) async fn add_participants(
         .service
         .add_participants(app, &room, participants(&p)?)
         .await?;
-    Ok(Data(wire::bundle(&change.bundle)))
+    Ok(Data(wire::bundle(&change.bundle, 0)))
 }
 
 pub(super) async fn remove_participants(
@@ -82,7 +83,7 @@ pub(super) async fn remove_participants(
         .service
         .remove_participants(app, &room, participants(&p)?)
         .await?;
-    Ok(Data(wire::bundle(&change.bundle)))
+    Ok(Data(wire::bundle(&change.bundle, 0)))
 }
 
 pub(super) async fn get_list_by_user(
@@ -93,10 +94,13 @@ pub(super) async fn get_list_by_user(
     // This endpoint defines no numeric codes, so `field` names the parameter.
     let user = p.required_str("xcUserID", "xcUserID", MAX_XC_ID)?;
     let only = p.optional_str_list("xcRoomIDs", "xcRoomIDs", MAX_LIST, MAX_XC_ID)?;
-    let entries = state.service.rooms_of_user(app, &user, only).await?;
+    let (viewer, entries) = state.service.rooms_of_user(app, &user, only).await?;
     let rooms: Vec<_> = entries
         .iter()
-        .map(|e| json!({"lastMessage": wire::message(&e.last_message), "unreadCount": e.unread_count}))
+        .map(|e| {
+            let seen = wire::Viewer::new(viewer.id, e.read_seq);
+            json!({"lastMessage": wire::message(&e.last_message, seen), "unreadCount": e.unread_count})
+        })
         .collect();
     Ok(Data(json!({"rooms": rooms})))
 }

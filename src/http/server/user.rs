@@ -70,3 +70,14 @@ pub(super) async fn sync_contacts(
         json!({"countInserted": counts.inserted, "countDeleted": counts.deleted}),
     ))
 }
+
+/// confab's own endpoint: ends every session of a user and closes their sockets.
+pub(super) async fn revoke_sessions(
+    State(state): State<AppState>,
+    ServerApp(app): ServerApp,
+    p: Params,
+) -> ApiResult {
+    let user = p.required_str("xcUserID", "101", MAX_XC_ID)?;
+    let revoked = state.service.revoke_user_sessions(app, &user).await?;
+    Ok(Data(json!({"revokedSessions": revoked})))
+}

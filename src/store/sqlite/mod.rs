@@ -1,8 +1,10 @@
 //! The embedded default store: one SQLite file in WAL mode.
 
+mod messages;
 mod pool;
 mod rooms;
 mod rows;
+mod sessions;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -11,10 +13,12 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::domain::secret::{KeyKind, SecretHash};
-use crate::domain::{AppId, RoomBundle, RoomListEntry, User};
+use crate::domain::{
+    AppId, Message, NewMessage, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed,
+};
 use crate::store::{
-    ApiKeyRecord, ContactCounts, ContactOp, LockChange, RoomChange, RoomUpsert, Store, StoreError,
-    UserProfile,
+    ApiKeyRecord, Audience, ClientRoomChange, ContactCounts, ContactOp, Destination, FeedSink,
+    LockChange, NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile,
 };
 use pool::Db;
 
@@ -51,9 +55,10 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating file and folder if missing) and migrates the database at `path`.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Committed message changes are published to `feed`, in commit order.
+    pub fn open(path: &Path, feed: Option<FeedSink>) -> Result<Self, StoreError> {
         Ok(Self {
-            db: Db::open(path, migrate)?,
+            db: Db::open(path, migrate, feed)?,
         })
     }
 }
@@ -69,7 +74,7 @@ impl Store for SqliteStore {
     ) -> Result<ApiKeyRecord, StoreError> {
         let (app_name, key_id) = (app_name.to_owned(), key_id.to_owned());
         self.db
-            .write(move |c| users::create_api_key(c, &app_name, kind, &key_id, secret_hash))
+            .write(move |c, _| users::create_api_key(c, &app_name, kind, &key_id, secret_hash))
             .await
     }
 
@@ -80,7 +85,7 @@ impl Store for SqliteStore {
     async fn revoke_api_key(&self, kind: KeyKind, key_id: &str) -> Result<bool, StoreError> {
         let key_id = key_id.to_owned();
         self.db
-            .write(move |c| users::revoke_api_key(c, kind, &key_id))
+            .write(move |c, _| users::revoke_api_key(c, kind, &key_id))
             .await
     }
 
@@ -97,7 +102,7 @@ impl Store for SqliteStore {
 
     async fn upsert_user(&self, app: AppId, profile: UserProfile) -> Result<User, StoreError> {
         self.db
-            .write(move |c| users::upsert_user(c, app, &profile))
+            .write(move |c, _| users::upsert_user(c, app, &profile))
             .await
     }
 
@@ -109,7 +114,7 @@ impl Store for SqliteStore {
         expires: i64,
     ) -> Result<User, StoreError> {
         self.db
-            .write(move |c| {
+            .write(move |c, _| {
                 let user = users::upsert_user(c, app, &profile)?;
                 users::insert_ticket(c, app, user.id, ticket_hash, expires)?;
                 Ok(user)
@@ -123,7 +128,7 @@ impl Store for SqliteStore {
         ops: Vec<ContactOp>,
     ) -> Result<ContactCounts, StoreError> {
         self.db
-            .write(move |c| users::sync_contacts(c, app, &ops))
+            .write(move |c, _| users::sync_contacts(c, app, &ops))
             .await
     }
 
@@ -133,7 +138,7 @@ impl Store for SqliteStore {
         upsert: RoomUpsert,
     ) -> Result<RoomChange, StoreError> {
         self.db
-            .write(move |c| rooms::create_or_update(c, app, &upsert))
+            .write(move |c, feed| rooms::create_or_update(c, feed, app, &upsert))
             .await
     }
 
@@ -156,7 +161,9 @@ impl Store for SqliteStore {
     ) -> Result<RoomChange, StoreError> {
         let xc_room_id = xc_room_id.to_owned();
         self.db
-            .write(move |c| rooms::change_participants(c, app, &xc_room_id, &xc_user_ids, true))
+            .write(move |c, feed| {
+                rooms::change_participants(c, feed, app, &xc_room_id, &xc_user_ids, true)
+            })
             .await
     }
 
@@ -168,7 +175,9 @@ impl Store for SqliteStore {
     ) -> Result<RoomChange, StoreError> {
         let xc_room_id = xc_room_id.to_owned();
         self.db
-            .write(move |c| rooms::change_participants(c, app, &xc_room_id, &xc_user_ids, false))
+            .write(move |c, feed| {
+                rooms::change_participants(c, feed, app, &xc_room_id, &xc_user_ids, false)
+            })
             .await
     }
 
@@ -181,7 +190,7 @@ impl Store for SqliteStore {
     ) -> Result<LockChange, StoreError> {
         let (xc_room_id, xc_user_id) = (xc_room_id.to_owned(), xc_user_id.to_owned());
         self.db
-            .write(move |c| rooms::set_lock(c, app, &xc_room_id, &xc_user_id, locked))
+            .write(move |c, feed| rooms::set_lock(c, feed, app, &xc_room_id, &xc_user_id, locked))
             .await
     }
 
@@ -190,10 +199,293 @@ impl Store for SqliteStore {
         app: AppId,
         xc_user_id: &str,
         only_xc_room_ids: Option<Vec<String>>,
-    ) -> Result<Vec<RoomListEntry>, StoreError> {
+    ) -> Result<(User, Vec<RoomListEntry>), StoreError> {
         let xc_user_id = xc_user_id.to_owned();
         self.db
             .read(move |c| rooms::rooms_of_user(c, app, &xc_user_id, only_xc_room_ids.as_deref()))
+            .await
+    }
+
+    async fn exchange_ticket(
+        &self,
+        app: AppId,
+        ticket_hash: SecretHash,
+        device: &str,
+        tokens: NewTokens,
+    ) -> Result<User, StoreError> {
+        let device = device.to_owned();
+        self.db
+            .write(move |c, _| sessions::exchange_ticket(c, app, ticket_hash, &device, &tokens))
+            .await
+    }
+
+    async fn refresh_session(
+        &self,
+        app: AppId,
+        refresh_hash: SecretHash,
+        tokens: NewTokens,
+    ) -> Result<User, StoreError> {
+        self.db
+            .write(move |c, _| sessions::refresh(c, app, refresh_hash, &tokens))
+            .await
+    }
+
+    async fn session_by_access(
+        &self,
+        access_hash: SecretHash,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.db
+            .read(move |c| sessions::by_access(c, access_hash))
+            .await
+    }
+
+    async fn revoke_session(&self, session: i64) -> Result<bool, StoreError> {
+        self.db
+            .write(move |c, _| sessions::revoke(c, session))
+            .await
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        let xc_user_id = xc_user_id.to_owned();
+        self.db
+            .write(move |c, _| {
+                let user =
+                    users::user_by_xc_id(c, app, &xc_user_id)?.ok_or(StoreError::UserNotFound)?;
+                sessions::revoke_all(c, user.id)
+            })
+            .await
+    }
+
+    async fn user_by_id(&self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        self.db.read(move |c| users::user_in_app(c, app, id)).await
+    }
+
+    async fn user_by_xc_id(
+        &self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let xc_user_id = xc_user_id.to_owned();
+        self.db
+            .read(move |c| users::user_by_xc_id(c, app, &xc_user_id))
+            .await
+    }
+
+    async fn user_by_username(
+        &self,
+        app: AppId,
+        username: &str,
+        ignore_case: bool,
+    ) -> Result<Option<User>, StoreError> {
+        let username = username.to_owned();
+        self.db
+            .read(move |c| users::user_by_username(c, app, &username, ignore_case))
+            .await
+    }
+
+    async fn contacts_of(&self, user: UserId) -> Result<Vec<User>, StoreError> {
+        self.db.read(move |c| users::contacts_of(c, user)).await
+    }
+
+    async fn set_push_tokens(
+        &self,
+        user: UserId,
+        device: &str,
+        fcm: &str,
+        apn: &str,
+    ) -> Result<(), StoreError> {
+        let (device, fcm, apn) = (device.to_owned(), fcm.to_owned(), apn.to_owned());
+        self.db
+            .write(move |c, _| users::set_push_tokens(c, user, &device, &fcm, &apn))
+            .await
+    }
+
+    async fn touch_user(&self, user: UserId, at: i64) -> Result<(), StoreError> {
+        self.db
+            .write(move |c, _| users::touch_user(c, user, at))
+            .await
+    }
+
+    async fn room_sharers(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError> {
+        self.db
+            .read(move |c| rooms::room_sharers(c, user, limit))
+            .await
+    }
+
+    async fn client_room(
+        &self,
+        app: AppId,
+        user: User,
+        room: RoomRef,
+    ) -> Result<RoomBundle, StoreError> {
+        self.db
+            .read(move |c| {
+                let room = rooms::resolve_room(c, app, &user, room, false)?
+                    .ok_or(StoreError::RoomNotFound)?;
+                rooms::bundle(c, room)
+            })
+            .await
+    }
+
+    async fn room_audience(
+        &self,
+        app: AppId,
+        user: User,
+        room: RoomRef,
+    ) -> Result<Audience, StoreError> {
+        self.db
+            .read(move |c| {
+                let room = rooms::resolve_room(c, app, &user, room, false)?
+                    .ok_or(StoreError::RoomNotFound)?;
+                rooms::audience(c, app, &room, &[])
+            })
+            .await
+    }
+
+    async fn client_room_change(
+        &self,
+        app: AppId,
+        actor: User,
+        change: ClientRoomChange,
+    ) -> Result<RoomChange, StoreError> {
+        self.db
+            .write(move |c, feed| match &change {
+                ClientRoomChange::Create {
+                    name,
+                    room_type,
+                    user_ids,
+                } => rooms::create_group(c, feed, app, &actor, name, *room_type, user_ids),
+                ClientRoomChange::Rename { room, name } => {
+                    rooms::rename(c, feed, app, &actor, *room, name)
+                }
+                ClientRoomChange::Leave(room) => rooms::leave(c, feed, app, &actor, *room),
+                ClientRoomChange::Participants {
+                    room,
+                    user_ids,
+                    add,
+                } => rooms::client_change_participants(c, feed, app, &actor, *room, user_ids, *add),
+                ClientRoomChange::Admins {
+                    room,
+                    user_ids,
+                    promote,
+                } => rooms::change_admins(c, feed, app, &actor, *room, user_ids, *promote),
+            })
+            .await
+    }
+
+    async fn send_message(
+        &self,
+        app: AppId,
+        sender: User,
+        destination: Destination,
+        parts: Vec<NewMessage>,
+        enforce_lock: bool,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
+        self.db
+            .write(move |c, feed| {
+                messages::send(c, feed, app, &sender, &destination, parts, enforce_lock)
+            })
+            .await
+    }
+
+    async fn edit_message(
+        &self,
+        app: AppId,
+        sender: User,
+        local_id: String,
+        body: String,
+        data: String,
+    ) -> Result<Message, StoreError> {
+        self.db
+            .write(move |c, feed| messages::edit(c, feed, app, &sender, &local_id, &body, &data))
+            .await
+    }
+
+    async fn mark_messages(
+        &self,
+        app: AppId,
+        user: User,
+        ids: Vec<i64>,
+        read: bool,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.db
+            .write(move |c, feed| messages::mark(c, feed, app, &user, &ids, read))
+            .await
+    }
+
+    async fn delete_messages(
+        &self,
+        app: AppId,
+        user: User,
+        room: RoomRef,
+        ids: Vec<i64>,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.db
+            .write(move |c, feed| messages::delete(c, feed, app, &user, room, &ids))
+            .await
+    }
+
+    async fn history_before(
+        &self,
+        app: AppId,
+        user: User,
+        room: RoomRef,
+        max_created: i64,
+        limit: i64,
+    ) -> Result<(Vec<Viewed>, bool), StoreError> {
+        self.db
+            .read(move |c| messages::before(c, app, &user, room, max_created, limit))
+            .await
+    }
+
+    async fn history_after(
+        &self,
+        app: AppId,
+        user: User,
+        room: RoomRef,
+        min_created: i64,
+        last_updated: i64,
+    ) -> Result<Vec<Viewed>, StoreError> {
+        self.db
+            .read(move |c| messages::after(c, app, &user, room, min_created, last_updated))
+            .await
+    }
+
+    async fn room_list(
+        &self,
+        app: AppId,
+        user: User,
+        device: String,
+    ) -> Result<Vec<Viewed>, StoreError> {
+        // On the writer, so the sync point recorded matches exactly what was read.
+        self.db
+            .write(move |c, _| {
+                let list = messages::room_list(c, app, &user)?;
+                messages::mark_device_synced(c, user.id, &device)?;
+                Ok(list)
+            })
+            .await
+    }
+
+    async fn new_and_updated(
+        &self,
+        app: AppId,
+        user: User,
+        device: String,
+    ) -> Result<Vec<Viewed>, StoreError> {
+        self.db
+            .write(move |c, _| {
+                let list = match messages::device_sync(c, user.id, &device)? {
+                    Some(since) => messages::changed_since(c, app, &user, since)?,
+                    None => messages::room_list(c, app, &user)?,
+                };
+                messages::mark_device_synced(c, user.id, &device)?;
+                Ok(list)
+            })
             .await
     }
 

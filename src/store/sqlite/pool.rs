@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::store::StoreError;
+use crate::store::{FeedItem, FeedSink, StoreError};
 
 /// Most jobs committed together; bounds the latency a batch adds to its first job.
 const MAX_BATCH: usize = 256;
@@ -23,7 +23,9 @@ const QUEUE_DEPTH: usize = 4096;
 const READERS: usize = 4;
 
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+/// A job runs in its savepoint, fills the feed with what clients must hear, and says whether it
+/// succeeded; its completion answers the caller once the batch's commit is known.
+type Job = Box<dyn FnOnce(&Connection, &mut Vec<FeedItem>) -> (bool, Completion) + Send>;
 
 enum Command {
     Job(Job),
@@ -59,6 +61,7 @@ impl Db {
     pub(super) fn open(
         path: &Path,
         migrate: impl FnOnce(&Connection) -> Result<(), StoreError>,
+        feed: Option<FeedSink>,
     ) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -70,7 +73,7 @@ impl Db {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         std::thread::Builder::new()
             .name("confab-sqlite-writer".into())
-            .spawn(move || run_writer(conn, rx))
+            .spawn(move || run_writer(conn, rx, feed))
             .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
         Ok(Self {
             writer: tx,
@@ -80,15 +83,16 @@ impl Db {
         })
     }
 
-    /// Runs `f` in the next write batch; resolves after the batch is committed.
+    /// Runs `f` in the next write batch; resolves after the batch is committed. What `f`
+    /// pushes to the feed is published after the commit, in commit order.
     pub(super) async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&Connection, &mut Vec<FeedItem>) -> Result<R, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+        let job: Job = Box::new(move |conn, feed| {
+            let result = f(conn, feed);
             let ok = result.is_ok();
             let completion: Completion = Box::new(move |commit| {
                 let _ = tx.send(commit.and(result));
@@ -141,7 +145,7 @@ impl Db {
     }
 }
 
-fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Command>) {
+fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Command>, feed: Option<FeedSink>) {
     let mut closing = None;
     while closing.is_none() {
         let mut batch = Vec::new();
@@ -158,7 +162,7 @@ fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Command>) {
             }
         }
         if !batch.is_empty() {
-            run_batch(&conn, batch);
+            run_batch(&conn, batch, feed.as_ref());
         }
     }
     rx.close();
@@ -172,20 +176,23 @@ fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Command>) {
     }
 }
 
-fn run_batch(conn: &Connection, batch: Vec<Job>) {
+fn run_batch(conn: &Connection, batch: Vec<Job>, feed: Option<&FeedSink>) {
     if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
         return; // dropping the jobs answers each caller with an error
     }
     let mut completions = Vec::with_capacity(batch.len());
+    let mut committed_feed = Vec::new();
     for job in batch {
         if let Err(err) = conn.execute_batch("SAVEPOINT job") {
             tracing::error!(error = %err, "cannot open a savepoint");
             continue;
         }
-        match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+        let mut job_feed = Vec::new();
+        match catch_unwind(AssertUnwindSafe(|| job(conn, &mut job_feed))) {
             Ok((true, completion)) => {
                 completions.push(completion);
+                committed_feed.append(&mut job_feed);
                 let _ = conn.execute_batch("RELEASE job");
             }
             Ok((false, completion)) => {
@@ -202,6 +209,13 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
     if let Err(err) = &commit {
         tracing::error!(error = %err, "commit failed; the batch was rolled back");
         let _ = conn.execute_batch("ROLLBACK");
+    } else if let Some(feed) = feed {
+        // Published before the callers hear back, so a sender's echo never trails its answer.
+        for item in committed_feed {
+            if feed.blocking_send(item).is_err() {
+                break; // the realtime layer has stopped; the database stays the truth
+            }
+        }
     }
     for completion in completions {
         completion(commit.clone());

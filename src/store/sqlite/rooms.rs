@@ -1,15 +1,19 @@
-//! Rooms, participants, locks, room lists and message appends in SQLite.
+//! Rooms, participants, admins, locks and room lists in SQLite.
 
 use std::collections::HashSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::rows::{self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH};
+use super::messages::{append_message, set_read_position};
+use super::rows::{
+    self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
+};
 use super::users::{user_by_id, user_by_xc_id, users_by_xc_ids};
 use crate::domain::{
-    AppId, Message, NewMessage, Room, RoomBundle, RoomListEntry, SystemAction, User, UserId, now_ms,
+    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, SystemAction, User,
+    UserId, now_ms,
 };
-use crate::store::{LockChange, RoomChange, RoomUpsert, StoreError};
+use crate::store::{Audience, FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app.
 pub(super) fn room_by_xc_id(
@@ -18,24 +22,146 @@ pub(super) fn room_by_xc_id(
     xc_room_id: &str,
 ) -> Result<Option<Room>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.app_id = ?1 AND r.xc_room_id = ?2"
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.app_id = ?1 AND r.xc_room_id = ?2"
     ))?;
     Ok(stmt
         .query_row(params![app, xc_room_id], |row| rows::room_at(row, 0))
         .optional()?)
 }
 
-fn room_by_id(conn: &Connection, id: i64) -> Result<Room, StoreError> {
+/// The room with this internal ID in this app.
+pub(super) fn room_by_id(conn: &Connection, app: AppId, id: i64) -> Result<Room, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.id = ?1"
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = ?1 AND r.app_id = ?2"
     ))?;
-    stmt.query_row([id], |row| rows::room_at(row, 0))
+    stmt.query_row(params![id, app], |row| rows::room_at(row, 0))
         .optional()?
         .ok_or(StoreError::RoomNotFound)
 }
 
+fn personal_room(
+    conn: &Connection,
+    app: AppId,
+    a: UserId,
+    b: UserId,
+) -> Result<Option<Room>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} \
+         WHERE r.app_id = ?1 AND r.personal_a = ?2 AND r.personal_b = ?3"
+    ))?;
+    Ok(stmt
+        .query_row(params![app, a, b], |row| rows::room_at(row, 0))
+        .optional()?)
+}
+
 fn existing_room(conn: &Connection, app: AppId, xc_room_id: &str) -> Result<Room, StoreError> {
     room_by_xc_id(conn, app, xc_room_id)?.ok_or(StoreError::RoomNotFound)
+}
+
+/// Whether `user` may read and write `room`: one of a personal room's two users, an explicit
+/// participant, or the holder of one of the room's participant roles.
+pub(super) fn is_participant(
+    conn: &Connection,
+    room: &Room,
+    user: &User,
+) -> Result<bool, StoreError> {
+    if let RoomKind::Personal { a, b } = room.kind {
+        return Ok(user.id == a || user.id == b);
+    }
+    if !user.role_code.is_empty() && room.participant_roles.contains(&user.role_code) {
+        return Ok(true);
+    }
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
+        .query_row(params![room.id, user.id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Resolves a client's `roomID` for `user`: refuses rooms the user is not in, and creates a
+/// personal room on first use when `create` is set. `None`: a personal room not created yet.
+pub(super) fn resolve_room(
+    conn: &Connection,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+    create: bool,
+) -> Result<Option<Room>, StoreError> {
+    match room {
+        RoomRef::Personal { a, b } => {
+            if user.id != a && user.id != b {
+                return Err(StoreError::Forbidden(
+                    "not a participant of this room".into(),
+                ));
+            }
+            if let Some(room) = personal_room(conn, app, a, b)? {
+                return Ok(Some(room));
+            }
+            let other = if user.id == a { b } else { a };
+            if !same_app(conn, app, other)? {
+                return Err(StoreError::RoomNotFound);
+            }
+            if !create {
+                return Ok(None);
+            }
+            let now = now_ms();
+            let id: i64 = conn
+                .prepare_cached(
+                    "INSERT INTO rooms (app_id, personal_a, personal_b, type, name, \
+                         last_activity, created, updated) \
+                     VALUES (?1, ?2, ?3, 1, '', ?4, ?4, ?4) RETURNING id",
+                )?
+                .query_row(params![app, a, b, now], |r| r.get(0))?;
+            add_member(conn, id, a, false, now)?;
+            add_member(conn, id, b, false, now)?;
+            room_by_id(conn, app, id).map(Some)
+        }
+        RoomRef::Shared(id) => {
+            let room = room_by_id(conn, app, id)?;
+            if !is_participant(conn, &room, user)? {
+                return Err(StoreError::Forbidden(
+                    "not a participant of this room".into(),
+                ));
+            }
+            Ok(Some(room))
+        }
+    }
+}
+
+fn same_app(conn: &Connection, app: AppId, user: UserId) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2")?
+        .query_row(params![user, app], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Everyone who must hear about a room's messages, plus `extra` users (e.g. one just removed,
+/// who still gets the message saying so).
+pub(super) fn audience(
+    conn: &Connection,
+    app: AppId,
+    room: &Room,
+    extra: &[UserId],
+) -> Result<Audience, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT rm.user_id, coalesce(p.read_seq, 0) FROM room_members rm \
+         LEFT JOIN read_positions p ON p.user_id = rm.user_id AND p.room_id = rm.room_id \
+         WHERE rm.room_id = ?1",
+    )?;
+    let mut members: Vec<(UserId, i64)> = stmt
+        .query_map([room.id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for user in extra {
+        if !members.iter().any(|(id, _)| id == user) {
+            members.push((*user, 0));
+        }
+    }
+    Ok(Audience {
+        app,
+        members,
+        roles: room.participant_roles.clone(),
+    })
 }
 
 /// The room with its explicit participants (in joining order) and admins.
@@ -61,91 +187,21 @@ pub(super) fn bundle(conn: &Connection, room: Room) -> Result<RoomBundle, StoreE
     })
 }
 
-/// Appends a message to a room: next sequence number, room activity, and (for a user's own
-/// message) the sender's read position, since sending implies having read the room.
-pub(super) fn append_message(
-    conn: &Connection,
-    room: &Room,
-    new: NewMessage,
-) -> Result<Message, StoreError> {
-    let now = now_ms();
-    let counts = i64::from(new.counts_as_unread());
-    let (seq, chat_count): (i64, i64) = conn
-        .prepare_cached(
-            "UPDATE rooms SET last_seq = last_seq + 1, chat_count = chat_count + ?2, \
-             last_activity = ?3 WHERE id = ?1 RETURNING last_seq, chat_count",
-        )?
-        .query_row(params![room.id, counts, now], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    let id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO messages (room_id, seq, sender_id, local_id, type, body, data, \
-                 filter_id, is_hidden, quote, reply_to, forward_from, action, target, \
-                 created, updated) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15) \
-             RETURNING id",
-        )?
-        .query_row(
-            params![
-                room.id,
-                seq,
-                new.sender,
-                new.local_id,
-                new.kind,
-                new.body,
-                new.data,
-                new.filter_id,
-                new.is_hidden,
-                rows::json_unless_default(&new.quote),
-                rows::json_unless_default(&new.reply_to),
-                rows::json_unless_default(&new.forward_from),
-                new.action,
-                rows::json_unless_default(&new.target),
-                now
-            ],
-            |r| r.get(0),
-        )?;
-    conn.prepare_cached("UPDATE rooms SET last_message_id = ?2 WHERE id = ?1")?
-        .execute(params![room.id, id])?;
-    let sender = match new.sender {
-        Some(sender) => {
-            set_read_position(conn, sender, room.id, seq, chat_count)?;
-            Some(user_by_id(conn, sender)?)
-        }
-        None => None,
-    };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1"
-    ))?;
-    Ok(stmt.query_row([id], |row| rows::message_at(row, 0, room.clone(), sender))?)
-}
-
-fn set_read_position(
-    conn: &Connection,
-    user: UserId,
-    room: i64,
-    seq: i64,
-    count: i64,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
-         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, room_id) DO UPDATE SET \
-         read_seq = max(read_seq, excluded.read_seq), read_count = max(read_count, excluded.read_count)",
-    )?
-    .execute(params![user, room, seq, count])?;
-    Ok(())
-}
-
 /// Makes `user` an explicit participant; `false` if they already were. A new participant's
 /// read position starts at the room's present, so earlier history is not unread for them.
-fn add_member(conn: &Connection, room: i64, user: UserId, now: i64) -> Result<bool, StoreError> {
+fn add_member(
+    conn: &Connection,
+    room: i64,
+    user: UserId,
+    admin: bool,
+    now: i64,
+) -> Result<bool, StoreError> {
     let added = conn
         .prepare_cached(
-            "INSERT INTO room_members (room_id, user_id, joined) VALUES (?1, ?2, ?3) \
+            "INSERT INTO room_members (room_id, user_id, is_admin, joined) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT DO NOTHING",
         )?
-        .execute(params![room, user, now])?;
+        .execute(params![room, user, admin, now])?;
     if added == 1 {
         let (seq, count): (i64, i64) = conn
             .prepare_cached("SELECT last_seq, chat_count FROM rooms WHERE id = ?1")?
@@ -153,6 +209,13 @@ fn add_member(conn: &Connection, room: i64, user: UserId, now: i64) -> Result<bo
         set_read_position(conn, user, room, seq, count)?;
     }
     Ok(added == 1)
+}
+
+fn remove_member(conn: &Connection, room: i64, user: UserId) -> Result<bool, StoreError> {
+    let removed = conn
+        .prepare_cached("DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
+        .execute(params![room, user])?;
+    Ok(removed == 1)
 }
 
 fn replace_roles(
@@ -182,8 +245,51 @@ fn json(list: &[String]) -> String {
     serde_json::to_string(list).expect("string lists serialize")
 }
 
+/// A shared room to insert.
+struct NewRoom<'a> {
+    xc_room_id: Option<&'a str>,
+    room_type: RoomType,
+    name: &'a str,
+    photo_thumbnail: Option<&'a str>,
+    photo_fullsize: Option<&'a str>,
+    tags: &'a [String],
+    roles: &'a [String],
+}
+
+fn insert_shared_room(
+    conn: &Connection,
+    app: AppId,
+    room: &NewRoom<'_>,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO rooms (app_id, xc_room_id, type, name, photo_thumbnail, \
+                 photo_fullsize, tags, roles, last_activity, created, updated) \
+             VALUES (?1, ?2, ?3, ?4, COALESCE(?5, ''), COALESCE(?6, ''), ?7, ?8, ?9, ?9, ?9) \
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                app,
+                room.xc_room_id,
+                room.room_type.code(),
+                room.name,
+                room.photo_thumbnail,
+                room.photo_fullsize,
+                json(room.tags),
+                json(room.roles),
+                now
+            ],
+            |r| r.get(0),
+        )?;
+    replace_roles(conn, app, id, room.roles)?;
+    Ok(id)
+}
+
 pub(super) fn create_or_update(
     conn: &Connection,
+    feed: &mut Vec<FeedItem>,
     app: AppId,
     up: &RoomUpsert,
 ) -> Result<RoomChange, StoreError> {
@@ -191,33 +297,20 @@ pub(super) fn create_or_update(
     let (room, action) = match room_by_xc_id(conn, app, &up.xc_room_id)? {
         None => {
             let users = unique_users(users_by_xc_ids(conn, app, &up.participant_xc_user_ids)?);
-            let roles = up.participant_roles.clone().unwrap_or_default();
-            let id: i64 = conn
-                .prepare_cached(
-                    "INSERT INTO rooms (app_id, xc_room_id, type, name, photo_thumbnail, \
-                         photo_fullsize, tags, roles, last_activity, created, updated) \
-                     VALUES (?1, ?2, ?3, ?4, COALESCE(?5, ''), COALESCE(?6, ''), ?7, ?8, ?9, ?9, ?9) \
-                     RETURNING id",
-                )?
-                .query_row(
-                    params![
-                        app,
-                        up.xc_room_id,
-                        up.room_type.code(),
-                        up.name,
-                        up.photo_thumbnail,
-                        up.photo_fullsize,
-                        json(up.tags.as_deref().unwrap_or_default()),
-                        json(&roles),
-                        now
-                    ],
-                    |r| r.get(0),
-                )?;
+            let new_room = NewRoom {
+                xc_room_id: Some(&up.xc_room_id),
+                room_type: up.room_type,
+                name: &up.name,
+                photo_thumbnail: up.photo_thumbnail.as_deref(),
+                photo_fullsize: up.photo_fullsize.as_deref(),
+                tags: up.tags.as_deref().unwrap_or_default(),
+                roles: up.participant_roles.as_deref().unwrap_or_default(),
+            };
+            let id = insert_shared_room(conn, app, &new_room)?;
             for user in &users {
-                add_member(conn, id, user.id, now)?;
+                add_member(conn, id, user.id, false, now)?;
             }
-            replace_roles(conn, app, id, &roles)?;
-            (room_by_id(conn, id)?, SystemAction::RoomCreate)
+            (room_by_id(conn, app, id)?, SystemAction::RoomCreate)
         }
         Some(existing) => {
             if existing.room_type != up.room_type {
@@ -240,46 +333,48 @@ pub(super) fn create_or_update(
             if let Some(roles) = &up.participant_roles {
                 replace_roles(conn, app, existing.id, roles)?;
             }
-            (room_by_id(conn, existing.id)?, SystemAction::RoomUpdate)
+            (
+                room_by_id(conn, app, existing.id)?,
+                SystemAction::RoomUpdate,
+            )
         }
     };
-    let message = append_message(conn, &room, action.message(None, None))?;
+    let message = append_message(conn, feed, app, &room, action.message(None, None), &[])?;
     Ok(RoomChange {
         bundle: bundle(conn, room)?,
         messages: vec![message],
     })
 }
 
-/// Adds (`add = true`) or removes participants, one system message per actual change.
-pub(super) fn change_participants(
+/// Adds (`add = true`) or removes users, one system message per actual change, sent by
+/// `actor` (`None`: the server).
+fn change_members(
     conn: &Connection,
+    feed: &mut Vec<FeedItem>,
     app: AppId,
-    xc_room_id: &str,
-    xc_user_ids: &[String],
+    room: Room,
+    actor: Option<UserId>,
+    users: Vec<User>,
     add: bool,
 ) -> Result<RoomChange, StoreError> {
-    let room = existing_room(conn, app, xc_room_id)?;
-    let users = unique_users(users_by_xc_ids(conn, app, xc_user_ids)?);
     let now = now_ms();
     let mut messages = Vec::new();
-    for user in &users {
+    for user in unique_users(users) {
         let (changed, action) = if add {
             (
-                add_member(conn, room.id, user.id, now)?,
+                add_member(conn, room.id, user.id, false, now)?,
                 SystemAction::AddParticipant,
             )
         } else {
-            let removed = conn
-                .prepare_cached("DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
-                .execute(params![room.id, user.id])?;
-            (removed == 1, SystemAction::RemoveParticipant)
+            (
+                remove_member(conn, room.id, user.id)?,
+                SystemAction::RemoveParticipant,
+            )
         };
         if changed {
-            messages.push(append_message(
-                conn,
-                &room,
-                action.message(None, Some(user)),
-            )?);
+            let extra = if add { vec![] } else { vec![user.id] };
+            let new = action.message(actor, Some(&user));
+            messages.push(append_message(conn, feed, app, &room, new, &extra)?);
         }
     }
     Ok(RoomChange {
@@ -288,8 +383,23 @@ pub(super) fn change_participants(
     })
 }
 
+/// Server API: adds or removes participants by `xcUserID`.
+pub(super) fn change_participants(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    xc_room_id: &str,
+    xc_user_ids: &[String],
+    add: bool,
+) -> Result<RoomChange, StoreError> {
+    let room = existing_room(conn, app, xc_room_id)?;
+    let users = users_by_xc_ids(conn, app, xc_user_ids)?;
+    change_members(conn, feed, app, room, None, users, add)
+}
+
 pub(super) fn set_lock(
     conn: &Connection,
+    feed: &mut Vec<FeedItem>,
     app: AppId,
     xc_room_id: &str,
     xc_user_id: &str,
@@ -314,15 +424,205 @@ pub(super) fn set_lock(
         locked.then_some(user.id),
         now
     ])?;
-    let room = room_by_id(conn, room.id)?;
+    let room = room_by_id(conn, app, room.id)?;
     let action = if locked {
         SystemAction::Lock
     } else {
         SystemAction::Unlock
     };
-    let message = append_message(conn, &room, action.message(Some(user.id), None))?;
+    let message = append_message(
+        conn,
+        feed,
+        app,
+        &room,
+        action.message(Some(user.id), None),
+        &[],
+    )?;
     Ok(LockChange {
         changed: true,
+        messages: vec![message],
+    })
+}
+
+/// Client API: creates a group with the creator as its admin.
+pub(super) fn create_group(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    creator: &User,
+    name: &str,
+    room_type: RoomType,
+    user_ids: &[UserId],
+) -> Result<RoomChange, StoreError> {
+    let others = users_in_app(conn, app, user_ids)?;
+    let new_room = NewRoom {
+        xc_room_id: None,
+        room_type,
+        name,
+        photo_thumbnail: None,
+        photo_fullsize: None,
+        tags: &[],
+        roles: &[],
+    };
+    let id = insert_shared_room(conn, app, &new_room)?;
+    let now = now_ms();
+    add_member(conn, id, creator.id, true, now)?;
+    for user in &others {
+        add_member(conn, id, user.id, false, now)?;
+    }
+    let room = room_by_id(conn, app, id)?;
+    let message = append_message(
+        conn,
+        feed,
+        app,
+        &room,
+        SystemAction::RoomCreate.message(Some(creator.id), None),
+        &[],
+    )?;
+    Ok(RoomChange {
+        bundle: bundle(conn, room)?,
+        messages: vec![message],
+    })
+}
+
+/// Users by platform ID, all of them in `app`; an unknown ID fails the whole call.
+pub(super) fn users_in_app(
+    conn: &Connection,
+    app: AppId,
+    ids: &[UserId],
+) -> Result<Vec<User>, StoreError> {
+    ids.iter()
+        .map(|id| match user_by_id(conn, *id) {
+            Ok(user) if same_app(conn, app, user.id)? => Ok(user),
+            Ok(_) | Err(StoreError::UserNotFound) => Err(StoreError::UnknownUser(id.to_string())),
+            Err(other) => Err(other),
+        })
+        .collect()
+}
+
+fn is_admin(conn: &Connection, room: i64, user: UserId) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT is_admin FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
+        .query_row(params![room, user], |r| r.get::<_, bool>(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+fn shared_room_as_admin(
+    conn: &Connection,
+    app: AppId,
+    actor: &User,
+    room: RoomRef,
+) -> Result<Room, StoreError> {
+    let RoomRef::Shared(id) = room else {
+        return Err(StoreError::Forbidden(
+            "personal rooms have no participants to manage".into(),
+        ));
+    };
+    let room = room_by_id(conn, app, id)?;
+    if !is_admin(conn, room.id, actor.id)? {
+        return Err(StoreError::Forbidden(
+            "only the room's admins may do this".into(),
+        ));
+    }
+    Ok(room)
+}
+
+/// Client API: an admin adds or removes participants by user ID.
+pub(super) fn client_change_participants(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    actor: &User,
+    room: RoomRef,
+    user_ids: &[UserId],
+    add: bool,
+) -> Result<RoomChange, StoreError> {
+    let room = shared_room_as_admin(conn, app, actor, room)?;
+    let users = users_in_app(conn, app, user_ids)?;
+    change_members(conn, feed, app, room, Some(actor.id), users, add)
+}
+
+/// Client API: an admin promotes or demotes participants.
+pub(super) fn change_admins(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    actor: &User,
+    room: RoomRef,
+    user_ids: &[UserId],
+    promote: bool,
+) -> Result<RoomChange, StoreError> {
+    let room = shared_room_as_admin(conn, app, actor, room)?;
+    let users = users_in_app(conn, app, user_ids)?;
+    let action = if promote {
+        SystemAction::PromoteAdmin
+    } else {
+        SystemAction::DemoteAdmin
+    };
+    let mut messages = Vec::new();
+    for user in unique_users(users) {
+        let changed = conn
+            .prepare_cached(
+                "UPDATE room_members SET is_admin = ?3 \
+                 WHERE room_id = ?1 AND user_id = ?2 AND is_admin <> ?3",
+            )?
+            .execute(params![room.id, user.id, promote])?;
+        if changed == 1 {
+            let new = action.message(Some(actor.id), Some(&user));
+            messages.push(append_message(conn, feed, app, &room, new, &[])?);
+        }
+    }
+    Ok(RoomChange {
+        bundle: bundle(conn, room)?,
+        messages,
+    })
+}
+
+/// Client API: an admin renames a room.
+pub(super) fn rename(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    actor: &User,
+    room: RoomRef,
+    name: &str,
+) -> Result<RoomChange, StoreError> {
+    let room = shared_room_as_admin(conn, app, actor, room)?;
+    conn.prepare_cached("UPDATE rooms SET name = ?2, updated = ?3 WHERE id = ?1")?
+        .execute(params![room.id, name, now_ms()])?;
+    let room = room_by_id(conn, app, room.id)?;
+    let new = SystemAction::RoomUpdate.message(Some(actor.id), None);
+    let message = append_message(conn, feed, app, &room, new, &[])?;
+    Ok(RoomChange {
+        bundle: bundle(conn, room)?,
+        messages: vec![message],
+    })
+}
+
+/// Client API: a participant leaves a group.
+pub(super) fn leave(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+) -> Result<RoomChange, StoreError> {
+    let RoomRef::Shared(id) = room else {
+        return Err(StoreError::Forbidden(
+            "a personal room cannot be left".into(),
+        ));
+    };
+    let room = room_by_id(conn, app, id)?;
+    if !remove_member(conn, room.id, user.id)? {
+        return Err(StoreError::Forbidden(
+            "not a participant of this room".into(),
+        ));
+    }
+    let new = SystemAction::Leave.message(Some(user.id), None);
+    let message = append_message(conn, feed, app, &room, new, &[user.id])?;
+    Ok(RoomChange {
+        bundle: bundle(conn, room)?,
         messages: vec![message],
     })
 }
@@ -333,7 +633,7 @@ pub(super) fn rooms_of_user(
     app: AppId,
     xc_user_id: &str,
     only: Option<&[String]>,
-) -> Result<Vec<RoomListEntry>, StoreError> {
+) -> Result<(User, Vec<RoomListEntry>), StoreError> {
     let user = user_by_xc_id(conn, app, xc_user_id)?.ok_or(StoreError::UserNotFound)?;
     let mut stmt = conn.prepare_cached(&format!(
         "WITH mine (room_id) AS ( \
@@ -342,8 +642,10 @@ pub(super) fn rooms_of_user(
                  WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> '' \
          ) \
          SELECT {ROOM_COLUMNS}, {USER_COLUMNS}, \
-             max(0, r.chat_count - coalesce(p.read_count, 0)), {MESSAGE_COLUMNS} \
+             max(0, r.chat_count - coalesce(p.read_count, 0)), coalesce(p.read_seq, 0), \
+             {MESSAGE_COLUMNS} \
          FROM mine JOIN rooms r ON r.id = mine.room_id \
+         LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
          JOIN messages m ON m.id = r.last_message_id \
          LEFT JOIN users u ON u.id = m.sender_id \
          LEFT JOIN read_positions p ON p.user_id = ?1 AND p.room_id = r.id \
@@ -356,12 +658,31 @@ pub(super) fn rooms_of_user(
             let room = rows::room_at(row, 0)?;
             let sender = rows::user_at(row, ROOM_WIDTH)?;
             let unread_count = row.get(ROOM_WIDTH + USER_WIDTH)?;
-            let last_message = rows::message_at(row, ROOM_WIDTH + USER_WIDTH + 1, room, sender)?;
+            let read_seq = row.get(ROOM_WIDTH + USER_WIDTH + 1)?;
+            let last_message = rows::message_at(row, ROOM_WIDTH + USER_WIDTH + 2, room, sender)?;
             Ok(RoomListEntry {
                 last_message,
                 unread_count,
+                read_seq,
             })
         })?
         .collect::<Result<_, _>>()?;
-    Ok(entries)
+    Ok((user, entries))
+}
+
+/// Users who share a room with `user` (for presence), at most `limit`.
+pub(super) fn room_sharers(
+    conn: &Connection,
+    user: UserId,
+    limit: i64,
+) -> Result<Vec<UserId>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT other.user_id FROM room_members mine \
+         JOIN room_members other ON other.room_id = mine.room_id \
+         WHERE mine.user_id = ?1 AND other.user_id <> ?1 LIMIT ?2",
+    )?;
+    let ids = stmt
+        .query_map(params![user, limit], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
 }

@@ -6,24 +6,69 @@ use rusqlite::Row;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{Message, Room, RoomKind, RoomType, Target, User};
 
+/// The user columns under a table alias.
+macro_rules! user_columns {
+    ($a:literal) => {
+        concat!(
+            $a,
+            ".id, ",
+            $a,
+            ".xc_user_id, ",
+            $a,
+            ".fullname, ",
+            $a,
+            ".email, ",
+            $a,
+            ".phone, ",
+            $a,
+            ".username, ",
+            $a,
+            ".photo_thumbnail, ",
+            $a,
+            ".photo_fullsize, ",
+            $a,
+            ".role_code, ",
+            $a,
+            ".last_login, ",
+            $a,
+            ".last_activity, ",
+            $a,
+            ".created, ",
+            $a,
+            ".updated, ",
+            $a,
+            ".deleted"
+        )
+    };
+}
+
 /// User columns, for `SELECT` lists with the alias `u`.
-pub(super) const USER_COLUMNS: &str = "u.id, u.xc_user_id, u.fullname, u.email, u.phone, \
-    u.username, u.photo_thumbnail, u.photo_fullsize, u.role_code, u.last_login, \
-    u.last_activity, u.created, u.updated, u.deleted";
+pub(super) const USER_COLUMNS: &str = user_columns!("u");
 /// Number of columns in [`USER_COLUMNS`].
 pub(super) const USER_WIDTH: usize = 14;
 
-/// Room columns, alias `r`.
-pub(super) const ROOM_COLUMNS: &str = "r.id, r.xc_room_id, r.personal_a, r.personal_b, \
-    r.type, r.name, r.photo_thumbnail, r.photo_fullsize, r.color, r.tags, r.roles, \
-    r.locked_time, r.deleted";
+/// Room columns, alias `r`, followed by the two users of a personal room (`pa`, `pb`);
+/// select them `FROM` [`ROOM_FROM`].
+pub(super) const ROOM_COLUMNS: &str = concat!(
+    "r.id, r.xc_room_id, r.personal_a, r.personal_b, r.type, r.name, r.photo_thumbnail, \
+     r.photo_fullsize, r.color, r.tags, r.roles, r.locked_time, r.deleted, ",
+    user_columns!("pa"),
+    ", ",
+    user_columns!("pb")
+);
+/// The rooms table with the users of personal rooms joined in, for [`ROOM_COLUMNS`].
+pub(super) const ROOM_FROM: &str = "rooms r LEFT JOIN users pa ON pa.id = r.personal_a \
+    LEFT JOIN users pb ON pb.id = r.personal_b";
 /// Number of columns in [`ROOM_COLUMNS`].
-pub(super) const ROOM_WIDTH: usize = 13;
+pub(super) const ROOM_WIDTH: usize = 13 + 2 * USER_WIDTH;
 
 /// Message columns, alias `m`.
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.seq, m.local_id, m.type, m.body, m.data, \
     m.filter_id, m.is_hidden, m.quote, m.reply_to, m.forward_from, m.action, m.target, \
-    m.is_delivered, m.is_read, m.is_deleted, m.is_edited, m.created, m.updated, m.deleted";
+    m.is_delivered, m.is_read, m.is_deleted, m.is_edited, m.created, m.updated, m.deleted, \
+    m.sender_id";
+/// Number of columns in [`MESSAGE_COLUMNS`].
+pub(super) const MESSAGE_WIDTH: usize = 21;
 
 /// Reads a user starting at column `at`; `None` when the (outer-joined) ID is NULL.
 pub(super) fn user_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<User>> {
@@ -91,6 +136,10 @@ pub(super) fn room_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Room> {
         participant_roles: json_list(row.get(at + 10)?),
         locked_time: row.get(at + 11)?,
         deleted: row.get(at + 12)?,
+        peers: match (user_at(row, at + 13)?, user_at(row, at + 13 + USER_WIDTH)?) {
+            (Some(a), Some(b)) => Some(Box::new((a, b))),
+            _ => None,
+        },
     })
 }
 

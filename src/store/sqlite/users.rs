@@ -208,3 +208,73 @@ pub(super) fn sync_contacts(
     }
     Ok(counts)
 }
+
+/// A user of this app by username, optionally ignoring case.
+pub(super) fn user_by_username(
+    conn: &Connection,
+    app: AppId,
+    username: &str,
+    ignore_case: bool,
+) -> Result<Option<User>, StoreError> {
+    let sql = if ignore_case {
+        format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.app_id = ?1 AND lower(u.username) = lower(?2) LIMIT 1"
+        )
+    } else {
+        format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.app_id = ?1 AND u.username = ?2 LIMIT 1"
+        )
+    };
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![app, username], rows::user)
+        .optional()?)
+}
+
+/// A user of this app by platform ID.
+pub(super) fn user_in_app(
+    conn: &Connection,
+    app: AppId,
+    id: UserId,
+) -> Result<Option<User>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1 AND u.app_id = ?2"
+    ))?;
+    Ok(stmt.query_row(params![id, app], rows::user).optional()?)
+}
+
+/// The users in a user's contact list.
+pub(super) fn contacts_of(conn: &Connection, owner: UserId) -> Result<Vec<User>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM contacts c JOIN users u ON u.id = c.contact_id \
+         WHERE c.owner_id = ?1 ORDER BY u.fullname, u.id"
+    ))?;
+    let users = stmt
+        .query_map([owner], rows::user)?
+        .collect::<Result<_, _>>()?;
+    Ok(users)
+}
+
+/// Stores a device's push tokens.
+pub(super) fn set_push_tokens(
+    conn: &Connection,
+    user: UserId,
+    device: &str,
+    fcm: &str,
+    apn: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO push_tokens (user_id, device_id, fcm_token, apn_token, updated) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user_id, device_id) DO UPDATE SET \
+         fcm_token = excluded.fcm_token, apn_token = excluded.apn_token, updated = excluded.updated",
+    )?
+    .execute(params![user, device, fcm, apn, now_ms()])?;
+    Ok(())
+}
+
+/// Records activity (connect, disconnect, send).
+pub(super) fn touch_user(conn: &Connection, user: UserId, at: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE users SET last_activity = max(last_activity, ?2) WHERE id = ?1")?
+        .execute(params![user, at])?;
+    Ok(())
+}

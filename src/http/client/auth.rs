@@ -1,0 +1,66 @@
+//! Token exchange and refresh, logout, project configuration.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde_json::json;
+
+use super::{Client, ClientApp, header};
+use crate::http::AppState;
+use crate::http::envelope::{ApiError, ApiResult, Data};
+use crate::service::{TokenBundle, bearer};
+use crate::wire;
+
+fn token_bundle(t: &TokenBundle) -> Data {
+    Data(json!({
+        "accessToken": t.access_token,
+        "accessTokenExpiry": t.access_expiry,
+        "refreshToken": t.refresh_token,
+        "refreshTokenExpiry": t.refresh_expiry,
+        "user": wire::user(&t.user),
+    }))
+}
+
+pub(super) async fn request_access_token(
+    State(state): State<AppState>,
+    ClientApp(app): ClientApp,
+    headers: HeaderMap,
+) -> ApiResult {
+    let ticket = bearer(header(&headers, "authorization")).map_err(ApiError::Auth)?;
+    let device = header(&headers, "device-identifier").unwrap_or_default();
+    let bundle = state.service.exchange_ticket(app, ticket, device).await?;
+    Ok(token_bundle(&bundle))
+}
+
+pub(super) async fn refresh_access_token(
+    State(state): State<AppState>,
+    ClientApp(app): ClientApp,
+    headers: HeaderMap,
+) -> ApiResult {
+    let refresh = bearer(header(&headers, "authorization")).map_err(ApiError::Auth)?;
+    let bundle = state.service.refresh_session(app, refresh).await?;
+    Ok(token_bundle(&bundle))
+}
+
+/// `Authorization` is not checked here: the web SDK sends it empty before login.
+pub(super) async fn project_configs(ClientApp(_): ClientApp) -> ApiResult {
+    Ok(Data(json!({
+        "core": {
+            "chatMediaMaxFileSize": "26214400",
+            "channelMaxParticipants": "5000",
+            "groupMaxParticipants": "1000",
+            "roomPhotoMaxFileSize": "10485760",
+            "userPhotoMaxFileSize": "10485760",
+            "roomMaxPinned": "10",
+            "usernameIgnoreCase": "1",
+        },
+        "project": {},
+        "custom": {},
+    })))
+}
+
+pub(super) async fn logout(State(state): State<AppState>, Client(session): Client) -> ApiResult {
+    state.service.logout(&session).await?;
+    Ok(Data(
+        json!({"success": true, "message": "Logged out successfully"}),
+    ))
+}

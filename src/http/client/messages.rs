@@ -1,0 +1,142 @@
+//! Message sync, history, receipts and deletion.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use super::{Client, device, room_ref};
+use crate::domain::{ParamError, Viewed};
+use crate::http::AppState;
+use crate::http::envelope::{ApiResult, Data};
+use crate::http::params::Params;
+use crate::service::ClientSession;
+use crate::wire::{self, Viewer};
+
+/// Most message IDs in one receipt or delete call.
+const MAX_IDS: usize = 1000;
+/// Largest history page.
+const MAX_PAGE: i64 = 200;
+
+fn messages(session: &ClientSession, list: &[Viewed]) -> Vec<Value> {
+    list.iter()
+        .map(|v| wire::message(&v.message, Viewer::new(session.user.id, v.read_seq)))
+        .collect()
+}
+
+fn ids(list: &[i64]) -> Vec<String> {
+    list.iter().map(i64::to_string).collect()
+}
+
+pub(super) async fn room_list_and_unread(
+    State(state): State<AppState>,
+    Client(session): Client,
+    headers: HeaderMap,
+) -> ApiResult {
+    let list = state
+        .service
+        .room_list(&session, &device(&headers, &session))
+        .await?;
+    Ok(Data(json!({"messages": messages(&session, &list)})))
+}
+
+pub(super) async fn new_and_updated(
+    State(state): State<AppState>,
+    Client(session): Client,
+    headers: HeaderMap,
+) -> ApiResult {
+    let list = state
+        .service
+        .new_and_updated(&session, &device(&headers, &session))
+        .await?;
+    Ok(Data(json!({"messages": messages(&session, &list)})))
+}
+
+pub(super) async fn before(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let room = room_ref(&p)?;
+    let max_created = p.optional_int("maxCreated", "maxCreated")?.unwrap_or(0);
+    let limit = p.optional_int("limit", "limit")?.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ParamError::invalid_because(
+            "limit",
+            "limit",
+            format!("must be 1 to {MAX_PAGE}"),
+        )
+        .into());
+    }
+    let (list, has_more) = state
+        .service
+        .history_before(&session, room, max_created, limit)
+        .await?;
+    Ok(Data(
+        json!({"messages": messages(&session, &list), "hasMore": has_more}),
+    ))
+}
+
+pub(super) async fn after(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let room = room_ref(&p)?;
+    let min_created = p.optional_int("minCreated", "minCreated")?.unwrap_or(0);
+    let last_updated = p
+        .optional_int("lastUpdated", "lastUpdated")?
+        .unwrap_or(min_created);
+    let list = state
+        .service
+        .history_after(&session, room, min_created, last_updated)
+        .await?;
+    Ok(Data(json!({"messages": messages(&session, &list)})))
+}
+
+async fn feedback(state: AppState, session: ClientSession, p: Params, read: bool) -> ApiResult {
+    let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS)?;
+    let changed = state
+        .service
+        .mark_messages(&session, requested, read)
+        .await?;
+    Ok(Data(json!({"updatedMessageIDs": ids(&changed)})))
+}
+
+pub(super) async fn delivered(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    feedback(state, session, p, false).await
+}
+
+pub(super) async fn read(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    feedback(state, session, p, true).await
+}
+
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let room = room_ref(&p)?;
+    let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS)?;
+    // Deleting only for oneself is not supported: say so rather than delete for everyone.
+    if p.optional_bool("forEveryone", "forEveryone")? == Some(false) {
+        return Err(ParamError::invalid_because(
+            "forEveryone",
+            "forEveryone",
+            "only deletion for everyone is supported",
+        )
+        .into());
+    }
+    let deleted = state
+        .service
+        .delete_messages(&session, room, requested)
+        .await?;
+    Ok(Data(json!({"deletedMessageIDs": ids(&deleted)})))
+}

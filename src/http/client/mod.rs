@@ -1,0 +1,142 @@
+//! The client API (`/v1/auth/…`, `/v1/client/…`, `/v1/chat/…`) the SDKs call with an `App-Key`
+//! and a bearer token.
+
+mod auth;
+mod messages;
+mod rooms;
+mod users;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::routing::post;
+
+use super::AppState;
+use super::envelope::ApiError;
+use crate::domain::secret::KeyKind;
+use crate::domain::{AppId, ParamError, RoomRef};
+use crate::http::params::Params;
+use crate::service::{ClientSession, bearer};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/auth/access_token/request",
+            post(auth::request_access_token),
+        )
+        .route(
+            "/v1/auth/access_token/refresh",
+            post(auth::refresh_access_token),
+        )
+        .route("/v1/client/project_configs", post(auth::project_configs))
+        .route("/v1/client/logout", post(auth::logout))
+        .route(
+            "/v1/client/push_notification/update",
+            post(users::update_push),
+        )
+        .route("/v1/client/user/get_by_id", post(users::get_by_id))
+        .route(
+            "/v1/client/user/get_by_xcuserid",
+            post(users::get_by_xc_user_id),
+        )
+        .route(
+            "/v1/client/user/get_by_username",
+            post(users::get_by_username),
+        )
+        .route(
+            "/v1/client/user/get_all_by_ids",
+            post(users::get_all_by_ids),
+        )
+        .route("/v1/client/contact/list", post(users::contacts))
+        .route("/v1/client/room/create", post(rooms::create))
+        .route("/v1/client/room/get", post(rooms::get))
+        .route(
+            "/v1/client/room/get_by_xc_room_id",
+            post(rooms::get_by_xc_room_id),
+        )
+        .route("/v1/client/room/update", post(rooms::update))
+        .route("/v1/client/room/leave", post(rooms::leave))
+        .route(
+            "/v1/client/room/participants/add",
+            post(rooms::add_participants),
+        )
+        .route(
+            "/v1/client/room/participants/remove",
+            post(rooms::remove_participants),
+        )
+        .route("/v1/client/room/admins/promote", post(rooms::promote))
+        .route("/v1/client/room/admins/demote", post(rooms::demote))
+        .route(
+            "/v1/chat/message/room_list_and_unread",
+            post(messages::room_list_and_unread),
+        )
+        .route(
+            "/v1/chat/message/new_and_updated",
+            post(messages::new_and_updated),
+        )
+        .route(
+            "/v1/chat/message/list_by_room/before",
+            post(messages::before),
+        )
+        .route("/v1/chat/message/list_by_room/after", post(messages::after))
+        .route(
+            "/v1/chat/message/feedback/delivered",
+            post(messages::delivered),
+        )
+        .route("/v1/chat/message/feedback/read", post(messages::read))
+        .route("/v1/chat/message/delete", post(messages::delete))
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"))
+}
+
+/// The app of a request authenticated only by its `App-Key` (token exchange, configs).
+pub(super) struct ClientApp(pub AppId);
+
+impl FromRequestParts<AppState> for ClientApp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        app_from_key(state, header(&parts.headers, "app-key"))
+            .await
+            .map(ClientApp)
+    }
+}
+
+/// Checks an `App-Key` header value.
+pub(super) async fn app_from_key(state: &AppState, key: Option<&str>) -> Result<AppId, ApiError> {
+    state
+        .service
+        .authenticate_key(KeyKind::App, key)
+        .await?
+        .map_err(ApiError::AppKey)
+}
+
+/// An authenticated client call: `App-Key` first, then the bearer access token.
+pub(super) struct Client(pub ClientSession);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let app = app_from_key(state, header(&parts.headers, "app-key")).await?;
+        let token = bearer(header(&parts.headers, "authorization")).map_err(ApiError::Auth)?;
+        Ok(Client(state.service.authenticate(app, token).await?))
+    }
+}
+
+/// The calling device: `Device-Identifier`, or the device that opened the session.
+pub(super) fn device(headers: &HeaderMap, session: &ClientSession) -> String {
+    header(headers, "device-identifier")
+        .filter(|d| !d.is_empty() && d.len() <= 200)
+        .map_or_else(|| session.device.clone(), str::to_owned)
+}
+
+/// A required `roomID` in canonical form.
+pub(super) fn room_ref(p: &Params) -> Result<RoomRef, ParamError> {
+    let id = p.required_str("roomID", "roomID", 64)?;
+    RoomRef::parse(&id)
+        .ok_or_else(|| ParamError::invalid_because("roomID", "roomID", "not a room ID"))
+}

@@ -1,0 +1,261 @@
+//! `GET /connect`: the token check (`?check=1`) and the WebSocket.
+//!
+//! Credentials come from headers (Android) or, since browsers cannot set headers on a
+//! WebSocket, from the query string (web SDK: `app_key`, `authorization`). Server frames are
+//! binary, one JSON event each, never a trailing newline: a text frame or an empty segment
+//! stops the web SDK's reader for good. Client frames may be text or binary.
+
+use std::collections::HashMap;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::client::app_from_key;
+use super::envelope::{ApiError, Data};
+use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
+use crate::domain::{ParamError, RoomRef};
+use crate::realtime::CloseReason;
+use crate::service::{ClientSession, OutgoingMessage, ServiceError, bearer};
+use crate::wire;
+
+/// Largest client frame; a larger one closes the socket (code 1009).
+pub const MAX_FRAME: usize = 256 * 1024;
+
+fn pick<'a>(
+    headers: &'a HeaderMap,
+    query: &'a HashMap<String, String>,
+    header: &str,
+    key: &str,
+) -> Option<&'a str> {
+    headers
+        .get(header)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| query.get(key).map(String::as_str))
+}
+
+async fn session(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<ClientSession, ApiError> {
+    let app = app_from_key(state, pick(headers, query, "app-key", "app_key")).await?;
+    let token =
+        bearer(pick(headers, query, "authorization", "authorization")).map_err(ApiError::Auth)?;
+    Ok(state.service.authenticate(app, token).await?)
+}
+
+/// `GET /connect?check=1` answers an envelope; any other `GET /connect` must upgrade.
+pub(super) async fn connect(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    if query.get("check").is_some_and(|v| v == "1") {
+        return match session(&state, &headers, &query).await {
+            Ok(_) => Data(json!({})).into_response(),
+            Err(err) => err.into_response(),
+        };
+    }
+    let Ok(upgrade) = upgrade else {
+        return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
+    };
+    match session(&state, &headers, &query).await {
+        Ok(session) => upgrade
+            .max_message_size(MAX_FRAME)
+            .max_frame_size(MAX_FRAME)
+            .on_upgrade(move |socket| run(state, session, socket)),
+        // No upgrade for a bad credential: the SDKs validate tokens with ?check=1 first.
+        Err(err) => {
+            let mut response = err.into_response();
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            response
+        }
+    }
+}
+
+async fn run(state: AppState, session: ClientSession, mut socket: WebSocket) {
+    let mut registration = state.service.connect(&session).await;
+    let close = loop {
+        tokio::select! {
+            frame = registration.frames.recv() => {
+                let Some(frame) = frame else { break None };
+                if socket.send(Message::Binary(frame)).await.is_err() {
+                    break None;
+                }
+            }
+            changed = registration.close.changed() => {
+                let reason = if changed.is_ok() { *registration.close.borrow() } else { None };
+                break Some(reason.unwrap_or(CloseReason::Shutdown).close_frame());
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => handle(&state, &session, &mut socket, text.as_bytes()).await,
+                Some(Ok(Message::Binary(bytes))) => handle(&state, &session, &mut socket, &bytes).await,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Err(err)) => {
+                    tracing::info!(error = %err, user = session.user.id, "closing a socket after a bad frame");
+                    break Some((1009, "frame too large or malformed"));
+                }
+            }
+        }
+    };
+    if let Some((code, reason)) = close {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = socket.send(Message::Close(Some(frame))).await;
+    }
+    state.service.disconnect(&session, registration).await;
+}
+
+/// Answers a frame the server could not act on, without closing the socket. The SDKs ignore
+/// event names they do not know, so this never disturbs them.
+async fn refuse(socket: &mut WebSocket, event: &str, data: &Value, code: &str, message: &str) {
+    let reply = wire::event(
+        "error",
+        &json!({
+            "eventName": event,
+            "code": code,
+            "message": message,
+            "localID": data.get("localID").cloned().unwrap_or(json!("")),
+            "roomID": data.pointer("/room/roomID").or_else(|| data.get("roomID")).cloned().unwrap_or(json!("")),
+        }),
+    );
+    let _ = socket.send(Message::Binary(reply)).await;
+}
+
+async fn handle(state: &AppState, session: &ClientSession, socket: &mut WebSocket, frame: &[u8]) {
+    let parsed: Result<Value, _> = serde_json::from_slice(frame);
+    let (event, data) = match &parsed {
+        Ok(v) => (
+            v.get("eventName").and_then(Value::as_str).unwrap_or(""),
+            v.get("data").cloned().unwrap_or(Value::Null),
+        ),
+        Err(_) => ("", Value::Null),
+    };
+    if event.is_empty() || !data.is_object() {
+        let message = "a frame must be JSON {\"eventName\": string, \"data\": object}";
+        return refuse(socket, event, &data, "40002", message).await;
+    }
+    let outcome = match event {
+        "chat/sendMessage" => match outgoing(&data) {
+            Ok(message) => state
+                .service
+                .send_from_client(session, message)
+                .await
+                .map(drop),
+            Err(err) => Err(ServiceError::Param(err)),
+        },
+        "chat/updateMessage" => edit(state, session, &data).await,
+        "chat/startTyping" | "chat/stopTyping" => match room_of(&data) {
+            Ok(room) => {
+                state
+                    .service
+                    .relay_typing(session, room, event == "chat/startTyping")
+                    .await
+            }
+            Err(err) => Err(ServiceError::Param(err)),
+        },
+        // Events the SDKs define but a server need not act on.
+        _ => Ok(()),
+    };
+    if let Err(err) = outcome {
+        let (code, message) = match err {
+            ServiceError::Param(p) => ("40002", p.message),
+            ServiceError::Locked => ("40301", "The room is locked".to_owned()),
+            ServiceError::Forbidden(why) => ("40301", why),
+            ServiceError::RoomNotFound => ("40401", "Room is not found".to_owned()),
+            ServiceError::UserNotFound => ("40401", "User is not found".to_owned()),
+            ServiceError::Auth(_) => ("40103", "Token is invalid".to_owned()),
+            ServiceError::Internal(cause) => {
+                tracing::error!(%cause, "socket event failed inside confab");
+                ("99999", "Internal server error".to_owned())
+            }
+        };
+        refuse(socket, event, &data, code, &message).await;
+    }
+}
+
+fn string(data: &Value, key: &str) -> String {
+    data.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn room_of(data: &Value) -> Result<RoomRef, ParamError> {
+    let id = data
+        .pointer("/room/roomID")
+        .or_else(|| data.get("roomID"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    RoomRef::parse(id)
+        .ok_or_else(|| ParamError::invalid_because("roomID", "roomID", "not a room ID"))
+}
+
+fn local_id(data: &Value) -> Result<String, ParamError> {
+    let id = string(data, "localID");
+    if id.is_empty() || id.len() > 64 || !id.is_ascii() {
+        return Err(ParamError::invalid_because(
+            "localID",
+            "localID",
+            "must be 1 to 64 ASCII characters",
+        ));
+    }
+    Ok(id)
+}
+
+fn part<T: serde::de::DeserializeOwned + Default>(data: &Value, key: &str) -> T {
+    data.get(key)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+fn outgoing(data: &Value) -> Result<OutgoingMessage, ParamError> {
+    let kind = data
+        .get("type")
+        .and_then(Value::as_i64)
+        .filter(|t| (1000..9000).contains(t))
+        .ok_or_else(|| {
+            ParamError::invalid_because("type", "type", "not a message type clients may send")
+        })?;
+    let body = string(data, "body");
+    if body.len() > MAX_FRAME {
+        return Err(ParamError::invalid("body", "body"));
+    }
+    Ok(OutgoingMessage {
+        room: room_of(data)?,
+        local_id: local_id(data)?,
+        kind,
+        body,
+        data: string(data, "data"),
+        filter_id: string(data, "filterID"),
+        is_hidden: data
+            .get("isHidden")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        quote: part::<Quote>(data, "quote"),
+        reply_to: part::<ReplyTo>(data, "replyTo"),
+        forward_from: part::<ForwardFrom>(data, "forwardFrom"),
+    })
+}
+
+async fn edit(state: &AppState, session: &ClientSession, data: &Value) -> Result<(), ServiceError> {
+    let local_id = local_id(data)?;
+    state
+        .service
+        .edit_message(
+            session,
+            local_id,
+            string(data, "body"),
+            string(data, "data"),
+        )
+        .await
+        .map(drop)
+}

@@ -1,0 +1,46 @@
+//! Turns the store's committed changes into socket frames, in commit order.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::Hub;
+use crate::domain::UserId;
+use crate::store::{FeedItem, FeedKind};
+use crate::wire::{self, Viewer};
+
+/// Delivers every feed item to the connected sockets of its audience until the feed closes.
+///
+/// One task, fed in commit order, keeps messages ordered per room. A message is rendered
+/// once per distinct view (personal rooms look different to each side; `isRead` depends on
+/// the viewer), not once per recipient.
+pub async fn dispatch(mut feed: mpsc::Receiver<FeedItem>, hub: Hub) {
+    while let Some(item) = feed.recv().await {
+        deliver(&hub, &item);
+    }
+}
+
+fn deliver(hub: &Hub, item: &FeedItem) {
+    let event = match item.kind {
+        FeedKind::New => "chat/sendMessage",
+        FeedKind::Updated => "chat/updateMessage",
+    };
+    let mut viewers: HashMap<UserId, i64> = item.audience.members.iter().copied().collect();
+    for user in hub.role_holders(item.audience.app, &item.audience.roles) {
+        viewers.entry(user).or_insert(0);
+    }
+    let personal = item.message.room.peers.is_some();
+    let mut rendered: HashMap<(UserId, bool), Bytes> = HashMap::new();
+    for user in hub.connected(viewers.keys().copied()) {
+        let viewer = Viewer::new(user, viewers[&user]);
+        let key = (
+            if personal { user } else { 0 },
+            wire::is_read_by(&item.message, viewer),
+        );
+        let frame = rendered
+            .entry(key)
+            .or_insert_with(|| wire::event(event, &wire::message(&item.message, viewer)));
+        hub.send_to(user, frame);
+    }
+}

@@ -1,0 +1,241 @@
+//! Live delivery: who is connected, and getting each committed change to their sockets.
+//!
+//! Every socket has a bounded queue. Delivery never waits on a socket: when a queue is full
+//! the socket is told to close with a reason ("lagging"), and the client reconnects and
+//! resyncs through the REST sync endpoints, where the database is the truth. Memory per
+//! socket therefore stays bounded whatever a client does.
+
+mod dispatch;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+
+use crate::domain::{AppId, UserId};
+pub use dispatch::dispatch;
+
+/// Frames queued per socket before it counts as lagging.
+pub const QUEUE_DEPTH: usize = 256;
+
+/// Why the server closes a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// Its queue overflowed; the client must reconnect and resync.
+    Lagging,
+    /// Its session was revoked (logout or revocation).
+    Revoked,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+impl CloseReason {
+    /// WebSocket close code and reason text.
+    pub fn close_frame(self) -> (u16, &'static str) {
+        match self {
+            CloseReason::Lagging => (4008, "lagging: reconnect and resync"),
+            CloseReason::Revoked => (4001, "session revoked"),
+            CloseReason::Shutdown => (1001, "server shutting down"),
+        }
+    }
+}
+
+struct Conn {
+    id: u64,
+    session: i64,
+    tx: mpsc::Sender<Bytes>,
+    close: watch::Sender<Option<CloseReason>>,
+}
+
+impl Conn {
+    fn send(&self, frame: Bytes) {
+        match self.tx.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let _ = self.close.send(Some(CloseReason::Lagging));
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+}
+
+#[derive(Default)]
+struct Registry {
+    by_user: HashMap<UserId, Vec<Conn>>,
+    by_role: HashMap<(AppId, String), HashSet<UserId>>,
+    role_of: HashMap<UserId, (AppId, String)>,
+}
+
+/// The connection registry. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Hub {
+    registry: Arc<Mutex<Registry>>,
+    next_id: Arc<AtomicU64>,
+}
+
+/// A registered socket: its outbound queue and close signal. Dropping it unregisters.
+pub struct Registration {
+    hub: Hub,
+    user: UserId,
+    id: u64,
+    /// Frames to write to the socket, in order.
+    pub frames: mpsc::Receiver<Bytes>,
+    /// Set when the server wants the socket closed.
+    pub close: watch::Receiver<Option<CloseReason>>,
+    /// Whether this was the user's first socket (they just came online).
+    pub first: bool,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.unregister(self.user, self.id);
+    }
+}
+
+impl Hub {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.registry.lock().expect("realtime registry poisoned")
+    }
+
+    /// Registers a socket of `user` (who holds `role` in `app`) for `session`.
+    pub fn register(&self, app: AppId, user: UserId, role: &str, session: i64) -> Registration {
+        let (tx, frames) = mpsc::channel(QUEUE_DEPTH);
+        let (close_tx, close) = watch::channel(None);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut registry = self.lock();
+        let conns = registry.by_user.entry(user).or_default();
+        let first = conns.is_empty();
+        conns.push(Conn {
+            id,
+            session,
+            tx,
+            close: close_tx,
+        });
+        if !role.is_empty() {
+            registry
+                .by_role
+                .entry((app, role.to_owned()))
+                .or_default()
+                .insert(user);
+            registry.role_of.insert(user, (app, role.to_owned()));
+        }
+        Registration {
+            hub: self.clone(),
+            user,
+            id,
+            frames,
+            close,
+            first,
+        }
+    }
+
+    fn unregister(&self, user: UserId, id: u64) {
+        let mut registry = self.lock();
+        let Some(conns) = registry.by_user.get_mut(&user) else {
+            return;
+        };
+        conns.retain(|c| c.id != id);
+        if conns.is_empty() {
+            registry.by_user.remove(&user);
+            if let Some(key) = registry.role_of.remove(&user)
+                && let Some(users) = registry.by_role.get_mut(&key)
+            {
+                users.remove(&user);
+                if users.is_empty() {
+                    registry.by_role.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Whether the user has at least one socket.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.lock().by_user.contains_key(&user)
+    }
+
+    /// Connected users holding one of `roles` in `app`.
+    pub fn role_holders(&self, app: AppId, roles: &[String]) -> Vec<UserId> {
+        let registry = self.lock();
+        roles
+            .iter()
+            .filter_map(|role| registry.by_role.get(&(app, role.clone())))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
+    /// Queues a frame on every socket of `user`.
+    pub fn send_to(&self, user: UserId, frame: &Bytes) {
+        if let Some(conns) = self.lock().by_user.get(&user) {
+            for conn in conns {
+                conn.send(frame.clone());
+            }
+        }
+    }
+
+    /// The connected users among `users`.
+    pub fn connected(&self, users: impl IntoIterator<Item = UserId>) -> Vec<UserId> {
+        let registry = self.lock();
+        users
+            .into_iter()
+            .filter(|u| registry.by_user.contains_key(u))
+            .collect()
+    }
+
+    /// Closes the sockets of the given sessions.
+    pub fn close_sessions(&self, sessions: &[i64], reason: CloseReason) {
+        for conns in self.lock().by_user.values() {
+            for conn in conns.iter().filter(|c| sessions.contains(&c.session)) {
+                let _ = conn.close.send(Some(reason));
+            }
+        }
+    }
+
+    /// Closes every socket (shutdown).
+    pub fn close_all(&self, reason: CloseReason) {
+        for conns in self.lock().by_user.values() {
+            for conn in conns {
+                let _ = conn.close.send(Some(reason));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_asks_the_socket_to_close_instead_of_growing() {
+        let hub = Hub::default();
+        let mut reg = hub.register(1, 7, "", 1);
+        let frame = Bytes::from_static(b"{}");
+        for _ in 0..QUEUE_DEPTH {
+            hub.send_to(7, &frame);
+        }
+        assert_eq!(*reg.close.borrow(), None);
+        hub.send_to(7, &frame);
+        assert_eq!(*reg.close.borrow_and_update(), Some(CloseReason::Lagging));
+        assert_eq!(reg.frames.len(), QUEUE_DEPTH);
+    }
+
+    #[test]
+    fn registrations_track_presence_and_roles() {
+        let hub = Hub::default();
+        let first = hub.register(1, 7, "agent", 1);
+        let second = hub.register(1, 7, "agent", 2);
+        assert!(first.first && !second.first);
+        assert_eq!(hub.role_holders(1, &["agent".into()]), vec![7]);
+        assert!(
+            hub.role_holders(2, &["agent".into()]).is_empty(),
+            "roles are per app"
+        );
+        drop(first);
+        assert!(hub.is_online(7));
+        drop(second);
+        assert!(!hub.is_online(7));
+        assert!(hub.role_holders(1, &["agent".into()]).is_empty());
+    }
+}

@@ -1,0 +1,103 @@
+//! Socket lifecycle and ephemeral events: presence and typing.
+
+use serde_json::json;
+
+use super::{ClientSession, Service, ServiceError};
+use crate::domain::{RoomRef, now_ms};
+use crate::realtime::Registration;
+use crate::wire;
+
+/// Most users told about one user's presence change.
+const PRESENCE_FANOUT: i64 = 10_000;
+
+impl Service {
+    /// Registers a socket; the user's first socket brings them online.
+    pub async fn connect(&self, session: &ClientSession) -> Registration {
+        let user = &session.user;
+        let registration =
+            self.hub
+                .register(session.app, user.id, &user.role_code, session.session);
+        if registration.first {
+            self.presence(session, true).await;
+        }
+        registration
+    }
+
+    /// Unregisters a socket; the user's last socket takes them offline.
+    pub async fn disconnect(&self, session: &ClientSession, registration: Registration) {
+        drop(registration);
+        if !self.hub.is_online(session.user.id) {
+            self.presence(session, false).await;
+        }
+    }
+
+    /// Tells the connected users who share a room with this user that they came or went, and
+    /// records the time as the user's last activity.
+    async fn presence(&self, session: &ClientSession, online: bool) {
+        let now = now_ms();
+        if let Err(err) = self.store.touch_user(session.user.id, now).await {
+            tracing::warn!(error = %err, "cannot record user activity");
+        }
+        let sharers = match self
+            .store
+            .room_sharers(session.user.id, PRESENCE_FANOUT)
+            .await
+        {
+            Ok(sharers) => sharers,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot find who shares rooms with a user");
+                return;
+            }
+        };
+        let mut user = session.user.clone();
+        user.last_activity = now;
+        let mut view = wire::user(&user);
+        view["isOnline"] = json!(online);
+        let frame = wire::event(
+            "user/status",
+            &json!({"user": view, "isOnline": online, "lastActive": now}),
+        );
+        for other in self.hub.connected(sharers) {
+            self.hub.send_to(other, &frame);
+        }
+    }
+
+    /// Relays `chat/startTyping` / `chat/stopTyping` to the room's other connected users, with
+    /// the sender's stored profile in place of whatever the client claimed.
+    pub async fn relay_typing(
+        &self,
+        session: &ClientSession,
+        room: RoomRef,
+        started: bool,
+    ) -> Result<(), ServiceError> {
+        let audience = self
+            .store
+            .room_audience(session.app, session.user.clone(), room)
+            .await?;
+        let name = if started {
+            "chat/startTyping"
+        } else {
+            "chat/stopTyping"
+        };
+        let frame = wire::event(
+            name,
+            &json!({"roomID": room_id(room), "user": wire::user(&session.user)}),
+        );
+        let members = audience.members.iter().map(|(user, _)| *user);
+        let holders = self.hub.role_holders(audience.app, &audience.roles);
+        let mut recipients: Vec<_> = self.hub.connected(members.chain(holders));
+        recipients.sort_unstable();
+        recipients.dedup();
+        for user in recipients.into_iter().filter(|u| *u != session.user.id) {
+            self.hub.send_to(user, &frame);
+        }
+        Ok(())
+    }
+}
+
+fn room_id(room: RoomRef) -> String {
+    match room {
+        RoomRef::Personal { a, b } => format!("{a}-{b}"),
+        RoomRef::Shared(id) => format!("g{id}"),
+    }
+}

@@ -1,0 +1,336 @@
+//! Sending, editing, receipts, deletion and reading of messages.
+
+use super::{ClientSession, Service, ServiceError};
+use crate::codec;
+use crate::domain::message::new_local_id;
+use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
+use crate::domain::{AppId, Message, NewMessage, ParamError, RoomRef, Target, Viewed};
+use crate::store::Destination;
+
+/// Longest part of a Server API message body, in UTF-16 code units (the Android SDK's own
+/// split size); longer bodies are sent as several messages.
+pub const SPLIT_AT: usize = 4000;
+
+/// A message a client sends over its socket, fields still encoded as on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    /// The room.
+    pub room: RoomRef,
+    /// Client-generated ID.
+    pub local_id: String,
+    /// Message type.
+    pub kind: i64,
+    /// Encoded body.
+    pub body: String,
+    /// Encoded data or `""`.
+    pub data: String,
+    /// Filter ID.
+    pub filter_id: String,
+    /// Hidden flag.
+    pub is_hidden: bool,
+    /// Quote.
+    pub quote: Quote,
+    /// Reply reference.
+    pub reply_to: ReplyTo,
+    /// Forward reference.
+    pub forward_from: ForwardFrom,
+}
+
+/// A message the customer's backend sends through the Server API, in plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerMessage {
+    /// Who sends it.
+    pub sender_xc_user_id: String,
+    /// Where: a personal room with this user...
+    pub recipient_xc_user_id: Option<String>,
+    /// ... or this room.
+    pub xc_room_id: Option<String>,
+    /// Message type (1001, 1002, 2001, 3xxx).
+    pub kind: i64,
+    /// Plain-text body.
+    pub body: String,
+    /// Plain data (usually JSON) or `""`.
+    pub data: String,
+    /// Filter ID.
+    pub filter_id: String,
+    /// Hidden flag.
+    pub is_hidden: bool,
+    /// Makes a retry idempotent.
+    pub local_id: Option<String>,
+}
+
+/// Splits text into parts of at most `limit` UTF-16 code units, never inside a character.
+pub fn split_utf16(text: &str, limit: usize) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut units) = (0, 0);
+    for (index, ch) in text.char_indices() {
+        if units + ch.len_utf16() > limit {
+            parts.push(&text[start..index]);
+            (start, units) = (index, 0);
+        }
+        units += ch.len_utf16();
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// The SDKs need decoded `data` to be a JSON object; arrays (images, products) are wrapped as
+/// `{"items": [...]}`, as the web SDK sends its own product lists.
+fn wrap_data(data: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(data) {
+        Ok(serde_json::Value::Array(items)) => serde_json::json!({ "items": items }).to_string(),
+        _ => data.to_owned(),
+    }
+}
+
+fn unknown_user(name: &str, field: &'static str, id: &str) -> ServiceError {
+    ParamError::invalid_because(name, field, format!("unknown xcUserID '{id}'")).into()
+}
+
+impl Service {
+    /// Stores a client's message and delivers it (the sender's own echo included). A resend
+    /// of the same `localID` stores nothing and is echoed again to the sender.
+    pub async fn send_from_client(
+        &self,
+        session: &ClientSession,
+        m: OutgoingMessage,
+    ) -> Result<(Vec<Message>, bool), ServiceError> {
+        let part = NewMessage {
+            sender: Some(session.user.id),
+            local_id: m.local_id,
+            kind: m.kind,
+            body: m.body,
+            data: m.data,
+            filter_id: m.filter_id,
+            is_hidden: m.is_hidden,
+            quote: m.quote,
+            reply_to: m.reply_to,
+            forward_from: m.forward_from,
+            action: String::new(),
+            target: Target::default(),
+        };
+        let (messages, duplicate) = self
+            .store
+            .send_message(
+                session.app,
+                session.user.clone(),
+                Destination::Room(m.room),
+                vec![part],
+                true,
+            )
+            .await?;
+        if duplicate {
+            for message in &messages {
+                let frame = crate::wire::event(
+                    "chat/sendMessage",
+                    &crate::wire::message(
+                        message,
+                        crate::wire::Viewer::new(session.user.id, message.seq),
+                    ),
+                );
+                self.hub.send_to(session.user.id, &frame);
+            }
+        }
+        Ok((messages, duplicate))
+    }
+
+    /// Sends a Server API message: plain text in, encoded and split as the SDKs expect.
+    pub async fn send_from_server(
+        &self,
+        app: AppId,
+        m: ServerMessage,
+    ) -> Result<(Vec<Message>, bool), ServiceError> {
+        let sender = self
+            .store
+            .user_by_xc_id(app, &m.sender_xc_user_id)
+            .await?
+            .ok_or_else(|| unknown_user("senderXCUserID", "101", &m.sender_xc_user_id))?;
+        let destination = match (&m.recipient_xc_user_id, &m.xc_room_id) {
+            (Some(recipient), None) => {
+                let other = self
+                    .store
+                    .user_by_xc_id(app, recipient)
+                    .await?
+                    .ok_or_else(|| unknown_user("recipientXCUserID", "102", recipient))?;
+                let (a, b) = (sender.id.min(other.id), sender.id.max(other.id));
+                Destination::Room(RoomRef::Personal { a, b })
+            }
+            (None, Some(room)) => Destination::XcRoom(room.clone()),
+            _ => {
+                return Err(ParamError::invalid_because(
+                    "recipientXCUserID",
+                    "102",
+                    "give exactly one of recipientXCUserID and xcRoomID",
+                )
+                .into());
+            }
+        };
+        let texts = split_utf16(&m.body, SPLIT_AT);
+        let count = texts.len();
+        let base_id = m.local_id.clone().unwrap_or_else(new_local_id);
+        let data = wrap_data(&m.data);
+        let mut parts = Vec::with_capacity(count);
+        for (index, text) in texts.into_iter().enumerate() {
+            let last = index + 1 == count;
+            let local_id = if count == 1 {
+                base_id.clone()
+            } else {
+                format!("{base_id}.{index}")
+            };
+            let encode = |plain: &str| codec::encode(plain, &local_id);
+            let encoded_data = if last && !data.is_empty() {
+                encode(&data)
+            } else {
+                Ok(String::new())
+            };
+            parts.push(NewMessage {
+                sender: Some(sender.id),
+                body: encode(text).map_err(|e| ServiceError::Internal(e.to_string()))?,
+                data: encoded_data.map_err(|e| ServiceError::Internal(e.to_string()))?,
+                local_id,
+                kind: m.kind,
+                filter_id: m.filter_id.clone(),
+                // With a filter ID only the last part shows; the parts before it are hidden.
+                is_hidden: m.is_hidden || (!last && !m.filter_id.is_empty()),
+                quote: Quote::default(),
+                reply_to: ReplyTo::default(),
+                forward_from: ForwardFrom::default(),
+                action: String::new(),
+                target: Target::default(),
+            });
+        }
+        self.store
+            .send_message(app, sender, destination, parts, false)
+            .await
+            .map_err(|err| match ServiceError::from(err) {
+                ServiceError::Forbidden(why) => {
+                    ParamError::invalid_because("senderXCUserID", "101", why).into()
+                }
+                other => other,
+            })
+    }
+
+    /// Replaces the content of the caller's own message.
+    pub async fn edit_message(
+        &self,
+        session: &ClientSession,
+        local_id: String,
+        body: String,
+        data: String,
+    ) -> Result<Message, ServiceError> {
+        Ok(self
+            .store
+            .edit_message(session.app, session.user.clone(), local_id, body, data)
+            .await?)
+    }
+
+    /// Records delivery (or reading) of messages by the caller; returns the IDs changed.
+    pub async fn mark_messages(
+        &self,
+        session: &ClientSession,
+        ids: Vec<i64>,
+        read: bool,
+    ) -> Result<Vec<i64>, ServiceError> {
+        Ok(self
+            .store
+            .mark_messages(session.app, session.user.clone(), ids, read)
+            .await?)
+    }
+
+    /// Deletes the caller's own messages for everyone.
+    pub async fn delete_messages(
+        &self,
+        session: &ClientSession,
+        room: RoomRef,
+        ids: Vec<i64>,
+    ) -> Result<Vec<i64>, ServiceError> {
+        Ok(self
+            .store
+            .delete_messages(session.app, session.user.clone(), room, ids)
+            .await?)
+    }
+
+    /// A page of a room's history before `max_created`.
+    pub async fn history_before(
+        &self,
+        session: &ClientSession,
+        room: RoomRef,
+        max_created: i64,
+        limit: i64,
+    ) -> Result<(Vec<Viewed>, bool), ServiceError> {
+        Ok(self
+            .store
+            .history_before(session.app, session.user.clone(), room, max_created, limit)
+            .await?)
+    }
+
+    /// A room's messages created since `min_created` and changed after `last_updated`.
+    pub async fn history_after(
+        &self,
+        session: &ClientSession,
+        room: RoomRef,
+        min_created: i64,
+        last_updated: i64,
+    ) -> Result<Vec<Viewed>, ServiceError> {
+        Ok(self
+            .store
+            .history_after(
+                session.app,
+                session.user.clone(),
+                room,
+                min_created,
+                last_updated,
+            )
+            .await?)
+    }
+
+    /// Last message per room plus unread messages, for the client's room list.
+    pub async fn room_list(
+        &self,
+        session: &ClientSession,
+        device: &str,
+    ) -> Result<Vec<Viewed>, ServiceError> {
+        Ok(self
+            .store
+            .room_list(session.app, session.user.clone(), device.to_owned())
+            .await?)
+    }
+
+    /// Messages changed since the device's last sync.
+    pub async fn new_and_updated(
+        &self,
+        session: &ClientSession,
+        device: &str,
+    ) -> Result<Vec<Viewed>, ServiceError> {
+        Ok(self
+            .store
+            .new_and_updated(session.app, session.user.clone(), device.to_owned())
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitting_counts_utf16_units_and_keeps_characters_whole() {
+        assert_eq!(split_utf16("", 3), vec![""]);
+        assert_eq!(split_utf16("abcdefg", 3), vec!["abc", "def", "g"]);
+        // '🎉' is two UTF-16 units: it never straddles a boundary.
+        assert_eq!(split_utf16("ab🎉c", 3), vec!["ab", "🎉c"]);
+        let long = "x".repeat(SPLIT_AT * 2 + 1);
+        let parts = split_utf16(&long, SPLIT_AT);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![SPLIT_AT, SPLIT_AT, 1]
+        );
+    }
+
+    #[test]
+    fn arrays_are_wrapped_as_items_and_objects_kept() {
+        assert_eq!(wrap_data("[1,2]"), r#"{"items":[1,2]}"#);
+        assert_eq!(wrap_data(r#"{"a":1}"#), r#"{"a":1}"#);
+        assert_eq!(wrap_data(""), "");
+    }
+}

@@ -1,0 +1,492 @@
+//! Messages in SQLite: appends with per-room sequence and unread arithmetic, receipts, edits,
+//! deletions, history pages and the sync queries of the client API.
+
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::rooms::{audience, is_participant, resolve_room};
+use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
+use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, User, UserId, Viewed, now_ms};
+use crate::store::{Destination, FeedItem, FeedKind, StoreError};
+
+/// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
+static MESSAGE_SELECT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS} FROM messages m \
+         JOIN rooms r ON r.id = m.room_id \
+         LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
+         LEFT JOIN users u ON u.id = m.sender_id "
+    )
+});
+
+/// Reads a row of [`MESSAGE_SELECT`].
+fn message_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    let room = rows::room_at(row, MESSAGE_WIDTH)?;
+    let sender = rows::user_at(row, MESSAGE_WIDTH + ROOM_WIDTH)?;
+    rows::message_at(row, 0, room, sender)
+}
+
+fn next_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Moves a user's read position forward (never back).
+pub(super) fn set_read_position(
+    conn: &Connection,
+    user: UserId,
+    room: i64,
+    seq: i64,
+    count: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, room_id) DO UPDATE SET \
+         read_seq = max(read_seq, excluded.read_seq), \
+         read_count = max(read_count, excluded.read_count)",
+    )?
+    .execute(params![user, room, seq, count])?;
+    Ok(())
+}
+
+fn read_seq(conn: &Connection, user: UserId, room: i64) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT read_seq FROM read_positions WHERE user_id = ?1 AND room_id = ?2")?
+        .query_row(params![user, room], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Appends a message: next sequence number, a `created` strictly later than the room's
+/// previous message (history pages by time never skip a message), the unread counters, and
+/// (for a user's own message) the sender's read position, since sending implies having read
+/// the room. The message goes to the feed for the room's audience plus `extra`.
+pub(super) fn append_message(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    room: &Room,
+    new: NewMessage,
+    extra: &[UserId],
+) -> Result<Message, StoreError> {
+    let counts = new.counts_as_unread();
+    let version = next_version(conn)?;
+    let (seq, chat_count, created): (i64, i64, i64) = conn
+        .prepare_cached(
+            "UPDATE rooms SET last_seq = last_seq + 1, chat_count = chat_count + ?2, \
+             last_activity = max(?3, last_activity + 1) WHERE id = ?1 \
+             RETURNING last_seq, chat_count, last_activity",
+        )?
+        .query_row(params![room.id, i64::from(counts), now_ms()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    // Messages that never count as unread are born delivered and read, so that clients
+    // counting unread messages themselves agree with the server.
+    let settled = !counts;
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO messages (room_id, seq, sender_id, local_id, type, body, data, \
+                 filter_id, is_hidden, quote, reply_to, forward_from, action, target, \
+                 is_delivered, is_read, ordinal, version, created, updated) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, \
+                 ?16, ?17, ?18, ?18) \
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                room.id,
+                seq,
+                new.sender,
+                new.local_id,
+                new.kind,
+                new.body,
+                new.data,
+                new.filter_id,
+                new.is_hidden,
+                rows::json_unless_default(&new.quote),
+                rows::json_unless_default(&new.reply_to),
+                rows::json_unless_default(&new.forward_from),
+                new.action,
+                rows::json_unless_default(&new.target),
+                settled,
+                chat_count,
+                version,
+                created
+            ],
+            |r| r.get(0),
+        )?;
+    conn.prepare_cached("UPDATE rooms SET last_message_id = ?2 WHERE id = ?1")?
+        .execute(params![room.id, id])?;
+    if let Some(sender) = new.sender {
+        set_read_position(conn, sender, room.id, seq, chat_count)?;
+    }
+    let message = message_by_id(conn, app, id)?.ok_or(StoreError::RoomNotFound)?;
+    feed.push(FeedItem {
+        kind: FeedKind::New,
+        message: message.clone(),
+        audience: audience(conn, app, room, extra)?,
+    });
+    Ok(message)
+}
+
+/// A message of this app by ID.
+pub(super) fn message_by_id(
+    conn: &Connection,
+    app: AppId,
+    id: i64,
+) -> Result<Option<Message>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} WHERE m.id = ?1 AND r.app_id = ?2",
+        *MESSAGE_SELECT
+    ))?;
+    Ok(stmt.query_row(params![id, app], message_row).optional()?)
+}
+
+/// The messages a sender already stored under these local IDs, in sequence order.
+fn messages_by_local_ids(
+    conn: &Connection,
+    sender: UserId,
+    local_ids: &[String],
+) -> Result<Vec<Message>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} WHERE m.sender_id = ?1 AND m.local_id IN (SELECT value FROM json_each(?2)) \
+         ORDER BY m.id",
+        *MESSAGE_SELECT
+    ))?;
+    let list = serde_json::to_string(local_ids).expect("strings serialize");
+    let found = stmt
+        .query_map(params![sender, list], message_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+/// Stores a message (or the parts of a split one) from `sender`. A repeated send (same sender
+/// and local IDs) stores nothing and returns the stored messages with `duplicate` set.
+pub(super) fn send(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    sender: &User,
+    destination: &Destination,
+    parts: Vec<NewMessage>,
+    enforce_lock: bool,
+) -> Result<(Vec<Message>, bool), StoreError> {
+    let local_ids: Vec<String> = parts.iter().map(|p| p.local_id.clone()).collect();
+    let existing = messages_by_local_ids(conn, sender.id, &local_ids)?;
+    if !existing.is_empty() {
+        return Ok((existing, true));
+    }
+    let room = match destination {
+        Destination::Room(room) => {
+            resolve_room(conn, app, sender, *room, true)?.ok_or(StoreError::RoomNotFound)?
+        }
+        Destination::XcRoom(xc) => {
+            let room =
+                super::rooms::room_by_xc_id(conn, app, xc)?.ok_or(StoreError::RoomNotFound)?;
+            if !is_participant(conn, &room, sender)? {
+                return Err(StoreError::Forbidden(
+                    "not a participant of this room".into(),
+                ));
+            }
+            room
+        }
+    };
+    if enforce_lock && room.is_locked() {
+        return Err(StoreError::Locked);
+    }
+    let mut stored = Vec::with_capacity(parts.len());
+    for part in parts {
+        stored.push(append_message(conn, feed, app, &room, part, &[])?);
+    }
+    conn.prepare_cached("UPDATE users SET last_activity = ?2 WHERE id = ?1")?
+        .execute(params![sender.id, now_ms()])?;
+    Ok((stored, false))
+}
+
+fn touch(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    let version = next_version(conn)?;
+    conn.prepare_cached(
+        "UPDATE messages SET updated = max(?2, updated + 1), version = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, now_ms(), version])?;
+    Ok(())
+}
+
+/// Marks messages delivered (or read, which implies delivered) by `user`. Only messages of
+/// rooms the user is in and sent by someone else count; the user's read position moves to
+/// the newest message read. Returns the IDs whose state changed.
+pub(super) fn mark(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    user: &User,
+    ids: &[i64],
+    read: bool,
+) -> Result<Vec<i64>, StoreError> {
+    let mut changed = Vec::new();
+    for &id in ids {
+        let Some(message) = message_by_id(conn, app, id)? else {
+            continue;
+        };
+        let Some(sender) = &message.sender else {
+            continue;
+        };
+        if sender.id == user.id || !is_participant(conn, &message.room, user)? {
+            continue;
+        }
+        if read {
+            let ordinal: i64 = conn
+                .prepare_cached("SELECT ordinal FROM messages WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            set_read_position(conn, user.id, message.room.id, message.seq, ordinal)?;
+        }
+        let differs = !message.is_delivered || (read && !message.is_read);
+        if !differs || changed.contains(&id) {
+            continue;
+        }
+        conn.prepare_cached(
+            "UPDATE messages SET is_delivered = 1, is_read = max(is_read, ?2) WHERE id = ?1",
+        )?
+        .execute(params![id, read])?;
+        touch(conn, id)?;
+        let updated = message_by_id(conn, app, id)?.ok_or(StoreError::RoomNotFound)?;
+        // The sender learns of the receipt; the reader's other devices learn it too.
+        let mut audience = audience(conn, app, &updated.room, &[])?;
+        audience
+            .members
+            .retain(|(m, _)| *m == sender.id || *m == user.id);
+        audience.roles.clear();
+        feed.push(FeedItem {
+            kind: FeedKind::Updated,
+            message: updated,
+            audience,
+        });
+        changed.push(id);
+    }
+    Ok(changed)
+}
+
+/// Replaces the content of the sender's own message (`chat/updateMessage` from a client).
+pub(super) fn edit(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    user: &User,
+    local_id: &str,
+    body: &str,
+    data: &str,
+) -> Result<Message, StoreError> {
+    let message = messages_by_local_ids(conn, user.id, &[local_id.to_owned()])?
+        .pop()
+        .ok_or_else(|| StoreError::Forbidden("only the sender may edit a message".into()))?;
+    if message.is_deleted {
+        return Err(StoreError::Forbidden(
+            "a deleted message cannot be edited".into(),
+        ));
+    }
+    conn.prepare_cached("UPDATE messages SET body = ?2, data = ?3, is_edited = 1 WHERE id = ?1")?
+        .execute(params![message.id, body, data])?;
+    touch(conn, message.id)?;
+    let updated = message_by_id(conn, app, message.id)?.ok_or(StoreError::RoomNotFound)?;
+    feed.push(FeedItem {
+        kind: FeedKind::Updated,
+        message: updated.clone(),
+        audience: audience(conn, app, &updated.room, &[])?,
+    });
+    Ok(updated)
+}
+
+/// Deletes the sender's own messages of a room for everyone; returns the IDs deleted.
+pub(super) fn delete(
+    conn: &Connection,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+    ids: &[i64],
+) -> Result<Vec<i64>, StoreError> {
+    let Some(room) = resolve_room(conn, app, user, room, false)? else {
+        return Ok(Vec::new());
+    };
+    let mut deleted = Vec::new();
+    for &id in ids {
+        let Some(message) = message_by_id(conn, app, id)? else {
+            continue;
+        };
+        let own = message.sender.as_ref().is_some_and(|s| s.id == user.id);
+        if message.room.id != room.id || !own || message.is_deleted {
+            continue;
+        }
+        conn.prepare_cached("UPDATE messages SET is_deleted = 1, deleted = ?2 WHERE id = ?1")?
+            .execute(params![id, now_ms()])?;
+        touch(conn, id)?;
+        let updated = message_by_id(conn, app, id)?.ok_or(StoreError::RoomNotFound)?;
+        feed.push(FeedItem {
+            kind: FeedKind::Updated,
+            message: updated,
+            audience: audience(conn, app, &room, &[])?,
+        });
+        deleted.push(id);
+    }
+    Ok(deleted)
+}
+
+/// Up to `limit` messages created before `max_created` (`0`: the newest), newest first, and
+/// whether older ones exist.
+pub(super) fn before(
+    conn: &Connection,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+    max_created: i64,
+    limit: i64,
+) -> Result<(Vec<Viewed>, bool), StoreError> {
+    let Some(room) = resolve_room(conn, app, user, room, false)? else {
+        return Ok((Vec::new(), false));
+    };
+    let bound = if max_created <= 0 {
+        i64::MAX
+    } else {
+        max_created
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} WHERE m.room_id = ?1 AND m.created < ?2 ORDER BY m.created DESC LIMIT ?3",
+        *MESSAGE_SELECT
+    ))?;
+    let mut found: Vec<Message> = stmt
+        .query_map(params![room.id, bound, limit + 1], message_row)?
+        .collect::<Result<_, _>>()?;
+    let has_more = found.len() as i64 > limit;
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    let seq = read_seq(conn, user.id, room.id)?;
+    Ok((
+        found.into_iter().map(|m| Viewed::new(m, seq)).collect(),
+        has_more,
+    ))
+}
+
+/// Messages created at or after `min_created` and changed after `last_updated`, newest first.
+pub(super) fn after(
+    conn: &Connection,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+    min_created: i64,
+    last_updated: i64,
+) -> Result<Vec<Viewed>, StoreError> {
+    let Some(room) = resolve_room(conn, app, user, room, false)? else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} WHERE m.room_id = ?1 AND m.created >= ?2 AND m.updated > ?3 ORDER BY m.created DESC",
+        *MESSAGE_SELECT
+    ))?;
+    let found: Vec<Message> = stmt
+        .query_map(params![room.id, min_created, last_updated], message_row)?
+        .collect::<Result<_, _>>()?;
+    let seq = read_seq(conn, user.id, room.id)?;
+    Ok(found.into_iter().map(|m| Viewed::new(m, seq)).collect())
+}
+
+/// The user's rooms, as a `WITH mine (room_id)` clause over `?1` user, `?2` app, `?3` role.
+const MY_ROOMS: &str = "WITH mine (room_id) AS ( \
+     SELECT room_id FROM room_members WHERE user_id = ?1 \
+     UNION SELECT room_id FROM room_roles WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> '') ";
+
+fn viewed_rows(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Viewed>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let found = stmt
+        .query_map(params, |row| {
+            let message = message_row(row)?;
+            let seq: i64 = row.get(MESSAGE_WIDTH + ROOM_WIDTH + rows::USER_WIDTH)?;
+            Ok(Viewed::new(message, seq))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+/// The newest message of each of the user's rooms plus every message still unread by them,
+/// newest first: what clients build their room list and unread counts from.
+pub(super) fn room_list(
+    conn: &Connection,
+    app: AppId,
+    user: &User,
+) -> Result<Vec<Viewed>, StoreError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let select = format!(
+            "SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS}, coalesce(p.read_seq, 0) \
+             FROM mine JOIN rooms r ON r.id = mine.room_id \
+             LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
+             LEFT JOIN read_positions p ON p.user_id = ?1 AND p.room_id = r.id "
+        );
+        format!(
+            "{MY_ROOMS} \
+             {select} JOIN messages m ON m.id = r.last_message_id \
+                 LEFT JOIN users u ON u.id = m.sender_id \
+             UNION ALL \
+             {select} JOIN messages m ON m.room_id = r.id AND m.seq > coalesce(p.read_seq, 0) \
+                 AND m.id <> r.last_message_id AND m.type <> 9001 AND m.is_hidden = 0 \
+                 AND m.sender_id IS NOT ?1 \
+                 LEFT JOIN users u ON u.id = m.sender_id \
+             ORDER BY 18 DESC"
+        )
+    });
+    viewed_rows(conn, &SQL, params![user.id, app, user.role_code])
+}
+
+/// Every message of the user's rooms changed since version `since`, newest change first.
+pub(super) fn changed_since(
+    conn: &Connection,
+    app: AppId,
+    user: &User,
+    since: i64,
+) -> Result<Vec<Viewed>, StoreError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{MY_ROOMS} SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS}, \
+                 coalesce(p.read_seq, 0) \
+             FROM mine JOIN messages m ON m.room_id = mine.room_id AND m.version > ?4 \
+             JOIN rooms r ON r.id = m.room_id \
+             LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
+             LEFT JOIN users u ON u.id = m.sender_id \
+             LEFT JOIN read_positions p ON p.user_id = ?1 AND p.room_id = r.id \
+             ORDER BY m.version DESC"
+        )
+    });
+    viewed_rows(conn, &SQL, params![user.id, app, user.role_code, since])
+}
+
+/// Where a device last synced; `None` if it never did.
+pub(super) fn device_sync(
+    conn: &Connection,
+    user: UserId,
+    device: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT version FROM device_syncs WHERE user_id = ?1 AND device_id = ?2")?
+        .query_row(params![user, device], |r| r.get(0))
+        .optional()?)
+}
+
+/// Records that a device has seen every change up to now.
+pub(super) fn mark_device_synced(
+    conn: &Connection,
+    user: UserId,
+    device: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO device_syncs (user_id, device_id, version) \
+         SELECT ?1, ?2, value FROM counters WHERE name = 'version' \
+         ON CONFLICT (user_id, device_id) DO UPDATE SET version = excluded.version",
+    )?
+    .execute(params![user, device])?;
+    Ok(())
+}

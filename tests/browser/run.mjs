@@ -1,0 +1,252 @@
+// Acceptance test: the unmodified TapTalk web SDK (npm @taptalk.io/web-sdk@1.39.0), bundled
+// with esbuild into a page served from its own localhost port (so every call is
+// cross-origin), driven in headless Chromium against a running confab.
+//
+// Environment: CONFAB_URL, CONFAB_SERVER_KEY, CONFAB_APP_KEY_ID, CONFAB_APP_KEY_SECRET,
+// CONFAB_ACCESS_TTL_MS (the server's access-token lifetime), CHROMIUM (default /usr/bin/chromium).
+// Exits non-zero on the first failed expectation, or if any page logs an error.
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import fs from "node:fs";
+import assert from "node:assert/strict";
+import { build } from "esbuild";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const api = process.env.CONFAB_URL;
+const serverKey = process.env.CONFAB_SERVER_KEY;
+const appId = process.env.CONFAB_APP_KEY_ID;
+const appSecret = process.env.CONFAB_APP_KEY_SECRET;
+const accessTtlMs = Number(process.env.CONFAB_ACCESS_TTL_MS);
+const deadline = setTimeout(() => fail(new Error("the browser test ran out of time")), 120_000);
+
+function step(text) {
+  console.log(`[browser] ${text}`);
+}
+
+function fail(err) {
+  console.error(`[browser] FAILED: ${err.stack || err}`);
+  process.exit(1);
+}
+
+async function server(route, body) {
+  const response = await fetch(`${api}${route}`, {
+    method: "POST",
+    headers: { "Server-Key": serverKey },
+    body: JSON.stringify(body),
+  });
+  const envelope = await response.json();
+  assert.equal(envelope.error.code, "", `${route}: ${JSON.stringify(envelope)}`);
+  return envelope.data;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+  const bundle = await build({
+    entryPoints: [path.join(here, "page/app.js")],
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+    logLevel: "silent",
+  });
+  const html = fs.readFileSync(path.join(here, "page/index.html"));
+  const pages = http.createServer((req, res) => {
+    if (req.url === "/bundle.js") {
+      res.writeHead(200, { "Content-Type": "text/javascript" });
+      res.end(bundle.outputFiles[0].contents);
+    } else if (req.url === "/") {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end(html);
+    } else {
+      res.writeHead(204);
+      res.end();
+    }
+  });
+  await new Promise((resolve) => pages.listen(0, "127.0.0.1", resolve));
+  const pageUrl = `http://localhost:${pages.address().port}/`;
+  step(`page at ${pageUrl}, confab at ${api}`);
+
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const errors = [];
+  const refreshes = {};
+
+  async function open(name) {
+    const context = await browser.newContext();
+    refreshes[name] = 0;
+    context.on("request", (request) => {
+      if (request.url().endsWith("/v1/auth/access_token/refresh") && request.method() === "POST") {
+        refreshes[name] += 1;
+      }
+    });
+    const page = await context.newPage();
+    page.on("pageerror", (e) => errors.push(`${name}: page error: ${e.message}`));
+    page.on("console", (msg) => {
+      if (msg.type() === "error") errors.push(`${name}: console error: ${msg.text()}`);
+    });
+    await page.goto(pageUrl);
+    return page;
+  }
+
+  async function login(name, xcUserID) {
+    const { ticket } = await server("/v1/server/auth_ticket/request", {
+      xcUserID,
+      fullName: xcUserID === "alice" ? "Alice Ærø" : "Bob Brønn",
+      userPlatform: "web",
+    });
+    const page = await open(name);
+    const list = await page.evaluate(([a, i, s, t]) => window.login(a, i, s, t), [api, appId, appSecret, ticket]);
+    return { page, list };
+  }
+
+  // Waits until the page's SDK has reported a message event matching `test` (source of a
+  // function body over `m`).
+  async function saw(page, kind, test, timeout = 10_000) {
+    const handle = await page.waitForFunction(
+      ({ kind, test }) => {
+        const matches = new Function("m", `return ${test};`);
+        return window.seen.find((e) => e.kind === kind && matches(e.message)) || false;
+      },
+      { kind, test },
+      { timeout },
+    );
+    return (await handle.jsonValue()).message;
+  }
+
+  async function never(page, kind, test) {
+    return page.evaluate(
+      ({ kind, test }) => {
+        const matches = new Function("m", `return ${test};`);
+        return !window.seen.some((e) => e.kind === kind && matches(e.message));
+      },
+      { kind, test },
+    );
+  }
+
+  const alice = await server("/v1/server/user/update", { xcUserID: "alice", fullName: "Alice Ærø" });
+  const bob = await server("/v1/server/user/update", { xcUserID: "bob", fullName: "Bob Brønn" });
+
+  step("alice and bob log in with tickets from the Server API");
+  const { page: a } = await login("alice", "alice");
+  const { page: b } = await login("bob", "bob");
+  const { page: aPhone } = await login("alice-phone", "alice");
+
+  step("personal chat both ways, non-ASCII text");
+  const room = await a.evaluate((id) => window.personalRoom(id), bob.userID);
+  const [lo, hi] = [Number(alice.userID), Number(bob.userID)].sort((x, y) => x - y);
+  assert.equal(room.roomID, `${lo}-${hi}`);
+  const text1 = "Hello Bob, ünïcødé ✓ 🎉";
+  const lid1 = await a.evaluate(([r, t]) => window.sendText(r, t), [room, text1]);
+  const m1 = await saw(b, "new", `m.localID === ${JSON.stringify(lid1)}`);
+  assert.equal(m1.body, text1);
+  assert.equal(m1.user.userID, alice.userID);
+  assert.equal(m1.room.name, "Alice Ærø", "a personal room is named after the other user");
+  const echo = await saw(a, "new", `m.localID === ${JSON.stringify(lid1)} && m.messageID !== "0"`);
+  assert.equal(echo.isSending, false);
+  await saw(aPhone, "new", `m.localID === ${JSON.stringify(lid1)}`);
+
+  step("the delivered receipt reaches the sender");
+  await saw(a, "update", `m.localID === ${JSON.stringify(lid1)} && m.isDelivered === true`);
+
+  const roomFromBob = await b.evaluate((id) => window.personalRoom(id), alice.userID);
+  assert.equal(roomFromBob.roomID, room.roomID);
+  const text2 = "Привет, Alice — 你好 👋";
+  const lid2 = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, text2]);
+  const m2 = await saw(a, "new", `m.localID === ${JSON.stringify(lid2)}`);
+  assert.equal(m2.body, text2);
+  assert.equal(m2.room.name, "Bob Brønn");
+
+  step("read receipts reach the sender, both ways");
+  await b.evaluate((ids) => window.markRead(ids), [m1.messageID]);
+  await saw(a, "update", `m.localID === ${JSON.stringify(lid1)} && m.isRead === true`);
+  await a.evaluate((ids) => window.markRead(ids), [m2.messageID]);
+  await saw(b, "update", `m.localID === ${JSON.stringify(lid2)} && m.isRead === true`);
+
+  step("two more messages stay unread");
+  const lid3 = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, "третье"]);
+  const lid4 = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, "fourth ✓"]);
+  await saw(a, "new", `m.localID === ${JSON.stringify(lid3)}`);
+  await saw(a, "new", `m.localID === ${JSON.stringify(lid4)}`);
+
+  step("alice's third login sees the room with the right unread count");
+  const { page: a3, list } = await login("alice-3", "alice");
+  assert.ok(list[room.roomID], `room ${room.roomID} in ${JSON.stringify(list)}`);
+  assert.equal(list[room.roomID].unreadCount, 2, JSON.stringify(list));
+  assert.equal(list[room.roomID].lastBody, "fourth ✓");
+  assert.equal(list[room.roomID].name, "Bob Brønn");
+
+  step("history before and after");
+  const older = await a3.evaluate((r) => window.older(r), room.roomID);
+  assert.deepEqual(older.bodies.slice(-2), [text2, text1], JSON.stringify(older));
+  assert.equal(older.hasMore, false);
+  const newer = await a3.evaluate((r) => window.newer(r), room.roomID);
+  for (const body of [text1, text2, "третье", "fourth ✓"]) {
+    assert.ok(newer.includes(body), `${body} in ${JSON.stringify(newer)}`);
+  }
+
+  step("a group room from the Server API and a Server API message arrive live, decrypted");
+  await server("/v1/server/room/create_or_update", {
+    xcRoomID: "order-42",
+    type: 2,
+    name: "Order #42",
+    participantXCUserIDs: ["alice", "bob"],
+  });
+  await saw(a, "new", `m.action === "room/create" && m.room.xcRoomID === "order-42"`);
+  const shipped = "Your order ships today 🚚";
+  await server("/v1/server/message/send", {
+    senderXCUserID: "bob",
+    xcRoomID: "order-42",
+    type: 1001,
+    body: shipped,
+  });
+  const live = await saw(a, "new", `m.room.xcRoomID === "order-42" && m.type === 1001`);
+  assert.equal(live.body, shipped);
+  assert.equal(live.user.userID, bob.userID);
+
+  step("a locked room refuses a client send");
+  await server("/v1/server/room/lock", { xcRoomID: "order-42", xcUserID: "bob" });
+  await saw(a, "new", `m.action === "room/lock" && m.room.xcRoomID === "order-42"`);
+  const group = await a.evaluate((x) => window.roomByXcID(x), "order-42");
+  assert.equal(group.isLocked, true);
+  const lidLocked = await a.evaluate(([r, t]) => window.sendText(r, t), [group, "must not be stored"]);
+  await sleep(1500);
+  assert.ok(await never(a, "new", `m.localID === ${JSON.stringify(lidLocked)} && m.messageID !== "0"`));
+  assert.ok(await never(b, "new", `m.localID === ${JSON.stringify(lidLocked)}`));
+  const listed = await server("/v1/server/room/get_list_by_user", { xcUserID: "alice", xcRoomIDs: ["order-42"] });
+  assert.equal(listed.rooms[0].lastMessage.action, "room/lock");
+
+  step("an access token that expires mid-session is refreshed without the user noticing");
+  await sleep(accessTtlMs + 500);
+  const before = refreshes.alice;
+  const again = await a.evaluate((id) => window.personalRoom(id), bob.userID);
+  assert.equal(again.roomID, room.roomID);
+  assert.ok(refreshes.alice > before, "the SDK refreshed its token");
+  const lid5 = await a.evaluate(([r, t]) => window.sendText(r, t), [room, "still here after refresh"]);
+  await saw(b, "new", `m.localID === ${JSON.stringify(lid5)}`);
+
+  for (const [name, page] of [["alice", a], ["bob", b], ["alice-phone", aPhone], ["alice-3", a3]]) {
+    assert.ok(await never(page, "loggedOut", "true"), `${name} was logged out`);
+  }
+  assert.deepEqual(errors, [], "no page logged an error");
+
+  await browser.close();
+  pages.close();
+  clearTimeout(deadline);
+  step("passed");
+}
+
+main().catch(fail);
