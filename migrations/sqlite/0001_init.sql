@@ -77,6 +77,7 @@ CREATE TABLE rooms (
     created         INTEGER NOT NULL,
     updated         INTEGER NOT NULL
 );
+-- (rooms_of_user orders a user's rooms by last_message_id: message IDs follow commit order.)
 -- Server API room lookups by xcRoomID; also makes concurrent creates collide.
 CREATE UNIQUE INDEX rooms_by_xc_id ON rooms (app_id, xc_room_id) WHERE xc_room_id IS NOT NULL;
 -- Personal room lookups by their two users.

@@ -650,7 +650,7 @@ pub(super) fn rooms_of_user(
          LEFT JOIN users u ON u.id = m.sender_id \
          LEFT JOIN read_positions p ON p.user_id = ?1 AND p.room_id = r.id \
          WHERE ?4 IS NULL OR r.xc_room_id IN (SELECT value FROM json_each(?4)) \
-         ORDER BY r.last_activity DESC, r.id DESC"
+         ORDER BY r.last_message_id DESC"
     ))?;
     let filter = only.map(json);
     let entries = stmt
