@@ -272,3 +272,215 @@ pub fn assert_same_shape(actual: &Value, expected: &Value, path: &str) {
         _ => {}
     }
 }
+
+/// A logged-in client: its user and tokens.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    /// The ready `App-Key` header value.
+    pub fn app_key_header(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.app_key.0, self.app_key.1))
+    }
+
+    /// POSTs to the client API with this app's `App-Key` and the given bearer token.
+    pub async fn client(&self, path: &str, token: &str, body: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("App-Key", self.app_key_header())
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Device-Identifier", "test-device")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "HTTP status is always 200 on {path}"
+        );
+        response.json().await.unwrap()
+    }
+
+    /// Like [`TestApp::client`], requiring success; returns `data`.
+    pub async fn client_ok(&self, path: &str, token: &str, body: Value) -> Value {
+        let envelope = self.client(path, token, body).await;
+        assert_success(&envelope);
+        envelope["data"].clone()
+    }
+
+    /// Creates the user if needed and logs them in through a ticket.
+    pub async fn login(&self, xc_user_id: &str, fullname: &str) -> Login {
+        let ticket = self
+            .ok(
+                "/v1/server/auth_ticket/request",
+                json!({"xcUserID": xc_user_id, "fullName": fullname}),
+            )
+            .await;
+        let data = self
+            .client_ok(
+                "/v1/auth/access_token/request",
+                ticket["ticket"].as_str().unwrap(),
+                json!(""),
+            )
+            .await;
+        Login {
+            user_id: data["user"]["userID"].as_str().unwrap().to_owned(),
+            access: data["accessToken"].as_str().unwrap().to_owned(),
+            refresh: data["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Opens a WebSocket the way Android does (credentials in headers).
+    pub async fn socket(&self, login: &Login) -> Socket {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/connect", self.addr)
+            .into_client_request()
+            .unwrap();
+        let headers = request.headers_mut();
+        headers.insert("App-Key", self.app_key_header().parse().unwrap());
+        headers.insert(
+            "Authorization",
+            format!("Bearer {}", login.access).parse().unwrap(),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        Socket { ws }
+    }
+
+    /// Opens a WebSocket the way the web SDK does (credentials in the query string).
+    pub async fn web_socket(&self, login: &Login) -> Socket {
+        let url = format!(
+            "ws://{}/connect?content_type=undefined&app_key={}&authorization=Bearer%20{}&device_identifier=d&device_model=Netscape&device_platform=web",
+            self.addr,
+            self.app_key_header()
+                .replace('=', "%3D")
+                .replace('+', "%2B")
+                .replace('/', "%2F"),
+            login.access
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Socket { ws }
+    }
+}
+
+/// A test's WebSocket client.
+pub struct Socket {
+    pub ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// How long a test waits for an event it expects.
+pub const EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Socket {
+    /// Sends an event as a text frame (as the web SDK does).
+    pub async fn send(&mut self, event: &str, data: Value) {
+        use futures_util::SinkExt;
+        let frame = json!({"eventName": event, "data": data}).to_string();
+        self.ws
+            .send(tokio_tungstenite::tungstenite::Message::text(frame))
+            .await
+            .unwrap();
+    }
+
+    /// The next frame, which must be a binary frame holding one JSON event without a
+    /// trailing newline; `None` when the socket closed.
+    pub async fn next(&mut self) -> Option<Value> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame = tokio::time::timeout(EVENT_WAIT, self.ws.next())
+                .await
+                .expect("no event in time")?;
+            match frame.ok()? {
+                Message::Binary(bytes) => {
+                    assert!(!bytes.ends_with(b"\n"), "no trailing newline");
+                    return Some(serde_json::from_slice(&bytes).expect("one JSON event per frame"));
+                }
+                Message::Text(text) => panic!("server sent a text frame: {text}"),
+                Message::Close(_) => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits for an event of this name whose data satisfies `test`, skipping others.
+    pub async fn expect(&mut self, event: &str, test: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let next = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("closed while waiting for {event}"));
+            if next["eventName"] == event && test(&next["data"]) {
+                return next["data"].clone();
+            }
+        }
+    }
+
+    /// The close frame's code, skipping events before it.
+    pub async fn closed_with(&mut self) -> u16 {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            match tokio::time::timeout(EVENT_WAIT, self.ws.next())
+                .await
+                .expect("no close in time")
+            {
+                Some(Ok(Message::Close(Some(frame)))) => return frame.code.into(),
+                Some(Ok(Message::Close(None))) | None => return 1005,
+                Some(Err(_)) => return 1006,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}
+
+/// A text message as the web SDK sends it: encoded body, client `localID`.
+pub fn text_message(room_id: &str, local_id: &str, text: &str) -> Value {
+    json!({
+        "messageID": "0",
+        "localID": local_id,
+        "type": 1001,
+        "body": confab::codec::encode(text, local_id).unwrap(),
+        "data": "",
+        "filterID": "",
+        "isHidden": false,
+        "quote": {"title": "", "content": "", "imageURL": "", "fileID": "", "fileType": ""},
+        "replyTo": {"userID": "0", "xcUserID": "", "fullname": "", "messageID": "0", "localID": "", "messageType": 0},
+        "forwardFrom": {"userID": "0", "xcUserID": "", "fullname": "", "messageID": "0", "localID": ""},
+        "room": {"roomID": room_id, "name": "", "type": 1},
+        "user": null,
+        "recipientID": "0",
+        "action": "",
+        "target": {"targetType": "", "targetID": "0", "targetXCID": "", "targetName": ""},
+        "isSending": true,
+        "isDelivered": false,
+        "isRead": false,
+        "isDeleted": false,
+        "created": 1,
+        "updated": 1
+    })
+}
+
+/// Decodes a message's body.
+pub fn body_of(message: &Value) -> String {
+    confab::codec::decode(
+        message["body"].as_str().unwrap(),
+        message["localID"].as_str().unwrap(),
+    )
+    .unwrap()
+}
+
+/// The personal room ID of two users.
+pub fn personal(a: &Login, b: &Login) -> String {
+    let (x, y): (i64, i64) = (a.user_id.parse().unwrap(), b.user_id.parse().unwrap());
+    format!("{}-{}", x.min(y), x.max(y))
+}

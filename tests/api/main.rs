@@ -2,9 +2,14 @@
 //! with a fresh database.
 
 mod browser;
+mod chat;
+mod client_rooms;
 mod envelope;
 mod helpers;
 mod process;
 mod room_lists;
 mod rooms;
+mod server_messages;
+mod sessions;
+mod socket;
 mod users;

@@ -338,11 +338,20 @@ impl Store for SqliteStore {
         room: RoomRef,
     ) -> Result<Audience, StoreError> {
         self.db
-            .read(move |c| {
-                let room = rooms::resolve_room(c, app, &user, room, false)?
-                    .ok_or(StoreError::RoomNotFound)?;
-                rooms::audience(c, app, &room, &[])
-            })
+            .read(
+                move |c| match rooms::resolve_room(c, app, &user, room, false)? {
+                    Some(room) => rooms::audience(c, app, &room, &[]),
+                    // A personal room before its first message: its two users.
+                    None => match room {
+                        RoomRef::Personal { a, b } => Ok(Audience {
+                            app,
+                            members: vec![(a, 0), (b, 0)],
+                            roles: Vec::new(),
+                        }),
+                        RoomRef::Shared(_) => Err(StoreError::RoomNotFound),
+                    },
+                },
+            )
             .await
     }
 
