@@ -22,25 +22,32 @@ pub async fn dispatch(mut feed: mpsc::Receiver<FeedItem>, hub: Hub) {
 }
 
 fn deliver(hub: &Hub, item: &FeedItem) {
-    let event = match item.kind {
-        FeedKind::New => "chat/sendMessage",
-        FeedKind::Updated => "chat/updateMessage",
+    let events: &[&str] = match item.kind {
+        FeedKind::New => &["chat/sendMessage"],
+        FeedKind::Updated => &["chat/updateMessage"],
+        FeedKind::Deleted => &["chat/updateMessage", "chat/deleteMessage"],
     };
     let mut viewers: HashMap<UserId, i64> = item.audience.members.iter().copied().collect();
     for user in hub.role_holders(item.audience.app, &item.audience.roles) {
         viewers.entry(user).or_insert(0);
     }
     let personal = item.message.room.peers.is_some();
-    let mut rendered: HashMap<(UserId, bool), Bytes> = HashMap::new();
+    let mut rendered: HashMap<(UserId, bool), Vec<Bytes>> = HashMap::new();
     for user in hub.connected(viewers.keys().copied()) {
         let viewer = Viewer::new(user, viewers[&user]);
         let key = (
             if personal { user } else { 0 },
             wire::is_read_by(&item.message, viewer),
         );
-        let frame = rendered
-            .entry(key)
-            .or_insert_with(|| wire::event(event, &wire::message(&item.message, viewer)));
-        hub.send_to(user, frame);
+        let frames = rendered.entry(key).or_insert_with(|| {
+            let data = wire::message(&item.message, viewer);
+            events
+                .iter()
+                .map(|event| wire::event(event, &data))
+                .collect()
+        });
+        for frame in frames.iter() {
+            hub.send_to(user, frame);
+        }
     }
 }

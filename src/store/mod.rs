@@ -70,8 +70,11 @@ pub struct Audience {
 pub enum FeedKind {
     /// Appended: clients get `chat/sendMessage`.
     New,
-    /// Changed (receipt, edit, delete): clients get `chat/updateMessage`.
+    /// Changed (receipt, edit): clients get `chat/updateMessage`.
     Updated,
+    /// Deleted: clients get `chat/updateMessage` (which both SDKs handle) and
+    /// `chat/deleteMessage` (which only Android handles).
+    Deleted,
 }
 
 /// A committed change that connected clients must hear about.

@@ -326,7 +326,7 @@ pub(super) fn delete(
         touch(conn, id)?;
         let updated = message_by_id(conn, app, id)?.ok_or(StoreError::RoomNotFound)?;
         feed.push(FeedItem {
-            kind: FeedKind::Updated,
+            kind: FeedKind::Deleted,
             message: updated,
             audience: audience(conn, app, &room, &[])?,
         });
