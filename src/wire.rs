@@ -1,7 +1,11 @@
-//! The protocol's JSON objects: renders users, rooms and messages with every field
-//! present and IDs as strings (the SDKs compare IDs with `===`).
+//! The protocol's JSON objects: renders users, rooms and messages with every field present and
+//! IDs as strings (the SDKs compare IDs with `===`).
+//!
+//! Views borrow the domain values and serialize straight to the output buffer: room lists and
+//! fan-out frames are the hottest paths of the server, and building `serde_json::Value` trees
+//! for them cost more than the database work.
 
-use serde_json::{Value, json};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::domain::{Message, Room, RoomBundle, RoomKind, User, UserId};
 
@@ -22,72 +26,161 @@ impl Viewer {
     }
 }
 
-/// The full user object.
-pub fn user(u: &User) -> Value {
-    json!({
-        "userID": u.id.to_string(),
-        "xcUserID": u.xc_user_id,
-        "fullname": u.fullname,
-        "email": u.email,
-        "isEmailVerified": false,
-        "countryID": 0,
-        "countryCallingCode": "",
-        "phone": u.phone,
-        "phoneWithCode": u.phone,
-        "isPhoneVerified": false,
-        "username": u.username,
-        "imageURL": {"thumbnail": u.photo_thumbnail, "fullsize": u.photo_fullsize},
-        "userRole": {"code": u.role_code, "name": "", "iconURL": ""},
-        "lastLogin": u.last_login,
-        "lastActivity": u.last_activity,
-        "isOnline": false,
-        "created": u.created,
-        "updated": u.updated,
-        "deleted": u.deleted,
-    })
+/// `{thumbnail, fullsize}`.
+struct Image<'a>(&'a str, &'a str);
+
+impl Serialize for Image<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut o = s.serialize_struct("Image", 2)?;
+        o.serialize_field("thumbnail", self.0)?;
+        o.serialize_field("fullsize", self.1)?;
+        o.end()
+    }
 }
 
-/// The sender of messages the server itself originates: user ID `"0"`, empty fields.
-fn server_user() -> Value {
-    json!({
-        "userID": "0", "xcUserID": "", "fullname": "", "email": "", "isEmailVerified": false,
-        "countryID": 0, "countryCallingCode": "", "phone": "", "phoneWithCode": "",
-        "isPhoneVerified": false, "username": "",
-        "imageURL": {"thumbnail": "", "fullsize": ""},
-        "userRole": {"code": "", "name": "", "iconURL": ""},
-        "lastLogin": 0, "lastActivity": 0, "isOnline": false, "created": 0, "updated": 0,
-        "deleted": 0,
-    })
+/// `{code, name, iconURL}`.
+struct Role<'a>(&'a str);
+
+impl Serialize for Role<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut o = s.serialize_struct("Role", 3)?;
+        o.serialize_field("code", self.0)?;
+        o.serialize_field("name", "")?;
+        o.serialize_field("iconURL", "")?;
+        o.end()
+    }
+}
+
+/// The full user object; `None` renders the server itself (user ID `"0"`, empty fields).
+#[derive(Debug, Clone, Copy)]
+pub struct UserView<'a> {
+    user: Option<&'a User>,
+    online: bool,
+}
+
+/// The full user object.
+pub fn user(u: &User) -> UserView<'_> {
+    UserView {
+        user: Some(u),
+        online: false,
+    }
+}
+
+/// The full user object with live presence.
+pub fn user_online(u: &User, online: bool) -> UserView<'_> {
+    UserView {
+        user: Some(u),
+        online,
+    }
+}
+
+impl Serialize for UserView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut o = s.serialize_struct("User", 19)?;
+        let (id, xc, name, email, phone, username, thumb, full, role) = match self.user {
+            Some(u) => (
+                u.id,
+                u.xc_user_id.as_str(),
+                u.fullname.as_str(),
+                u.email.as_str(),
+                u.phone.as_str(),
+                u.username.as_str(),
+                u.photo_thumbnail.as_str(),
+                u.photo_fullsize.as_str(),
+                u.role_code.as_str(),
+            ),
+            None => (0, "", "", "", "", "", "", "", ""),
+        };
+        let times = self.user.map_or((0, 0, 0, 0, 0), |u| {
+            (
+                u.last_login,
+                u.last_activity,
+                u.created,
+                u.updated,
+                u.deleted,
+            )
+        });
+        o.serialize_field("userID", &id.to_string())?;
+        o.serialize_field("xcUserID", xc)?;
+        o.serialize_field("fullname", name)?;
+        o.serialize_field("email", email)?;
+        o.serialize_field("isEmailVerified", &false)?;
+        o.serialize_field("countryID", &0)?;
+        o.serialize_field("countryCallingCode", "")?;
+        o.serialize_field("phone", phone)?;
+        o.serialize_field("phoneWithCode", phone)?;
+        o.serialize_field("isPhoneVerified", &false)?;
+        o.serialize_field("username", username)?;
+        o.serialize_field("imageURL", &Image(thumb, full))?;
+        o.serialize_field("userRole", &Role(role))?;
+        o.serialize_field("lastLogin", &times.0)?;
+        o.serialize_field("lastActivity", &times.1)?;
+        o.serialize_field("isOnline", &self.online)?;
+        o.serialize_field("created", &times.2)?;
+        o.serialize_field("updated", &times.3)?;
+        o.serialize_field("deleted", &times.4)?;
+        o.end()
+    }
+}
+
+/// The room object as a viewer sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct RoomView<'a> {
+    room: &'a Room,
+    viewer: UserId,
 }
 
 /// The room object as `viewer` sees it: a personal room carries the other user's name and
 /// picture.
-pub fn room(r: &Room, viewer: UserId) -> Value {
-    let (name, thumbnail, fullsize) = match r.peer_of(viewer) {
-        Some(peer) => (&peer.fullname, &peer.photo_thumbnail, &peer.photo_fullsize),
-        None => (&r.name, &r.photo_thumbnail, &r.photo_fullsize),
-    };
-    json!({
-        "roomID": r.wire_id(),
-        "xcRoomID": r.xc_room_id(),
-        "name": name,
-        "type": r.room_type.code(),
-        "imageURL": {"thumbnail": thumbnail, "fullsize": fullsize},
-        "color": r.color,
-        "isLocked": r.is_locked(),
-        "lockedTime": r.locked_time,
-        "deleted": r.deleted,
-        "isDeleted": r.deleted != 0,
-    })
+pub fn room(r: &Room, viewer: UserId) -> RoomView<'_> {
+    RoomView { room: r, viewer }
+}
+
+impl Serialize for RoomView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.room;
+        let (name, thumbnail, fullsize) = match r.peer_of(self.viewer) {
+            Some(peer) => (&peer.fullname, &peer.photo_thumbnail, &peer.photo_fullsize),
+            None => (&r.name, &r.photo_thumbnail, &r.photo_fullsize),
+        };
+        let mut o = s.serialize_struct("Room", 10)?;
+        o.serialize_field("roomID", &r.wire_id())?;
+        o.serialize_field("xcRoomID", r.xc_room_id())?;
+        o.serialize_field("name", name)?;
+        o.serialize_field("type", &r.room_type.code())?;
+        o.serialize_field("imageURL", &Image(thumbnail, fullsize))?;
+        o.serialize_field("color", &r.color)?;
+        o.serialize_field("isLocked", &r.is_locked())?;
+        o.serialize_field("lockedTime", &r.locked_time)?;
+        o.serialize_field("deleted", &r.deleted)?;
+        o.serialize_field("isDeleted", &(r.deleted != 0))?;
+        o.end()
+    }
 }
 
 /// The room bundle: room, explicit participants, admins.
-pub fn bundle(b: &RoomBundle, viewer: UserId) -> Value {
-    json!({
-        "room": room(&b.room, viewer),
-        "participants": b.participants.iter().map(user).collect::<Vec<_>>(),
-        "adminUserIDs": b.admin_ids.iter().map(i64::to_string).collect::<Vec<_>>(),
-    })
+#[derive(Debug, Clone, Copy)]
+pub struct BundleView<'a> {
+    bundle: &'a RoomBundle,
+    viewer: UserId,
+}
+
+/// The room bundle as `viewer` sees it.
+pub fn bundle(b: &RoomBundle, viewer: UserId) -> BundleView<'_> {
+    BundleView { bundle: b, viewer }
+}
+
+impl Serialize for BundleView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let b = self.bundle;
+        let participants: Vec<UserView<'_>> = b.participants.iter().map(user).collect();
+        let admins: Vec<String> = b.admin_ids.iter().map(i64::to_string).collect();
+        let mut o = s.serialize_struct("Bundle", 3)?;
+        o.serialize_field("room", &room(&b.room, self.viewer))?;
+        o.serialize_field("participants", &participants)?;
+        o.serialize_field("adminUserIDs", &admins)?;
+        o.end()
+    }
 }
 
 /// Whether `viewer` sees the message as read: their own messages show whether someone read
@@ -101,46 +194,76 @@ pub fn is_read_by(m: &Message, viewer: Viewer) -> bool {
     }
 }
 
+/// The message object as a viewer sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageView<'a> {
+    message: &'a Message,
+    viewer: Viewer,
+}
+
 /// The message object as `viewer` sees it, fields encoded as stored.
-pub fn message(m: &Message, viewer: Viewer) -> Value {
-    let recipient = match (&m.room.kind, &m.sender) {
-        (RoomKind::Personal { a, b }, Some(sender)) => {
-            if sender.id == *a { *b } else { *a }.to_string()
-        }
-        _ => "0".to_owned(),
-    };
-    let is_read = is_read_by(m, viewer);
-    json!({
-        "messageID": m.id.to_string(),
-        "localID": m.local_id,
-        "type": m.kind,
-        "body": m.body,
-        "data": m.data,
-        "filterID": m.filter_id,
-        "isHidden": m.is_hidden,
-        "quote": m.quote,
-        "replyTo": m.reply_to,
-        "forwardFrom": m.forward_from,
-        "room": room(&m.room, viewer.user),
-        "user": m.sender.as_ref().map_or_else(server_user, user),
-        "recipientID": recipient,
-        "action": m.action,
-        "target": m.target,
-        "isSending": false,
-        "isDelivered": m.is_delivered || is_read,
-        "isRead": is_read,
-        "isDeleted": m.is_deleted,
-        "isMessageEdited": m.is_edited,
-        "created": m.created,
-        "updated": m.updated,
-        "deleted": m.deleted,
-    })
+pub fn message(m: &Message, viewer: Viewer) -> MessageView<'_> {
+    MessageView { message: m, viewer }
+}
+
+impl Serialize for MessageView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let m = self.message;
+        let recipient = match (&m.room.kind, &m.sender) {
+            (RoomKind::Personal { a, b }, Some(sender)) => {
+                if sender.id == *a { *b } else { *a }.to_string()
+            }
+            _ => "0".to_owned(),
+        };
+        let is_read = is_read_by(m, self.viewer);
+        let sender = UserView {
+            user: m.sender.as_ref(),
+            online: false,
+        };
+        let mut o = s.serialize_struct("Message", 23)?;
+        o.serialize_field("messageID", &m.id.to_string())?;
+        o.serialize_field("localID", &m.local_id)?;
+        o.serialize_field("type", &m.kind)?;
+        o.serialize_field("body", &m.body)?;
+        o.serialize_field("data", &m.data)?;
+        o.serialize_field("filterID", &m.filter_id)?;
+        o.serialize_field("isHidden", &m.is_hidden)?;
+        o.serialize_field("quote", &m.quote)?;
+        o.serialize_field("replyTo", &m.reply_to)?;
+        o.serialize_field("forwardFrom", &m.forward_from)?;
+        o.serialize_field("room", &room(&m.room, self.viewer.user))?;
+        o.serialize_field("user", &sender)?;
+        o.serialize_field("recipientID", &recipient)?;
+        o.serialize_field("action", &m.action)?;
+        o.serialize_field("target", &m.target)?;
+        o.serialize_field("isSending", &false)?;
+        o.serialize_field("isDelivered", &(m.is_delivered || is_read))?;
+        o.serialize_field("isRead", &is_read)?;
+        o.serialize_field("isDeleted", &m.is_deleted)?;
+        o.serialize_field("isMessageEdited", &m.is_edited)?;
+        o.serialize_field("created", &m.created)?;
+        o.serialize_field("updated", &m.updated)?;
+        o.serialize_field("deleted", &m.deleted)?;
+        o.end()
+    }
 }
 
 /// A socket event: `{"eventName": …, "data": …}` serialized for one binary frame.
-pub fn event(name: &str, data: &Value) -> bytes::Bytes {
-    let mut out = Vec::with_capacity(512);
-    serde_json::to_writer(&mut out, &json!({"eventName": name, "data": data}))
-        .expect("JSON values serialize");
+pub fn event(name: &str, data: &impl Serialize) -> bytes::Bytes {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Event<'a, T> {
+        event_name: &'a str,
+        data: &'a T,
+    }
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(
+        &mut out,
+        &Event {
+            event_name: name,
+            data,
+        },
+    )
+    .expect("views serialize");
     bytes::Bytes::from(out)
 }

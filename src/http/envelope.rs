@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::domain::ParamError;
 use crate::service::{AuthError, KeyError, ServiceError};
@@ -17,9 +17,16 @@ use crate::service::{AuthError, KeyError, ServiceError};
 #[derive(Debug, Clone, Copy)]
 pub struct BodyStatus(pub u16);
 
-/// A successful response's `data`.
+/// A successful response's `data`, already serialized.
 #[derive(Debug)]
-pub struct Data(pub Value);
+pub struct Data(Vec<u8>);
+
+impl Data {
+    /// Serializes `value` as the response's `data`.
+    pub fn of(value: &impl serde::Serialize) -> Self {
+        Self(serde_json::to_vec(value).expect("response data serializes"))
+    }
+}
 
 /// Every way a request can fail at the edge.
 #[derive(Debug)]
@@ -124,13 +131,14 @@ impl ApiError {
     }
 }
 
-fn envelope(status: u16, code: &str, message: &str, field: &str, data: Value) -> Response {
-    let body = json!({
-        "status": status,
-        "error": {"code": code, "message": message, "field": field},
-        "data": data,
-    });
-    let mut response = (StatusCode::OK, body.to_string()).into_response();
+/// Writes `{"status": …, "error": {…}, "data": …}` around already serialized `data`.
+fn envelope(status: u16, code: &str, message: &str, field: &str, data: &[u8]) -> Response {
+    let error = json!({"code": code, "message": message, "field": field});
+    let mut body = Vec::with_capacity(data.len() + 96);
+    body.extend_from_slice(format!("{{\"status\":{status},\"error\":{error},\"data\":").as_bytes());
+    body.extend_from_slice(data);
+    body.push(b'}');
+    let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -141,14 +149,14 @@ fn envelope(status: u16, code: &str, message: &str, field: &str, data: Value) ->
 
 impl IntoResponse for Data {
     fn into_response(self) -> Response {
-        envelope(200, "", "", "", self.0)
+        envelope(200, "", "", "", &self.0)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = self.parts();
-        let mut response = envelope(status, code, &message, &field, json!({}));
+        let mut response = envelope(status, code, &message, &field, b"{}");
         if matches!(self, ApiError::NoRoute) {
             // Not an endpoint at all: say so at the HTTP level too.
             *response.status_mut() = StatusCode::NOT_FOUND;

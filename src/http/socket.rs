@@ -57,7 +57,7 @@ pub(super) async fn connect(
 ) -> Response {
     if query.get("check").is_some_and(|v| v == "1") {
         return match session(&state, &headers, &query).await {
-            Ok(_) => Data(json!({})).into_response(),
+            Ok(_) => Data::of(&json!({})).into_response(),
             Err(err) => err.into_response(),
         };
     }

@@ -51,11 +51,9 @@ impl Service {
         };
         let mut user = session.user.clone();
         user.last_activity = now;
-        let mut view = wire::user(&user);
-        view["isOnline"] = json!(online);
         let frame = wire::event(
             "user/status",
-            &json!({"user": view, "isOnline": online, "lastActive": now}),
+            &json!({"user": wire::user_online(&user, online), "isOnline": online, "lastActive": now}),
         );
         for other in self.hub.connected(sharers) {
             self.hub.send_to(other, &frame);

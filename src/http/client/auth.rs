@@ -11,7 +11,7 @@ use crate::service::{TokenBundle, bearer};
 use crate::wire;
 
 fn token_bundle(t: &TokenBundle) -> Data {
-    Data(json!({
+    Data::of(&json!({
         "accessToken": t.access_token,
         "accessTokenExpiry": t.access_expiry,
         "refreshToken": t.refresh_token,
@@ -43,7 +43,7 @@ pub(super) async fn refresh_access_token(
 
 /// `Authorization` is not checked here: the web SDK sends it empty before login.
 pub(super) async fn project_configs(ClientApp(_): ClientApp) -> ApiResult {
-    Ok(Data(json!({
+    Ok(Data::of(&json!({
         "core": {
             "chatMediaMaxFileSize": "26214400",
             "channelMaxParticipants": "5000",
@@ -60,7 +60,7 @@ pub(super) async fn project_configs(ClientApp(_): ClientApp) -> ApiResult {
 
 pub(super) async fn logout(State(state): State<AppState>, Client(session): Client) -> ApiResult {
     state.service.logout(&session).await?;
-    Ok(Data(
-        json!({"success": true, "message": "Logged out successfully"}),
+    Ok(Data::of(
+        &json!({"success": true, "message": "Logged out successfully"}),
     ))
 }

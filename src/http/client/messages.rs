@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Client, device, room_ref};
 use crate::domain::{ParamError, Viewed};
@@ -17,10 +17,25 @@ const MAX_IDS: usize = 1000;
 /// Largest history page.
 const MAX_PAGE: i64 = 200;
 
-fn messages(session: &ClientSession, list: &[Viewed]) -> Vec<Value> {
+fn messages<'a>(session: &ClientSession, list: &'a [Viewed]) -> Vec<wire::MessageView<'a>> {
     list.iter()
         .map(|v| wire::message(&v.message, Viewer::new(session.user.id, v.read_seq)))
         .collect()
+}
+
+/// `{"messages": [...]}`, serialized without an intermediate tree.
+#[derive(serde::Serialize)]
+struct Messages<'a> {
+    messages: Vec<wire::MessageView<'a>>,
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    has_more: Option<bool>,
+}
+
+fn page(session: &ClientSession, list: &[Viewed], has_more: Option<bool>) -> Data {
+    Data::of(&Messages {
+        messages: messages(session, list),
+        has_more,
+    })
 }
 
 fn ids(list: &[i64]) -> Vec<String> {
@@ -36,7 +51,7 @@ pub(super) async fn room_list_and_unread(
         .service
         .room_list(&session, &device(&headers, &session))
         .await?;
-    Ok(Data(json!({"messages": messages(&session, &list)})))
+    Ok(page(&session, &list, None))
 }
 
 pub(super) async fn new_and_updated(
@@ -48,7 +63,7 @@ pub(super) async fn new_and_updated(
         .service
         .new_and_updated(&session, &device(&headers, &session))
         .await?;
-    Ok(Data(json!({"messages": messages(&session, &list)})))
+    Ok(page(&session, &list, None))
 }
 
 pub(super) async fn before(
@@ -71,8 +86,8 @@ pub(super) async fn before(
         .service
         .history_before(&session, room, max_created, limit)
         .await?;
-    Ok(Data(
-        json!({"messages": messages(&session, &list), "hasMore": has_more}),
+    Ok(Data::of(
+        &json!({"messages": messages(&session, &list), "hasMore": has_more}),
     ))
 }
 
@@ -90,7 +105,7 @@ pub(super) async fn after(
         .service
         .history_after(&session, room, min_created, last_updated)
         .await?;
-    Ok(Data(json!({"messages": messages(&session, &list)})))
+    Ok(page(&session, &list, None))
 }
 
 async fn feedback(state: AppState, session: ClientSession, p: Params, read: bool) -> ApiResult {
@@ -99,7 +114,7 @@ async fn feedback(state: AppState, session: ClientSession, p: Params, read: bool
         .service
         .mark_messages(&session, requested, read)
         .await?;
-    Ok(Data(json!({"updatedMessageIDs": ids(&changed)})))
+    Ok(Data::of(&json!({"updatedMessageIDs": ids(&changed)})))
 }
 
 pub(super) async fn delivered(
@@ -138,5 +153,5 @@ pub(super) async fn delete(
         .service
         .delete_messages(&session, room, requested)
         .await?;
-    Ok(Data(json!({"deletedMessageIDs": ids(&deleted)})))
+    Ok(Data::of(&json!({"deletedMessageIDs": ids(&deleted)})))
 }

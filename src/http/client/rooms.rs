@@ -15,7 +15,7 @@ const MAX_USERS: usize = 1000;
 
 async fn apply(state: &AppState, session: &ClientSession, change: ClientRoomChange) -> ApiResult {
     let change = state.service.change_room(session, change).await?;
-    Ok(Data(wire::bundle(&change.bundle, session.user.id)))
+    Ok(Data::of(&wire::bundle(&change.bundle, session.user.id)))
 }
 
 fn user_ids(p: &Params) -> Result<Vec<i64>, ParamError> {
@@ -56,7 +56,7 @@ pub(super) async fn get(
     p: Params,
 ) -> ApiResult {
     let bundle = state.service.client_room(&session, room_ref(&p)?).await?;
-    Ok(Data(wire::bundle(&bundle, session.user.id)))
+    Ok(Data::of(&wire::bundle(&bundle, session.user.id)))
 }
 
 pub(super) async fn get_by_xc_room_id(
@@ -66,7 +66,7 @@ pub(super) async fn get_by_xc_room_id(
 ) -> ApiResult {
     let xc = p.required_str("xcRoomID", "xcRoomID", 50)?;
     let bundle = state.service.client_room_by_xc_id(&session, &xc).await?;
-    Ok(Data(wire::bundle(&bundle, session.user.id)))
+    Ok(Data::of(&wire::bundle(&bundle, session.user.id)))
 }
 
 pub(super) async fn update(

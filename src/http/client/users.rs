@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Client, device};
 use crate::domain::{ParamError, User};
@@ -13,10 +13,8 @@ use crate::service::Service;
 use crate::wire;
 
 /// A user object with live presence.
-fn user_view(service: &Service, user: &User) -> Value {
-    let mut view = wire::user(user);
-    view["isOnline"] = json!(service.is_online(user.id));
-    view
+fn user_view<'a>(service: &Service, user: &'a User) -> wire::UserView<'a> {
+    wire::user_online(user, service.is_online(user.id))
 }
 
 pub(super) async fn get_by_id(
@@ -29,7 +27,7 @@ pub(super) async fn get_by_id(
         .parse()
         .map_err(|_| ParamError::invalid_because("id", "id", "not a user ID"))?;
     let user = state.service.user_by_id(&session, id).await?;
-    Ok(Data(json!({"user": user_view(&state.service, &user)})))
+    Ok(Data::of(&json!({"user": user_view(&state.service, &user)})))
 }
 
 pub(super) async fn get_by_xc_user_id(
@@ -39,7 +37,7 @@ pub(super) async fn get_by_xc_user_id(
 ) -> ApiResult {
     let xc = p.required_str("xcUserID", "xcUserID", 50)?;
     let user = state.service.user_by_xc_id(&session, &xc).await?;
-    Ok(Data(json!({"user": user_view(&state.service, &user)})))
+    Ok(Data::of(&json!({"user": user_view(&state.service, &user)})))
 }
 
 pub(super) async fn get_by_username(
@@ -55,7 +53,7 @@ pub(super) async fn get_by_username(
         .service
         .user_by_username(&session, &username, ignore_case)
         .await?;
-    Ok(Data(json!({"user": user_view(&state.service, &user)})))
+    Ok(Data::of(&json!({"user": user_view(&state.service, &user)})))
 }
 
 pub(super) async fn get_all_by_ids(
@@ -66,7 +64,7 @@ pub(super) async fn get_all_by_ids(
     let ids = p.id_list("ids", "ids", 1000)?;
     let users = state.service.users_by_ids(&session, &ids).await?;
     let users: Vec<_> = users.iter().map(|u| user_view(&state.service, u)).collect();
-    Ok(Data(json!({"users": users})))
+    Ok(Data::of(&json!({"users": users})))
 }
 
 pub(super) async fn contacts(State(state): State<AppState>, Client(session): Client) -> ApiResult {
@@ -75,7 +73,7 @@ pub(super) async fn contacts(State(state): State<AppState>, Client(session): Cli
         .iter()
         .map(|u| json!({"user": user_view(&state.service, u), "isRequestPending": false, "isRequestAccepted": true}))
         .collect();
-    Ok(Data(json!({"contacts": contacts})))
+    Ok(Data::of(&json!({"contacts": contacts})))
 }
 
 pub(super) async fn update_push(
@@ -95,7 +93,7 @@ pub(super) async fn update_push(
         .service
         .set_push_tokens(&session, &device, &fcm, &apn)
         .await?;
-    Ok(Data(
-        json!({"success": true, "message": "Push notification token updated"}),
+    Ok(Data::of(
+        &json!({"success": true, "message": "Push notification token updated"}),
     ))
 }

@@ -79,5 +79,7 @@ pub(super) async fn send(
             wire::message(m, Viewer::new(sender, m.seq))
         })
         .collect();
-    Ok(Data(json!({"messages": rendered, "duplicate": duplicate})))
+    Ok(Data::of(
+        &json!({"messages": rendered, "duplicate": duplicate}),
+    ))
 }

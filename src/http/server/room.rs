@@ -48,7 +48,7 @@ pub(super) async fn create_or_update(
         )?,
     };
     let change = state.service.create_or_update_room(app, upsert).await?;
-    Ok(Data(wire::bundle(&change.bundle, 0)))
+    Ok(Data::of(&wire::bundle(&change.bundle, 0)))
 }
 
 pub(super) async fn get(
@@ -57,7 +57,7 @@ pub(super) async fn get(
     p: Params,
 ) -> ApiResult {
     let bundle = state.service.room(app, &xc_room_id(&p)?).await?;
-    Ok(Data(wire::bundle(&bundle, 0)))
+    Ok(Data::of(&wire::bundle(&bundle, 0)))
 }
 
 pub(super) async fn add_participants(
@@ -70,7 +70,7 @@ pub(super) async fn add_participants(
         .service
         .add_participants(app, &room, participants(&p)?)
         .await?;
-    Ok(Data(wire::bundle(&change.bundle, 0)))
+    Ok(Data::of(&wire::bundle(&change.bundle, 0)))
 }
 
 pub(super) async fn remove_participants(
@@ -83,7 +83,7 @@ pub(super) async fn remove_participants(
         .service
         .remove_participants(app, &room, participants(&p)?)
         .await?;
-    Ok(Data(wire::bundle(&change.bundle, 0)))
+    Ok(Data::of(&wire::bundle(&change.bundle, 0)))
 }
 
 pub(super) async fn get_list_by_user(
@@ -95,14 +95,25 @@ pub(super) async fn get_list_by_user(
     let user = p.required_str("xcUserID", "xcUserID", MAX_XC_ID)?;
     let only = p.optional_str_list("xcRoomIDs", "xcRoomIDs", MAX_LIST, MAX_XC_ID)?;
     let (viewer, entries) = state.service.rooms_of_user(app, &user, only).await?;
-    let rooms: Vec<_> = entries
+    #[derive(serde::Serialize)]
+    struct Entry<'a> {
+        #[serde(rename = "lastMessage")]
+        last_message: wire::MessageView<'a>,
+        #[serde(rename = "unreadCount")]
+        unread_count: i64,
+    }
+    #[derive(serde::Serialize)]
+    struct Rooms<'a> {
+        rooms: Vec<Entry<'a>>,
+    }
+    let rooms = entries
         .iter()
-        .map(|e| {
-            let seen = wire::Viewer::new(viewer.id, e.read_seq);
-            json!({"lastMessage": wire::message(&e.last_message, seen), "unreadCount": e.unread_count})
+        .map(|e| Entry {
+            last_message: wire::message(&e.last_message, wire::Viewer::new(viewer.id, e.read_seq)),
+            unread_count: e.unread_count,
         })
         .collect();
-    Ok(Data(json!({"rooms": rooms})))
+    Ok(Data::of(&Rooms { rooms }))
 }
 
 async fn set_lock(state: AppState, app: i64, p: Params, locked: bool) -> ApiResult {
@@ -118,7 +129,9 @@ async fn set_lock(state: AppState, app: i64, p: Params, locked: bool) -> ApiResu
         (false, true) => "The room has been unlocked succesfully",
         (false, false) => "The room is already unlocked",
     };
-    Ok(Data(json!({"success": change.changed, "message": message})))
+    Ok(Data::of(
+        &json!({"success": change.changed, "message": message}),
+    ))
 }
 
 pub(super) async fn lock(

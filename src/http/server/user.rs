@@ -35,8 +35,8 @@ pub(super) async fn request_auth_ticket(
     p.optional_str("userPlatform", "103", MAX_SHORT)?;
     p.optional_str("userDeviceID", "104", MAX_SHORT)?;
     let (ticket, user) = state.service.issue_auth_ticket(app, profile(&p)?).await?;
-    Ok(Data(
-        json!({"ticket": ticket, "userID": user.id.to_string()}),
+    Ok(Data::of(
+        &json!({"ticket": ticket, "userID": user.id.to_string()}),
     ))
 }
 
@@ -46,7 +46,7 @@ pub(super) async fn update(
     p: Params,
 ) -> ApiResult {
     let user = state.service.upsert_user(app, profile(&p)?).await?;
-    Ok(Data(json!({"userID": user.id.to_string()})))
+    Ok(Data::of(&json!({"userID": user.id.to_string()})))
 }
 
 pub(super) async fn sync_contacts(
@@ -66,8 +66,8 @@ pub(super) async fn sync_contacts(
         })
         .collect::<Result<Vec<_>, ParamError>>()?;
     let counts = state.service.sync_contacts(app, ops).await?;
-    Ok(Data(
-        json!({"countInserted": counts.inserted, "countDeleted": counts.deleted}),
+    Ok(Data::of(
+        &json!({"countInserted": counts.inserted, "countDeleted": counts.deleted}),
     ))
 }
 
@@ -79,5 +79,5 @@ pub(super) async fn revoke_sessions(
 ) -> ApiResult {
     let user = p.required_str("xcUserID", "101", MAX_XC_ID)?;
     let revoked = state.service.revoke_user_sessions(app, &user).await?;
-    Ok(Data(json!({"revokedSessions": revoked})))
+    Ok(Data::of(&json!({"revokedSessions": revoked})))
 }

@@ -1,0 +1,335 @@
+//! `confab-bench`: builds a realistic dataset and measures a running confab against it.
+//!
+//! Every figure is printed next to the same load against a trivial axum handler (same
+//! machine, same client, same concurrency), because this machine is shared and noisy.
+
+mod dataset;
+mod load;
+mod report;
+mod scenarios;
+mod sockets;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+use load::{Api, Outcome};
+use scenarios::Run;
+
+#[derive(Parser)]
+#[command(
+    name = "confab-bench",
+    about = "Load generator and dataset builder for confab"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build a dataset into DIR/confab.db and describe it in DIR/meta.json.
+    Dataset {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        users: u32,
+        #[arg(long, default_value_t = 200_000)]
+        rooms: u32,
+        #[arg(long, default_value_t = 10_000_000)]
+        messages: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Start confab on a dataset and run scenarios against it.
+    Run {
+        /// The dataset folder.
+        #[arg(long)]
+        data: PathBuf,
+        /// The confab binary to start (use a release build).
+        #[arg(long, default_value = "target/release/confab")]
+        server_bin: PathBuf,
+        /// Scenario: all, baseline, room-get, room-create, room-update, participants, lock,
+        /// lists, send-server, send-socket, fanout, idle-sockets.
+        #[arg(long, default_value = "all")]
+        scenario: String,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        /// Idle sockets to open in idle-sockets.
+        #[arg(long, default_value_t = 20_000)]
+        sockets: usize,
+        /// Write the results here as JSON too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Draw get_list_by_user latency against rooms per user from result files (SVG).
+    Chart {
+        #[arg(long, required = true, num_args = 1..)]
+        json: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Every scenario once, briefly, on a tiny dataset (CI: keeps the tool from rotting).
+    Smoke {
+        #[arg(long, default_value = "target/debug/confab")]
+        server_bin: PathBuf,
+    },
+}
+
+/// A confab process on a free loopback port.
+struct Server {
+    child: Child,
+    base: String,
+    startup: Duration,
+}
+
+impl Server {
+    fn start(bin: &Path, database: &Path) -> Result<Self, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let started = Instant::now();
+        let child = Command::new(bin)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--database")
+            .arg(format!("sqlite://{}", database.display()))
+            .env("CONFAB_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let base = format!("http://127.0.0.1:{port}");
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err("confab did not start within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(Self {
+            child,
+            base,
+            startup: started.elapsed(),
+        })
+    }
+
+    /// Resident memory of the server process, bytes.
+    fn rss(pid: u32) -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|kb| kb.parse::<u64>().ok())
+                })
+            })
+            .map_or(0, |kb| kb * 1024)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn run_scenarios(
+    data: &Path,
+    server_bin: &Path,
+    scenario: &str,
+    concurrency: usize,
+    duration: Duration,
+    socket_count: usize,
+) -> Result<Vec<Outcome>, String> {
+    let meta: dataset::Meta = serde_json::from_str(
+        &std::fs::read_to_string(data.join("meta.json"))
+            .map_err(|e| format!("{}: {e}", data.display()))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let server = Server::start(server_bin, &data.join("confab.db"))?;
+    let pid = server.child.id();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle_rss = Server::rss(pid);
+    let tag = format!(
+        "b{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let run = Run {
+        api: Api::new(server.base.clone(), meta.server_key.clone()),
+        meta: Arc::new(meta),
+        concurrency,
+        duration,
+        tag,
+    };
+    let all = scenario == "all";
+    let wants = |name: &str| all || scenario == name;
+    let mut outcomes = Vec::new();
+    let mut facts = Outcome {
+        scenario: "startup and idle memory".into(),
+        target: "startup <= 2 s, idle RSS <= 50 MiB".into(),
+        note: format!(
+            "startup {:.0} ms (spawn to accepting connections), idle RSS {:.1} MiB, {:.0} bytes/message on disk",
+            server.startup.as_secs_f64() * 1000.0,
+            idle_rss as f64 / 1_048_576.0,
+            run.meta.bytes_per_message
+        ),
+        ..Outcome::default()
+    };
+    facts.seconds = server.startup.as_secs_f64();
+    outcomes.push(facts);
+    let baseline = scenarios::baseline(&run).await;
+    let base_rate = baseline.per_second;
+    outcomes.push(baseline);
+    let progress = |o: &Outcome| eprintln!("  done: {} ({:.0}/s)", o.scenario, o.per_second);
+    macro_rules! one {
+        ($name:literal, $call:expr) => {
+            if wants($name) {
+                let o = $call;
+                progress(&o);
+                outcomes.push(o);
+            }
+        };
+    }
+    macro_rules! many {
+        ($name:literal, $call:expr) => {
+            if wants($name) {
+                for o in $call {
+                    progress(&o);
+                    outcomes.push(o);
+                }
+            }
+        };
+    }
+    one!("room-get", scenarios::room_get(&run).await);
+    one!("room-create", scenarios::room_create(&run).await);
+    one!("room-update", scenarios::room_update(&run).await);
+    one!("participants", scenarios::participants(&run).await);
+    one!("lock", scenarios::lock(&run).await);
+    many!("lists", scenarios::lists(&run).await);
+    many!("send-server", scenarios::send_server(&run, 50).await?);
+    many!("send-socket", scenarios::send_socket(&run, 20).await?);
+    many!("fanout", scenarios::fanout(&run).await?);
+    one!(
+        "idle-sockets",
+        scenarios::idle_sockets(&run, socket_count, || Server::rss(pid)).await?
+    );
+    for o in outcomes.iter_mut().skip(2) {
+        if o.per_second > 0.0 && base_rate > 0.0 {
+            o.ratio_to_baseline = Some(o.per_second / base_rate);
+        }
+    }
+    Ok(outcomes)
+}
+
+async fn smoke(server_bin: &Path) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("confab-bench-smoke-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let spec = dataset::Spec {
+        users: 3_000,
+        rooms: 4_000,
+        messages: 40_000,
+        seed: 7,
+    };
+    let meta = dataset::generate(&dir.join("confab.db"), spec).await?;
+    std::fs::write(
+        dir.join("meta.json"),
+        serde_json::to_string(&meta).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let outcomes = run_scenarios(&dir, server_bin, "all", 4, Duration::from_secs(2), 50).await?;
+    report::table(&outcomes);
+    let _ = std::fs::remove_dir_all(&dir);
+    for o in &outcomes[1..] {
+        if o.errors > 0 || (o.operations == 0 && !o.scenario.starts_with("  ")) {
+            return Err(format!(
+                "scenario '{}' failed: {} errors, {} operations",
+                o.scenario, o.errors, o.operations
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
+        Cmd::Dataset {
+            out,
+            users,
+            rooms,
+            messages,
+            seed,
+        } => {
+            let spec = dataset::Spec {
+                users,
+                rooms,
+                messages,
+                seed,
+            };
+            async {
+                std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+                let meta = dataset::generate(&out.join("confab.db"), spec).await?;
+                println!(
+                    "dataset: {} users, {} rooms, {} messages in {:.1} s, {:.0} bytes/message on disk",
+                    meta.users, meta.rooms, meta.messages, meta.load_seconds, meta.bytes_per_message
+                );
+                std::fs::write(out.join("meta.json"), serde_json::to_string_pretty(&meta).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())
+            }
+            .await
+        }
+        Cmd::Run {
+            data,
+            server_bin,
+            scenario,
+            concurrency,
+            duration_secs,
+            sockets,
+            json,
+        } => {
+            match run_scenarios(
+                &data,
+                &server_bin,
+                &scenario,
+                concurrency,
+                Duration::from_secs(duration_secs),
+                sockets,
+            )
+            .await
+            {
+                Ok(outcomes) => {
+                    report::table(&outcomes);
+                    let text = serde_json::to_string_pretty(&outcomes).unwrap_or_default();
+                    println!("{text}");
+                    match json {
+                        Some(path) => std::fs::write(path, text).map_err(|e| e.to_string()),
+                        None => Ok(()),
+                    }
+                }
+                Err(err) => Err(err),
+            }
+        }
+        Cmd::Chart { json, out } => report::chart(&json, &out),
+        Cmd::Smoke { server_bin } => smoke(&server_bin).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("confab-bench: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

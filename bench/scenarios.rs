@@ -1,0 +1,391 @@
+//! The scenarios: each drives a running confab and returns what it measured.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::dataset::{Meta, Rng};
+use crate::load::{self, Api, Outcome};
+use crate::sockets::{self, Clock};
+
+/// Settings shared by the scenarios of one run.
+#[derive(Clone)]
+pub struct Run {
+    pub api: Api,
+    pub meta: Arc<Meta>,
+    pub concurrency: usize,
+    pub duration: Duration,
+    /// A tag that keeps names created by this run apart from earlier runs.
+    pub tag: String,
+}
+
+impl Run {
+    fn rng(&self, worker: usize, n: u64) -> Rng {
+        Rng::new((worker as u64) << 40 ^ n ^ 0x5EED)
+    }
+
+    /// A room with a handful of participants (not one of the big or fan-out rooms).
+    fn ordinary_room(&self, rng: &mut Rng) -> String {
+        let regular = u64::from(self.meta.rooms.saturating_sub(1_100).max(1));
+        format!("r{}", 1 + rng.below(regular))
+    }
+
+    fn plain_user(&self, rng: &mut Rng) -> String {
+        let (low, high) = self.meta.plain_users;
+        format!("u{}", u64::from(low) + rng.below(u64::from(high - low)))
+    }
+}
+
+/// The trivial handler, same client and concurrency.
+pub async fn baseline(run: &Run) -> Outcome {
+    let base = load::start_baseline().await;
+    let api = Api::new(base, String::new());
+    let (samples, elapsed) = load::run(run.concurrency, run.duration, move |_, _| {
+        let api = api.clone();
+        async move { api.ok("/", "{}".into()).await }
+    })
+    .await;
+    samples.outcome("trivial axum handler", "baseline", elapsed)
+}
+
+/// `room/get` of random ordinary rooms.
+pub async fn room_get(run: &Run) -> Outcome {
+    let r = run.clone();
+    let (samples, elapsed) = load::run(run.concurrency, run.duration, move |w, n| {
+        let (api, room) = (r.api.clone(), r.ordinary_room(&mut r.rng(w, n)));
+        async move {
+            api.ok("/v1/server/room/get", json!({"xcRoomID": room}).to_string())
+                .await
+        }
+    })
+    .await;
+    samples.outcome("room/get", ">= 30% of baseline", elapsed)
+}
+
+/// `create_or_update` of new rooms with ten participants.
+pub async fn room_create(run: &Run) -> Outcome {
+    let r = run.clone();
+    let (samples, elapsed) = load::run(run.concurrency, run.duration, move |w, n| {
+        let mut rng = r.rng(w, n);
+        let members: Vec<String> = (0..10).map(|_| r.plain_user(&mut rng)).collect();
+        let body = json!({"xcRoomID": format!("{}-{w}-{n}", r.tag), "type": 2, "name": "New",
+                          "participantXCUserIDs": members});
+        let api = r.api.clone();
+        async move {
+            api.ok("/v1/server/room/create_or_update", body.to_string())
+                .await
+        }
+    })
+    .await;
+    samples.outcome(
+        "create_or_update (new, 10 participants)",
+        ">= 3,000/s, p99 <= 20 ms",
+        elapsed,
+    )
+}
+
+/// `create_or_update` of existing rooms (rename).
+pub async fn room_update(run: &Run) -> Outcome {
+    let r = run.clone();
+    let (samples, elapsed) = load::run(run.concurrency, run.duration, move |w, n| {
+        let room = r.ordinary_room(&mut r.rng(w, n));
+        let body = json!({"xcRoomID": room, "type": if room.ends_with('0') { 4 } else { 2 }, "name": format!("Renamed {n}")});
+        let api = r.api.clone();
+        async move { api.ok("/v1/server/room/create_or_update", body.to_string()).await }
+    })
+    .await;
+    samples.outcome("create_or_update (update)", "-", elapsed)
+}
+
+/// Alternating `participants/add` and `participants/remove`.
+pub async fn participants(run: &Run) -> Outcome {
+    let r = run.clone();
+    let (samples, elapsed) = load::run(run.concurrency, run.duration, move |w, n| {
+        let mut rng = r.rng(w, n / 2);
+        let room = r.ordinary_room(&mut rng);
+        let user = r.plain_user(&mut rng);
+        let path = if n % 2 == 0 {
+            "/v1/server/room/participants/add"
+        } else {
+            "/v1/server/room/participants/remove"
+        };
+        let body = json!({"xcRoomID": room, "participantXCUserIDs": [user]});
+        let api = r.api.clone();
+        async move { api.ok(path, body.to_string()).await }
+    })
+    .await;
+    samples.outcome(
+        "participants/add + remove",
+        ">= 8,000/s, p99 <= 20 ms",
+        elapsed,
+    )
+}
+
+/// Alternating `lock` and `unlock`.
+pub async fn lock(run: &Run) -> Outcome {
+    let r = run.clone();
+    let (samples, elapsed) = load::run(run.concurrency, run.duration, move |w, n| {
+        let mut rng = r.rng(w, n / 2);
+        let room = r.ordinary_room(&mut rng);
+        let user = r.plain_user(&mut rng);
+        let path = if n % 2 == 0 {
+            "/v1/server/room/lock"
+        } else {
+            "/v1/server/room/unlock"
+        };
+        let body = json!({"xcRoomID": room, "xcUserID": user});
+        let api = r.api.clone();
+        async move { api.ok(path, body.to_string()).await }
+    })
+    .await;
+    samples.outcome("lock + unlock", ">= 8,000/s, p99 <= 20 ms", elapsed)
+}
+
+/// `get_list_by_user` for each probe user.
+pub async fn lists(run: &Run) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    for probe in run.meta.probes.clone() {
+        let target = match probe.rooms {
+            0..=10 => "p99 <= 5 ms",
+            11..=1_000 => "p99 <= 25 ms",
+            1_001..=10_000 => "p99 <= 250 ms",
+            _ => "- (beyond the table)",
+        };
+        let r = run.clone();
+        let user = probe.xc_user_id.clone();
+        // Long lists are CPU-heavy per call; fewer workers keep the machine from thrashing.
+        let concurrency = if probe.rooms > 1_000 {
+            run.concurrency.min(4)
+        } else {
+            run.concurrency
+        };
+        let (samples, elapsed) = load::run(concurrency, run.duration, move |_, _| {
+            let (api, user) = (r.api.clone(), user.clone());
+            async move {
+                api.ok(
+                    "/v1/server/room/get_list_by_user",
+                    json!({"xcUserID": user}).to_string(),
+                )
+                .await
+            }
+        })
+        .await;
+        let mut outcome = samples.outcome(
+            &format!("get_list_by_user, {}", probe.label),
+            target,
+            elapsed,
+        );
+        outcome.note = format!("rooms={} concurrency={concurrency}", probe.rooms);
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+fn delivery_outcome(name: &str, target: &str, clock: &Clock, elapsed: Duration) -> Outcome {
+    let deliveries = clock.deliveries.load(Ordering::Relaxed);
+    let mut outcome = clock.samples().outcome(name, target, elapsed);
+    outcome.note = format!(
+        "{deliveries} deliveries, {:.0} deliveries/s",
+        deliveries as f64 / elapsed.as_secs_f64()
+    );
+    outcome
+}
+
+/// Server API sends into ten-member rooms whose members are all connected.
+pub async fn send_server(run: &Run, rooms: usize) -> Result<Vec<Outcome>, String> {
+    let key = sockets::app_key(&run.meta.app_key_id, &run.meta.app_key_secret);
+    let chosen: Vec<(String, Vec<String>)> = run
+        .meta
+        .ten_member_rooms
+        .iter()
+        .take(rooms)
+        .cloned()
+        .collect();
+    let users: Vec<String> = chosen.iter().flat_map(|(_, m)| m.clone()).collect();
+    let clock = Clock::default();
+    let _sockets = sockets::connect_all(&run.api, &key, &users, &clock, 32).await?;
+    let r = run.clone();
+    let clock2 = clock.clone();
+    let chosen = Arc::new(chosen);
+    let started = Instant::now();
+    let (samples, elapsed) = load::run(run.concurrency, run.duration, move |w, n| {
+        let mut rng = r.rng(w, n);
+        let (room, members) = &chosen[rng.below(chosen.len() as u64) as usize];
+        let sender = &members[rng.below(members.len() as u64) as usize];
+        let local_id = format!("s{}_{w}_{n}", r.tag.replace('-', "_"));
+        clock2.sent(local_id.clone());
+        let body = json!({"senderXCUserID": sender, "xcRoomID": room, "type": 1001, "body": "bench", "localID": local_id});
+        let api = r.api.clone();
+        async move { api.ok("/v1/server/message/send", body.to_string()).await }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sends = samples.outcome(
+        "message/send (Server API, 10-member rooms)",
+        ">= 5,000/s",
+        elapsed,
+    );
+    let deliveries = delivery_outcome(
+        "  publish-to-delivery at member sockets",
+        "p99 <= 50 ms",
+        &clock,
+        started.elapsed(),
+    );
+    Ok(vec![sends, deliveries])
+}
+
+/// Socket sends into ten-member rooms; latency measured at every member socket.
+pub async fn send_socket(run: &Run, rooms: usize) -> Result<Vec<Outcome>, String> {
+    let key = sockets::app_key(&run.meta.app_key_id, &run.meta.app_key_secret);
+    let chosen: Vec<(String, Vec<String>)> = run
+        .meta
+        .ten_member_rooms
+        .iter()
+        .take(rooms)
+        .cloned()
+        .collect();
+    let clock = Clock::default();
+    let mut senders = Vec::new();
+    let mut listeners = Vec::new();
+    for (room, members) in &chosen {
+        let data = run
+            .api
+            .json("/v1/server/room/get", json!({"xcRoomID": room}))
+            .await?;
+        let room_id = data["room"]["roomID"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let connected = sockets::connect_all(&run.api, &key, members, &clock, 16).await?;
+        for (i, (_, socket)) in connected.into_iter().enumerate() {
+            if i == 0 {
+                senders.push((room_id.clone(), Arc::new(Mutex::new(socket))));
+            } else {
+                listeners.push(socket);
+            }
+        }
+    }
+    let senders = Arc::new(senders);
+    let r = run.clone();
+    let clock2 = clock.clone();
+    let started = Instant::now();
+    let (samples, elapsed) = load::run(senders.len(), run.duration, move |w, n| {
+        let (room_id, socket) = senders[w % senders.len()].clone();
+        let local_id = format!("k{}_{w}_{n}", r.tag.replace('-', "_"));
+        clock2.sent(local_id.clone());
+        // Closed loop, as a client awaiting its acknowledgement: the next send waits for the
+        // echo of this one.
+        let echo = clock2.wait_for(&local_id);
+        async move {
+            let sent = sockets::send_text(&mut *socket.lock().await, &room_id, &local_id).await;
+            sent && tokio::time::timeout(Duration::from_secs(5), echo)
+                .await
+                .is_ok_and(|r| r.is_ok())
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut sends = samples.outcome("chat/sendMessage (sockets, 10-member rooms)", "-", elapsed);
+    sends.note = "closed loop: latency column is send-to-own-echo".into();
+    let deliveries = delivery_outcome(
+        "  send-to-delivery at member sockets",
+        "p99 <= 50 ms",
+        &clock,
+        started.elapsed(),
+    );
+    drop(listeners);
+    Ok(vec![sends, deliveries])
+}
+
+/// Server API sends into one room whose 1,000 members are all connected.
+pub async fn fanout(run: &Run) -> Result<Vec<Outcome>, String> {
+    let key = sockets::app_key(&run.meta.app_key_id, &run.meta.app_key_secret);
+    let (room, members) = run.meta.fanout_room.clone();
+    let clock = Clock::default();
+    let _sockets = sockets::connect_all(&run.api, &key, &members, &clock, 32).await?;
+    let r = run.clone();
+    let clock2 = clock.clone();
+    let members = Arc::new(members);
+    let started = Instant::now();
+    let (samples, elapsed) = load::run(2, run.duration, move |w, n| {
+        let sender = members[(n as usize * 31 + w) % members.len()].clone();
+        let local_id = format!("f{}_{w}_{n}", r.tag.replace('-', "_"));
+        clock2.sent(local_id.clone());
+        let body = json!({"senderXCUserID": sender, "xcRoomID": room, "type": 1001, "body": "fan-out", "localID": local_id});
+        let api = r.api.clone();
+        async move { api.ok("/v1/server/message/send", body.to_string()).await }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let mut sends = samples.outcome(
+        &format!(
+            "fan-out sends into a {}-member room",
+            run.meta.fanout_room.1.len()
+        ),
+        "-",
+        elapsed,
+    );
+    sends.note = "2 concurrent senders".into();
+    let deliveries = delivery_outcome(
+        "  fan-out deliveries",
+        ">= 50,000/s, p99 <= 100 ms",
+        &clock,
+        started.elapsed(),
+    );
+    Ok(vec![sends, deliveries])
+}
+
+/// Many idle authenticated sockets: server memory per connection.
+pub async fn idle_sockets(
+    run: &Run,
+    count: usize,
+    rss: impl Fn() -> u64,
+) -> Result<Outcome, String> {
+    let key = sockets::app_key(&run.meta.app_key_id, &run.meta.app_key_secret);
+    let (low, high) = run.meta.plain_users;
+    let users: Vec<String> = (low..high).take(count).map(|u| format!("u{u}")).collect();
+    // Log in first (sessions are stored in the database, not in memory), then measure the
+    // memory the sockets themselves take.
+    let mut tokens = Vec::with_capacity(users.len());
+    for chunk in users.chunks(64) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|u| {
+                let (api, key, u) = (run.api.clone(), key.clone(), u.clone());
+                tokio::spawn(async move { sockets::login(&api, &key, &u).await })
+            })
+            .collect();
+        for task in tasks {
+            tokens.push(task.await.map_err(|e| e.to_string())??);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss();
+    let started = Instant::now();
+    let mut open = Vec::with_capacity(tokens.len());
+    let mut samples = load::Samples::default();
+    for token in &tokens {
+        let begun = Instant::now();
+        open.push(sockets::connect(&run.api.base, &key, token, Clock::default()).await?);
+        samples.micros.push(begun.elapsed().as_micros() as u64);
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let after = rss();
+    let mut outcome = samples.outcome(
+        &format!("{} idle authenticated sockets", open.len()),
+        "<= 32 KiB each",
+        started.elapsed(),
+    );
+    let per = after.saturating_sub(before) as f64 / open.len().max(1) as f64;
+    outcome.note = format!(
+        "server RSS {:.1} MiB -> {:.1} MiB, {:.1} KiB per socket (latency column: connect time)",
+        before as f64 / 1_048_576.0,
+        after as f64 / 1_048_576.0,
+        per / 1024.0
+    );
+    drop(open);
+    Ok(outcome)
+}
