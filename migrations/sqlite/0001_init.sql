@@ -78,11 +78,12 @@ CREATE TABLE rooms (
     updated         INTEGER NOT NULL
 );
 -- (rooms_of_user orders a user's rooms by last_message_id: message IDs follow commit order.)
+-- No index here is partial, so that every query's plan is independent of its parameters
+-- (confab runs SQLite with the query planner stability guarantee). UNIQUE allows many NULLs.
 -- Server API room lookups by xcRoomID; also makes concurrent creates collide.
-CREATE UNIQUE INDEX rooms_by_xc_id ON rooms (app_id, xc_room_id) WHERE xc_room_id IS NOT NULL;
+CREATE UNIQUE INDEX rooms_by_xc_id ON rooms (app_id, xc_room_id);
 -- Personal room lookups by their two users.
-CREATE UNIQUE INDEX rooms_personal ON rooms (app_id, personal_a, personal_b)
-    WHERE personal_a IS NOT NULL;
+CREATE UNIQUE INDEX rooms_personal ON rooms (app_id, personal_a, personal_b);
 
 -- Explicit participants.
 CREATE TABLE room_members (
@@ -148,8 +149,7 @@ CREATE INDEX messages_by_created ON messages (room_id, created);
 -- What changed in a room since a device's last sync (new_and_updated).
 CREATE INDEX messages_by_version ON messages (room_id, version);
 -- Idempotent sends: one message per sender and localID.
-CREATE UNIQUE INDEX messages_by_local_id ON messages (sender_id, local_id)
-    WHERE sender_id IS NOT NULL;
+CREATE UNIQUE INDEX messages_by_local_id ON messages (sender_id, local_id);
 
 -- Monotonic counters; 'version' orders every message change for new_and_updated.
 CREATE TABLE counters (
