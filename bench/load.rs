@@ -24,6 +24,10 @@ pub struct Outcome {
     pub ratio_to_baseline: Option<f64>,
     /// Anything else the scenario reports (deliveries/s, bytes per socket, …).
     pub note: String,
+    /// Cores of CPU time the server process used during the scenario.
+    pub server_cores: f64,
+    /// Server CPU time per operation, microseconds.
+    pub server_cpu_us_per_op: f64,
 }
 
 /// Latency samples in microseconds.
@@ -63,6 +67,8 @@ impl Samples {
             max_ms: pick(1.0),
             ratio_to_baseline: None,
             note: String::new(),
+            server_cores: 0.0,
+            server_cpu_us_per_op: 0.0,
         }
     }
 }

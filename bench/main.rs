@@ -121,6 +121,25 @@ impl Server {
         })
     }
 
+    /// CPU time (user + system) the server process has used, seconds.
+    fn cpu_seconds(pid: u32) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
     /// Resident memory of the server process, bytes.
     fn rss(pid: u32) -> u64 {
         std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -193,10 +212,23 @@ async fn run_scenarios(
     let base_rate = baseline.per_second;
     outcomes.push(baseline);
     let progress = |o: &Outcome| eprintln!("  done: {} ({:.0}/s)", o.scenario, o.per_second);
+    // Server CPU over a scenario, charged to its first (main) outcome.
+    let charge = |o: &mut Outcome, cpu: f64, wall: f64| {
+        o.server_cores = cpu / wall.max(1e-9);
+        if o.operations > 0 {
+            o.server_cpu_us_per_op = cpu * 1e6 / o.operations as f64;
+        }
+    };
     macro_rules! one {
         ($name:literal, $call:expr) => {
             if wants($name) {
-                let o = $call;
+                let (cpu, wall) = (Server::cpu_seconds(pid), Instant::now());
+                let mut o = $call;
+                charge(
+                    &mut o,
+                    Server::cpu_seconds(pid) - cpu,
+                    wall.elapsed().as_secs_f64(),
+                );
                 progress(&o);
                 outcomes.push(o);
             }
@@ -205,7 +237,16 @@ async fn run_scenarios(
     macro_rules! many {
         ($name:literal, $call:expr) => {
             if wants($name) {
-                for o in $call {
+                let (cpu, wall) = (Server::cpu_seconds(pid), Instant::now());
+                let mut list: Vec<Outcome> = $call;
+                if let Some(first) = list.first_mut() {
+                    charge(
+                        first,
+                        Server::cpu_seconds(pid) - cpu,
+                        wall.elapsed().as_secs_f64(),
+                    );
+                }
+                for o in list {
                     progress(&o);
                     outcomes.push(o);
                 }

@@ -7,15 +7,20 @@ use crate::load::Outcome;
 /// Prints the outcomes as a table.
 pub fn table(outcomes: &[Outcome]) {
     println!(
-        "{:<52} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7}  {:<28} note",
-        "scenario", "ops/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "ratio", "target"
+        "{:<52} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>10}  {:<28} note",
+        "scenario", "ops/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "ratio", "srv us/op", "target"
     );
     for o in outcomes {
         let ratio = o
             .ratio_to_baseline
             .map_or("-".into(), |r| format!("{r:.2}"));
+        let cpu = if o.server_cpu_us_per_op > 0.0 {
+            format!("{:.0}", o.server_cpu_us_per_op)
+        } else {
+            "-".into()
+        };
         println!(
-            "{:<52} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7}  {:<28} {}",
+            "{:<52} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>10}  {:<28} {}",
             o.scenario,
             o.per_second,
             o.p50_ms,
@@ -23,6 +28,7 @@ pub fn table(outcomes: &[Outcome]) {
             o.p99_ms,
             o.max_ms,
             ratio,
+            cpu,
             o.target,
             o.note
         );

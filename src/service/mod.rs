@@ -16,7 +16,7 @@ pub use crate::store::{
     ClientRoomChange, ContactCounts, ContactOp, Destination, LockChange, RoomChange, RoomUpsert,
     UserProfile,
 };
-pub use keys::KeyError;
+pub use keys::{KEY_CACHE_TTL, KeyError};
 pub use messages::{OutgoingMessage, ServerMessage};
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
 
@@ -91,12 +91,18 @@ pub struct Service {
     store: Arc<dyn Store>,
     hub: Hub,
     config: ServiceConfig,
+    keys: Arc<keys::KeyCache>,
 }
 
 impl Service {
     /// Builds the service layer over a store and the hub its feed is dispatched to.
     pub fn new(store: Arc<dyn Store>, hub: Hub, config: ServiceConfig) -> Self {
-        Self { store, hub, config }
+        Self {
+            store,
+            hub,
+            config,
+            keys: Arc::default(),
+        }
     }
 
     /// The underlying store (for shutdown and tooling).

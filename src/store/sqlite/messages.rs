@@ -121,10 +121,38 @@ pub(super) fn append_message(
         )?;
     conn.prepare_cached("UPDATE rooms SET last_message_id = ?2 WHERE id = ?1")?
         .execute(params![room.id, id])?;
-    if let Some(sender) = new.sender {
-        set_read_position(conn, sender, room.id, seq, chat_count)?;
-    }
-    let message = message_by_id(conn, app, id)?.ok_or(StoreError::RoomNotFound)?;
+    let sender = match new.sender {
+        Some(sender) => {
+            set_read_position(conn, sender, room.id, seq, chat_count)?;
+            Some(super::users::user_by_id(conn, sender)?)
+        }
+        None => None,
+    };
+    // Built from what was just written rather than read back: the row holds nothing else.
+    let message = Message {
+        id,
+        seq,
+        room: room.clone(),
+        sender,
+        local_id: new.local_id,
+        kind: new.kind,
+        body: new.body,
+        data: new.data,
+        filter_id: new.filter_id,
+        is_hidden: new.is_hidden,
+        quote: new.quote,
+        reply_to: new.reply_to,
+        forward_from: new.forward_from,
+        action: new.action,
+        target: new.target,
+        is_delivered: settled,
+        is_read: settled,
+        is_deleted: false,
+        is_edited: false,
+        created,
+        updated: created,
+        deleted: 0,
+    };
     feed.push(FeedItem {
         kind: FeedKind::New,
         message: message.clone(),
