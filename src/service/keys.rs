@@ -28,10 +28,13 @@ pub enum KeyError {
 /// this server takes effect at once; by another process (the CLI) within this time.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 
+/// A cached look-up: the key (or its absence) and when it was read.
+type CachedKey = (Option<ApiKeyRecord>, Instant);
+
 /// Recently verified keys, so that a request costs no database read for its key.
 #[derive(Default)]
 pub struct KeyCache {
-    entries: Mutex<HashMap<(&'static str, String), (Option<ApiKeyRecord>, Instant)>>,
+    entries: Mutex<HashMap<(&'static str, String), CachedKey>>,
 }
 
 impl KeyCache {
