@@ -65,9 +65,15 @@ pub(super) async fn connect(
         return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
     };
     match session(&state, &headers, &query).await {
+        // Small buffers: an idle socket should cost little memory (the default read buffer
+        // alone is 128 KiB). Frames are written one by one and flushed, so the write buffer
+        // never grows past one frame.
         Ok(session) => upgrade
             .max_message_size(MAX_FRAME)
             .max_frame_size(MAX_FRAME)
+            .read_buffer_size(4096)
+            .write_buffer_size(0)
+            .max_write_buffer_size(2 * MAX_FRAME)
             .on_upgrade(move |socket| run(state, session, socket)),
         // No upgrade for a bad credential: the SDKs validate tokens with ?check=1 first.
         Err(err) => {
