@@ -298,6 +298,9 @@ fn load(
     templates: &[Template],
     rng: &mut Rng,
 ) -> rusqlite::Result<()> {
+    // A fresh file that is thrown away on failure: no journal while loading (a WAL would grow
+    // to the size of the whole dataset and then be copied again), WAL again at the end.
+    conn.query_row("PRAGMA journal_mode = OFF", [], |_| Ok(()))?;
     conn.execute_batch(
         "PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -512000; \
          PRAGMA temp_store = MEMORY;",
@@ -460,6 +463,6 @@ fn load(
     }
     // No ANALYZE: with SQLite's STAT4 statistics every bind of an indexed parameter forces
     // a re-prepare, which costs more than the better plans gain for these point queries.
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     Ok(())
 }

@@ -258,7 +258,9 @@ async fn run_scenarios(
     one!("room-update", scenarios::room_update(&run).await);
     one!("participants", scenarios::participants(&run).await);
     one!("lock", scenarios::lock(&run).await);
-    many!("lists", scenarios::lists(&run).await);
+    for probe in run.meta.probes.clone() {
+        one!("lists", scenarios::list(&run, &probe).await);
+    }
     many!("send-server", scenarios::send_server(&run, 50).await?);
     many!("send-socket", scenarios::send_socket(&run, 20).await?);
     many!("fanout", scenarios::fanout(&run).await?);

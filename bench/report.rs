@@ -81,13 +81,17 @@ pub fn chart(inputs: &[PathBuf], out: &Path) -> Result<(), String> {
         return Err("no get_list_by_user results in the inputs".into());
     }
     let (w, h, left, bottom, top, right) = (760.0, 440.0, 70.0, 50.0, 30.0, 220.0);
+    // Both axes are logarithmic: a cost proportional to rooms per user is a straight line.
     let max_y = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|x| x.2))
-        .fold(1.0f64, f64::max)
-        * 1.1;
+        .fold(1.0f64, f64::max);
+    let (low, high) = (0.1f64, 10f64.powf(max_y.log10().ceil()));
     let x_of = |rooms: f64| left + (rooms.max(1.0).log10() / 5.0) * (w - left - right);
-    let y_of = |ms: f64| h - bottom - (ms / max_y) * (h - bottom - top);
+    let y_of = |ms: f64| {
+        let fraction = (ms.max(low) / low).log10() / (high / low).log10();
+        h - bottom - fraction * (h - bottom - top)
+    };
     let colors = [
         "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
     ];
@@ -105,18 +109,19 @@ pub fn chart(inputs: &[PathBuf], out: &Path) -> Result<(), String> {
             10u64.pow(decade as u32)
         );
     }
-    for tick in 0..=5 {
-        let ms = max_y * f64::from(tick) / 5.0;
+    let mut ms = low;
+    while ms <= high * 1.0001 {
         let y = y_of(ms);
         svg += &format!(
-            "<line x1='{left}' y1='{y}' x2='{}' y2='{y}' stroke='#eee'/><text x='{}' y='{}' text-anchor='end'>{ms:.1}</text>\n",
+            "<line x1='{left}' y1='{y}' x2='{}' y2='{y}' stroke='#eee'/><text x='{}' y='{}' text-anchor='end'>{ms}</text>\n",
             w - right,
             left - 6.0,
             y + 4.0
         );
+        ms *= 10.0;
     }
     svg += &format!(
-        "<text x='{}' y='{}' text-anchor='middle'>rooms per user (log scale)</text>\n<text x='16' y='{}' transform='rotate(-90 16 {})' text-anchor='middle'>ms</text>\n",
+        "<text x='{}' y='{}' text-anchor='middle'>rooms per user (log scale)</text>\n<text x='16' y='{}' transform='rotate(-90 16 {})' text-anchor='middle'>ms (log scale)</text>\n",
         (left + w - right) / 2.0,
         h - 12.0,
         h / 2.0,

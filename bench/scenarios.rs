@@ -144,41 +144,37 @@ pub async fn lock(run: &Run) -> Outcome {
     samples.outcome("lock + unlock", ">= 8,000/s, p99 <= 20 ms", elapsed)
 }
 
-/// `get_list_by_user` for each probe user.
-pub async fn lists(run: &Run) -> Vec<Outcome> {
-    let mut outcomes = Vec::new();
-    for probe in run.meta.probes.clone() {
-        let target = match probe.rooms {
-            0..=10 => "p99 <= 5 ms",
-            11..=1_000 => "p99 <= 25 ms",
-            1_001..=10_000 => "p99 <= 250 ms",
-            _ => "- (beyond the table)",
-        };
-        let r = run.clone();
-        let user = probe.xc_user_id.clone();
-        // The targets here are latencies: measured at a modest, fixed concurrency (4), not at
-        // the saturating concurrency of the throughput scenarios.
-        let concurrency = run.concurrency.min(4);
-        let (samples, elapsed) = load::run(concurrency, run.duration, move |_, _| {
-            let (api, user) = (r.api.clone(), user.clone());
-            async move {
-                api.ok(
-                    "/v1/server/room/get_list_by_user",
-                    json!({"xcUserID": user}).to_string(),
-                )
-                .await
-            }
-        })
-        .await;
-        let mut outcome = samples.outcome(
-            &format!("get_list_by_user, {}", probe.label),
-            target,
-            elapsed,
-        );
-        outcome.note = format!("rooms={} concurrency={concurrency}", probe.rooms);
-        outcomes.push(outcome);
-    }
-    outcomes
+/// `get_list_by_user` for one probe user.
+pub async fn list(run: &Run, probe: &crate::dataset::Probe) -> Outcome {
+    let target = match probe.rooms {
+        0..=10 => "p99 <= 5 ms",
+        11..=1_000 => "p99 <= 25 ms",
+        1_001..=10_000 => "p99 <= 250 ms",
+        _ => "- (beyond the table)",
+    };
+    let r = run.clone();
+    let user = probe.xc_user_id.clone();
+    // The targets here are latencies: measured at a modest, fixed concurrency (4), not at
+    // the saturating concurrency of the throughput scenarios.
+    let concurrency = run.concurrency.min(4);
+    let (samples, elapsed) = load::run(concurrency, run.duration, move |_, _| {
+        let (api, user) = (r.api.clone(), user.clone());
+        async move {
+            api.ok(
+                "/v1/server/room/get_list_by_user",
+                json!({"xcUserID": user}).to_string(),
+            )
+            .await
+        }
+    })
+    .await;
+    let mut outcome = samples.outcome(
+        &format!("get_list_by_user, {}", probe.label),
+        target,
+        elapsed,
+    );
+    outcome.note = format!("rooms={} concurrency={concurrency}", probe.rooms);
+    outcome
 }
 
 fn delivery_outcome(name: &str, target: &str, clock: &Clock, elapsed: Duration) -> Outcome {
