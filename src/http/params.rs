@@ -20,11 +20,6 @@ pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 pub struct Params(Map<String, Value>);
 
 impl Params {
-    /// Parameters from a JSON object value.
-    pub fn from_object(value: &Value) -> Option<Self> {
-        value.as_object().map(|map| Self(map.clone()))
-    }
-
     /// Parses a body into parameters.
     pub fn parse(bytes: &[u8]) -> Result<Self, ParamError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -136,11 +131,6 @@ impl Params {
                 })
             })
             .collect()
-    }
-
-    /// The raw value of a parameter (for nested objects).
-    pub fn value(&self, name: &str) -> Option<&Value> {
-        self.get(name)
     }
 
     /// A boolean that may be absent; also accepts the strings `"true"` and `"false"`.
