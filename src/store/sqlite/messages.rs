@@ -28,11 +28,10 @@ fn message_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
 }
 
 fn next_version(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value",
-        )?
-        .query_row([], |r| r.get(0))?)
+    super::pool::with_counters(conn, |c| {
+        c.version += 1;
+        c.version
+    })
 }
 
 /// Moves a user's read position forward (never back).
@@ -74,53 +73,51 @@ pub(super) fn append_message(
     extra: &[UserId],
 ) -> Result<Message, StoreError> {
     let counts = new.counts_as_unread();
-    let version = next_version(conn)?;
+    let (id, version) = super::pool::with_counters(conn, |c| {
+        c.message_id += 1;
+        c.version += 1;
+        (c.message_id, c.version)
+    })?;
     let (seq, chat_count, created): (i64, i64, i64) = conn
         .prepare_cached(
             "UPDATE rooms SET last_seq = last_seq + 1, chat_count = chat_count + ?2, \
-             last_activity = max(?3, last_activity + 1) WHERE id = ?1 \
+             last_activity = max(?3, last_activity + 1), last_message_id = ?4 WHERE id = ?1 \
              RETURNING last_seq, chat_count, last_activity",
         )?
-        .query_row(params![room.id, i64::from(counts), now_ms()], |r| {
+        .query_row(params![room.id, i64::from(counts), now_ms(), id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
     // Messages that never count as unread are born delivered and read, so that clients
     // counting unread messages themselves agree with the server.
     let settled = !counts;
-    let id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO messages (room_id, seq, sender_id, local_id, type, body, data, \
-                 filter_id, is_hidden, quote, reply_to, forward_from, action, target, \
-                 is_delivered, is_read, ordinal, version, created, updated) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, \
-                 ?16, ?17, ?18, ?18) \
-             RETURNING id",
-        )?
-        .query_row(
-            params![
-                room.id,
-                seq,
-                new.sender,
-                new.local_id,
-                new.kind,
-                new.body,
-                new.data,
-                new.filter_id,
-                new.is_hidden,
-                rows::json_unless_default(&new.quote),
-                rows::json_unless_default(&new.reply_to),
-                rows::json_unless_default(&new.forward_from),
-                new.action,
-                rows::json_unless_default(&new.target),
-                settled,
-                chat_count,
-                version,
-                created
-            ],
-            |r| r.get(0),
-        )?;
-    conn.prepare_cached("UPDATE rooms SET last_message_id = ?2 WHERE id = ?1")?
-        .execute(params![room.id, id])?;
+    conn.prepare_cached(
+        "INSERT INTO messages (room_id, seq, sender_id, local_id, type, body, data, \
+             filter_id, is_hidden, quote, reply_to, forward_from, action, target, \
+             is_delivered, is_read, ordinal, version, created, updated, id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, \
+             ?16, ?17, ?18, ?18, ?19)",
+    )?
+    .execute(params![
+        room.id,
+        seq,
+        new.sender,
+        new.local_id,
+        new.kind,
+        new.body,
+        new.data,
+        new.filter_id,
+        new.is_hidden,
+        rows::json_unless_default(&new.quote),
+        rows::json_unless_default(&new.reply_to),
+        rows::json_unless_default(&new.forward_from),
+        new.action,
+        rows::json_unless_default(&new.target),
+        settled,
+        chat_count,
+        version,
+        created,
+        id
+    ])?;
     let sender = match new.sender {
         Some(sender) => {
             set_read_position(conn, sender, room.id, seq, chat_count)?;
@@ -510,11 +507,11 @@ pub(super) fn mark_device_synced(
     user: UserId,
     device: &str,
 ) -> Result<(), StoreError> {
+    let version = super::pool::with_counters(conn, |c| c.version)?;
     conn.prepare_cached(
-        "INSERT INTO device_syncs (user_id, device_id, version) \
-         SELECT ?1, ?2, value FROM counters WHERE name = 'version' \
+        "INSERT INTO device_syncs (user_id, device_id, version) VALUES (?1, ?2, ?3) \
          ON CONFLICT (user_id, device_id) DO UPDATE SET version = excluded.version",
     )?
-    .execute(params![user, device])?;
+    .execute(params![user, device, version])?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! Under load one fsync covers many requests, and still no response leaves before its commit.
 //! Reads run on a small pool of WAL readers on tokio's blocking threads.
 
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,71 @@ type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A job runs in its savepoint, fills the feed with what clients must hear, and says whether it
 /// succeeded; its completion answers the caller once the batch's commit is known.
 type Job = Box<dyn FnOnce(&Connection, &mut Vec<FeedItem>) -> (bool, Completion) + Send>;
+
+/// The message-ID and change-version counters, kept by the writer thread itself: only it
+/// writes, so handing out the next values needs no statement. They are written back once per
+/// batch, inside the batch's transaction, and re-read from the database whenever a batch fails.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Counters {
+    /// The last message ID handed out.
+    pub message_id: i64,
+    /// The last change version handed out (`counters.version`).
+    pub version: i64,
+    dirty: bool,
+}
+
+thread_local! {
+    static COUNTERS: RefCell<Option<Counters>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the writer's counters, loading them on first use. Only for write jobs.
+pub(super) fn with_counters<R>(
+    conn: &Connection,
+    f: impl FnOnce(&mut Counters) -> R,
+) -> Result<R, StoreError> {
+    COUNTERS.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let message_id =
+                conn.query_row("SELECT coalesce(max(id), 0) FROM messages", [], |r| {
+                    r.get(0)
+                })?;
+            let version = conn.query_row(
+                "SELECT value FROM counters WHERE name = 'version'",
+                [],
+                |r| r.get(0),
+            )?;
+            *slot = Some(Counters {
+                message_id,
+                version,
+                dirty: false,
+            });
+        }
+        let counters = slot.as_mut().expect("loaded above");
+        counters.dirty = true;
+        Ok(f(counters))
+    })
+}
+
+/// Writes the counters back into the open transaction if they changed.
+fn save_counters(conn: &Connection) -> Result<(), StoreError> {
+    let Some(version) = COUNTERS.with(|cell| {
+        cell.borrow_mut().as_mut().filter(|c| c.dirty).map(|c| {
+            c.dirty = false;
+            c.version
+        })
+    }) else {
+        return Ok(());
+    };
+    conn.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'version'")?
+        .execute([version])?;
+    Ok(())
+}
+
+/// Forgets the counters (after a failed batch), so they are re-read from what was committed.
+fn forget_counters() {
+    COUNTERS.with(|cell| *cell.borrow_mut() = None);
+}
 
 enum Command {
     Job(Job),
@@ -188,15 +254,20 @@ fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Command>, feed: Option<Fe
     }
 }
 
+/// Runs a transaction-control statement through the statement cache (it runs for every job).
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 fn run_batch(conn: &Connection, batch: Vec<Job>, feed: Option<&FeedSink>) {
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
         return; // dropping the jobs answers each caller with an error
     }
     let mut completions = Vec::with_capacity(batch.len());
     let mut committed_feed = Vec::new();
     for job in batch {
-        if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(err) = run_cached(conn, "SAVEPOINT job") {
             tracing::error!(error = %err, "cannot open a savepoint");
             continue;
         }
@@ -205,7 +276,7 @@ fn run_batch(conn: &Connection, batch: Vec<Job>, feed: Option<&FeedSink>) {
             Ok((true, completion)) => {
                 completions.push(completion);
                 committed_feed.append(&mut job_feed);
-                let _ = conn.execute_batch("RELEASE job");
+                let _ = run_cached(conn, "RELEASE job");
             }
             Ok((false, completion)) => {
                 completions.push(completion);
@@ -217,10 +288,12 @@ fn run_batch(conn: &Connection, batch: Vec<Job>, feed: Option<&FeedSink>) {
             }
         }
     }
-    let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    let commit =
+        save_counters(conn).and_then(|()| run_cached(conn, "COMMIT").map_err(StoreError::from));
     if let Err(err) = &commit {
         tracing::error!(error = %err, "commit failed; the batch was rolled back");
         let _ = conn.execute_batch("ROLLBACK");
+        forget_counters();
     } else if let Some(feed) = feed {
         // Published before the callers hear back, so a sender's echo never trails its answer.
         for item in committed_feed {
