@@ -104,7 +104,10 @@ impl Service {
             Some(record) => record,
             None => {
                 let record = self.store.find_api_key(kind, &id).await?;
-                self.keys.put(kind, &id, record.clone());
+                // Only keys that exist are remembered: unknown IDs cannot fill the cache.
+                if record.is_some() {
+                    self.keys.put(kind, &id, record.clone());
+                }
                 record
             }
         };
