@@ -261,9 +261,20 @@ async fn run_scenarios(
     for probe in run.meta.probes.clone() {
         one!("lists", scenarios::list(&run, &probe).await);
     }
-    many!("send-server", scenarios::send_server(&run, 50).await?);
-    many!("send-socket", scenarios::send_socket(&run, 20).await?);
-    many!("fanout", scenarios::fanout(&run).await?);
+    // A small socket budget (the smoke run) keeps every scenario within a default limit of
+    // 1,024 open files.
+    let small = socket_count < 1_000;
+    let (send_rooms, socket_rooms, fanout_members) =
+        if small { (5, 3, 100) } else { (50, 20, 1_000) };
+    many!(
+        "send-server",
+        scenarios::send_server(&run, send_rooms).await?
+    );
+    many!(
+        "send-socket",
+        scenarios::send_socket(&run, socket_rooms).await?
+    );
+    many!("fanout", scenarios::fanout(&run, fanout_members).await?);
     one!(
         "idle-sockets",
         scenarios::idle_sockets(&run, socket_count, || Server::rss(pid)).await?
