@@ -1,5 +1,6 @@
 //! The embedded default store: one SQLite file in WAL mode.
 
+mod client_rooms;
 mod messages;
 mod pool;
 mod rooms;
@@ -367,21 +368,23 @@ impl Store for SqliteStore {
                     name,
                     room_type,
                     user_ids,
-                } => rooms::create_group(c, feed, app, &actor, name, *room_type, user_ids),
+                } => client_rooms::create_group(c, feed, app, &actor, name, *room_type, user_ids),
                 ClientRoomChange::Rename { room, name } => {
-                    rooms::rename(c, feed, app, &actor, *room, name)
+                    client_rooms::rename(c, feed, app, &actor, *room, name)
                 }
-                ClientRoomChange::Leave(room) => rooms::leave(c, feed, app, &actor, *room),
+                ClientRoomChange::Leave(room) => client_rooms::leave(c, feed, app, &actor, *room),
                 ClientRoomChange::Participants {
                     room,
                     user_ids,
                     add,
-                } => rooms::client_change_participants(c, feed, app, &actor, *room, user_ids, *add),
+                } => client_rooms::client_change_participants(
+                    c, feed, app, &actor, *room, user_ids, *add,
+                ),
                 ClientRoomChange::Admins {
                     room,
                     user_ids,
                     promote,
-                } => rooms::change_admins(c, feed, app, &actor, *room, user_ids, *promote),
+                } => client_rooms::change_admins(c, feed, app, &actor, *room, user_ids, *promote),
             })
             .await
     }

@@ -8,7 +8,7 @@ use super::messages::{append_message, set_read_position};
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
-use super::users::{user_by_id, user_by_xc_id, users_by_xc_ids};
+use super::users::{user_by_xc_id, users_by_xc_ids};
 use crate::domain::{
     AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, SystemAction, User,
     UserId, now_ms,
@@ -128,7 +128,7 @@ pub(super) fn resolve_room(
     }
 }
 
-fn same_app(conn: &Connection, app: AppId, user: UserId) -> Result<bool, StoreError> {
+pub(super) fn same_app(conn: &Connection, app: AppId, user: UserId) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2")?
         .query_row(params![user, app], |_| Ok(()))
@@ -189,7 +189,7 @@ pub(super) fn bundle(conn: &Connection, room: Room) -> Result<RoomBundle, StoreE
 
 /// Makes `user` an explicit participant; `false` if they already were. A new participant's
 /// read position starts at the room's present, so earlier history is not unread for them.
-fn add_member(
+pub(super) fn add_member(
     conn: &Connection,
     room: i64,
     user: UserId,
@@ -211,7 +211,11 @@ fn add_member(
     Ok(added == 1)
 }
 
-fn remove_member(conn: &Connection, room: i64, user: UserId) -> Result<bool, StoreError> {
+pub(super) fn remove_member(
+    conn: &Connection,
+    room: i64,
+    user: UserId,
+) -> Result<bool, StoreError> {
     let removed = conn
         .prepare_cached("DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
         .execute(params![room, user])?;
@@ -236,7 +240,7 @@ fn replace_roles(
     Ok(())
 }
 
-fn unique_users(users: Vec<User>) -> Vec<User> {
+pub(super) fn unique_users(users: Vec<User>) -> Vec<User> {
     let mut seen = HashSet::new();
     users.into_iter().filter(|u| seen.insert(u.id)).collect()
 }
@@ -246,17 +250,17 @@ fn json(list: &[String]) -> String {
 }
 
 /// A shared room to insert.
-struct NewRoom<'a> {
-    xc_room_id: Option<&'a str>,
-    room_type: RoomType,
-    name: &'a str,
-    photo_thumbnail: Option<&'a str>,
-    photo_fullsize: Option<&'a str>,
-    tags: &'a [String],
-    roles: &'a [String],
+pub(super) struct NewRoom<'a> {
+    pub(super) xc_room_id: Option<&'a str>,
+    pub(super) room_type: RoomType,
+    pub(super) name: &'a str,
+    pub(super) photo_thumbnail: Option<&'a str>,
+    pub(super) photo_fullsize: Option<&'a str>,
+    pub(super) tags: &'a [String],
+    pub(super) roles: &'a [String],
 }
 
-fn insert_shared_room(
+pub(super) fn insert_shared_room(
     conn: &Connection,
     app: AppId,
     room: &NewRoom<'_>,
@@ -348,7 +352,7 @@ pub(super) fn create_or_update(
 
 /// Adds (`add = true`) or removes users, one system message per actual change, sent by
 /// `actor` (`None`: the server).
-fn change_members(
+pub(super) fn change_members(
     conn: &Connection,
     feed: &mut Vec<FeedItem>,
     app: AppId,
@@ -440,189 +444,6 @@ pub(super) fn set_lock(
     )?;
     Ok(LockChange {
         changed: true,
-        messages: vec![message],
-    })
-}
-
-/// Client API: creates a group with the creator as its admin.
-pub(super) fn create_group(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    creator: &User,
-    name: &str,
-    room_type: RoomType,
-    user_ids: &[UserId],
-) -> Result<RoomChange, StoreError> {
-    let others = users_in_app(conn, app, user_ids)?;
-    let new_room = NewRoom {
-        xc_room_id: None,
-        room_type,
-        name,
-        photo_thumbnail: None,
-        photo_fullsize: None,
-        tags: &[],
-        roles: &[],
-    };
-    let id = insert_shared_room(conn, app, &new_room)?;
-    let now = now_ms();
-    add_member(conn, id, creator.id, true, now)?;
-    for user in &others {
-        add_member(conn, id, user.id, false, now)?;
-    }
-    let room = room_by_id(conn, app, id)?;
-    let message = append_message(
-        conn,
-        feed,
-        app,
-        &room,
-        SystemAction::RoomCreate.message(Some(creator.id), None),
-        &[],
-    )?;
-    Ok(RoomChange {
-        bundle: bundle(conn, room)?,
-        messages: vec![message],
-    })
-}
-
-/// Users by platform ID, all of them in `app`; an unknown ID fails the whole call.
-pub(super) fn users_in_app(
-    conn: &Connection,
-    app: AppId,
-    ids: &[UserId],
-) -> Result<Vec<User>, StoreError> {
-    ids.iter()
-        .map(|id| match user_by_id(conn, *id) {
-            Ok(user) if same_app(conn, app, user.id)? => Ok(user),
-            Ok(_) | Err(StoreError::UserNotFound) => Err(StoreError::UnknownUser(id.to_string())),
-            Err(other) => Err(other),
-        })
-        .collect()
-}
-
-fn is_admin(conn: &Connection, room: i64, user: UserId) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT is_admin FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
-        .query_row(params![room, user], |r| r.get::<_, bool>(0))
-        .optional()?
-        .unwrap_or(false))
-}
-
-fn shared_room_as_admin(
-    conn: &Connection,
-    app: AppId,
-    actor: &User,
-    room: RoomRef,
-) -> Result<Room, StoreError> {
-    let RoomRef::Shared(id) = room else {
-        return Err(StoreError::Forbidden(
-            "personal rooms have no participants to manage".into(),
-        ));
-    };
-    let room = room_by_id(conn, app, id)?;
-    if !is_admin(conn, room.id, actor.id)? {
-        return Err(StoreError::Forbidden(
-            "only the room's admins may do this".into(),
-        ));
-    }
-    Ok(room)
-}
-
-/// Client API: an admin adds or removes participants by user ID.
-pub(super) fn client_change_participants(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    actor: &User,
-    room: RoomRef,
-    user_ids: &[UserId],
-    add: bool,
-) -> Result<RoomChange, StoreError> {
-    let room = shared_room_as_admin(conn, app, actor, room)?;
-    let users = users_in_app(conn, app, user_ids)?;
-    change_members(conn, feed, app, room, Some(actor.id), users, add)
-}
-
-/// Client API: an admin promotes or demotes participants.
-pub(super) fn change_admins(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    actor: &User,
-    room: RoomRef,
-    user_ids: &[UserId],
-    promote: bool,
-) -> Result<RoomChange, StoreError> {
-    let room = shared_room_as_admin(conn, app, actor, room)?;
-    let users = users_in_app(conn, app, user_ids)?;
-    let action = if promote {
-        SystemAction::PromoteAdmin
-    } else {
-        SystemAction::DemoteAdmin
-    };
-    let mut messages = Vec::new();
-    for user in unique_users(users) {
-        let changed = conn
-            .prepare_cached(
-                "UPDATE room_members SET is_admin = ?3 \
-                 WHERE room_id = ?1 AND user_id = ?2 AND is_admin <> ?3",
-            )?
-            .execute(params![room.id, user.id, promote])?;
-        if changed == 1 {
-            let new = action.message(Some(actor.id), Some(&user));
-            messages.push(append_message(conn, feed, app, &room, new, &[])?);
-        }
-    }
-    Ok(RoomChange {
-        bundle: bundle(conn, room)?,
-        messages,
-    })
-}
-
-/// Client API: an admin renames a room.
-pub(super) fn rename(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    actor: &User,
-    room: RoomRef,
-    name: &str,
-) -> Result<RoomChange, StoreError> {
-    let room = shared_room_as_admin(conn, app, actor, room)?;
-    conn.prepare_cached("UPDATE rooms SET name = ?2, updated = ?3 WHERE id = ?1")?
-        .execute(params![room.id, name, now_ms()])?;
-    let room = room_by_id(conn, app, room.id)?;
-    let new = SystemAction::RoomUpdate.message(Some(actor.id), None);
-    let message = append_message(conn, feed, app, &room, new, &[])?;
-    Ok(RoomChange {
-        bundle: bundle(conn, room)?,
-        messages: vec![message],
-    })
-}
-
-/// Client API: a participant leaves a group.
-pub(super) fn leave(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    user: &User,
-    room: RoomRef,
-) -> Result<RoomChange, StoreError> {
-    let RoomRef::Shared(id) = room else {
-        return Err(StoreError::Forbidden(
-            "a personal room cannot be left".into(),
-        ));
-    };
-    let room = room_by_id(conn, app, id)?;
-    if !remove_member(conn, room.id, user.id)? {
-        return Err(StoreError::Forbidden(
-            "not a participant of this room".into(),
-        ));
-    }
-    let new = SystemAction::Leave.message(Some(user.id), None);
-    let message = append_message(conn, feed, app, &room, new, &[user.id])?;
-    Ok(RoomChange {
-        bundle: bundle(conn, room)?,
         messages: vec![message],
     })
 }
