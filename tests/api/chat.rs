@@ -15,12 +15,7 @@ async fn a_personal_message_is_stored_echoed_and_delivered_to_every_device() {
     let mut bob_socket = app.web_socket(&bob).await;
     let mut bob_phone = app.socket(&bob_again).await;
     let room = personal(&ann, &bob);
-    ann_socket
-        .send("chat/sendMessage", text_message(&room, "L1", "héllo ✓"))
-        .await;
-    let echo = ann_socket
-        .expect("chat/sendMessage", |m| m["localID"] == "L1")
-        .await;
+    let echo = ann_socket.send_text(&room, "L1", "héllo ✓").await;
     assert_ne!(echo["messageID"], "0");
     assert_eq!(echo["isSending"], false);
     assert_eq!(
@@ -50,18 +45,8 @@ async fn a_resent_local_id_is_echoed_again_but_stored_once() {
     let bob = app.login("bob", "Bob").await;
     let mut socket = app.socket(&ann).await;
     let room = personal(&ann, &bob);
-    socket
-        .send("chat/sendMessage", text_message(&room, "L1", "once"))
-        .await;
-    let first = socket
-        .expect("chat/sendMessage", |m| m["localID"] == "L1")
-        .await;
-    socket
-        .send("chat/sendMessage", text_message(&room, "L1", "once"))
-        .await;
-    let second = socket
-        .expect("chat/sendMessage", |m| m["localID"] == "L1")
-        .await;
+    let first = socket.send_text(&room, "L1", "once").await;
+    let second = socket.send_text(&room, "L1", "once").await;
     assert_eq!(first["messageID"], second["messageID"]);
     let page = app
         .client_ok(
@@ -229,15 +214,7 @@ async fn receipts_reach_the_sender_and_unread_counts_are_exact() {
     let mut ids = Vec::new();
     for n in 0..3 {
         let local = format!("L{n}");
-        ann_socket
-            .send(
-                "chat/sendMessage",
-                text_message(&room, &local, &format!("m{n}")),
-            )
-            .await;
-        let echo = ann_socket
-            .expect("chat/sendMessage", |m| m["localID"] == local.as_str())
-            .await;
+        let echo = ann_socket.send_text(&room, &local, &format!("m{n}")).await;
         ids.push(echo["messageID"].as_str().unwrap().to_owned());
     }
     assert_eq!(unread(&app, "bob").await, vec![3]);
@@ -315,12 +292,7 @@ async fn receipts_reach_the_sender_and_unread_counts_are_exact() {
 
     // Bob's reply marks the room read for him.
     let mut bob_socket = app.socket(&bob).await;
-    bob_socket
-        .send("chat/sendMessage", text_message(&room, "B1", "ok"))
-        .await;
-    bob_socket
-        .expect("chat/sendMessage", |m| m["localID"] == "B1")
-        .await;
+    bob_socket.send_text(&room, "B1", "ok").await;
     assert_eq!(unread(&app, "bob").await, vec![0]);
     assert_eq!(unread(&app, "ann").await, vec![1]);
 }
@@ -439,15 +411,7 @@ async fn history_pages_and_sync_return_what_the_sdk_asks_for() {
     let mut socket = app.socket(&ann).await;
     for n in 0..5 {
         let local = format!("L{n}");
-        socket
-            .send(
-                "chat/sendMessage",
-                text_message(&room, &local, &format!("m{n}")),
-            )
-            .await;
-        socket
-            .expect("chat/sendMessage", |m| m["localID"] == local.as_str())
-            .await;
+        socket.send_text(&room, &local, &format!("m{n}")).await;
     }
     let page = app
         .client_ok(

@@ -391,6 +391,15 @@ impl Socket {
             .unwrap();
     }
 
+    /// Sends a text message over this socket and waits for its echo, the server's
+    /// acknowledgement; returns the stored message.
+    pub async fn send_text(&mut self, room_id: &str, local_id: &str, text: &str) -> Value {
+        self.send("chat/sendMessage", text_message(room_id, local_id, text))
+            .await;
+        self.expect("chat/sendMessage", |m| m["localID"] == local_id)
+            .await
+    }
+
     /// The next frame, which must be a binary frame holding one JSON event without a
     /// trailing newline; `None` when the socket closed.
     pub async fn next(&mut self) -> Option<Value> {
