@@ -138,9 +138,10 @@ impl Room {
     /// contains `-` because the SDKs treat any ID with `-` as personal.
     pub fn wire_id(&self) -> String {
         match &self.kind {
-            RoomKind::Personal { a, b } => format!("{a}-{b}"),
-            RoomKind::Shared { .. } => format!("g{}", self.id),
+            RoomKind::Personal { a, b } => RoomRef::Personal { a: *a, b: *b },
+            RoomKind::Shared { .. } => RoomRef::Shared(self.id),
         }
+        .wire_id()
     }
 
     /// The customer's room ID, `""` when there is none.
@@ -174,6 +175,14 @@ pub enum RoomRef {
 }
 
 impl RoomRef {
+    /// The wire `roomID`, the inverse of [`RoomRef::parse`].
+    pub fn wire_id(self) -> String {
+        match self {
+            RoomRef::Personal { a, b } => format!("{a}-{b}"),
+            RoomRef::Shared(id) => format!("g{id}"),
+        }
+    }
+
     /// Parses a wire `roomID`, accepting only the canonical spelling (ascending decimal IDs
     /// without sign or leading zeros), so that one room has exactly one ID.
     pub fn parse(wire: &str) -> Option<Self> {

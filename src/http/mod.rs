@@ -19,6 +19,12 @@ use axum::routing::get;
 use crate::service::Service;
 use envelope::{ApiError, BodyStatus};
 
+/// A header's value; one that is not visible ASCII reads as a value no key or token matches,
+/// rather than as absent.
+pub(crate) fn header<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"))
+}
+
 /// Shared handles every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {

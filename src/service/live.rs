@@ -79,7 +79,7 @@ impl Service {
         };
         let frame = wire::event(
             name,
-            &json!({"roomID": room_id(room), "user": wire::user(&session.user)}),
+            &json!({"roomID": room.wire_id(), "user": wire::user(&session.user)}),
         );
         let members = audience.members.iter().map(|(user, _)| *user);
         let holders = self.hub.role_holders(audience.app, &audience.roles);
@@ -90,12 +90,5 @@ impl Service {
             self.hub.send_to(user, &frame);
         }
         Ok(())
-    }
-}
-
-fn room_id(room: RoomRef) -> String {
-    match room {
-        RoomRef::Personal { a, b } => format!("{a}-{b}"),
-        RoomRef::Shared(id) => format!("g{id}"),
     }
 }

@@ -12,8 +12,8 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::routing::post;
 
-use super::AppState;
 use super::envelope::ApiError;
+use super::{AppState, header};
 use crate::domain::secret::KeyKind;
 use crate::domain::{AppId, ParamError, RoomRef};
 use crate::http::params::Params;
@@ -86,10 +86,6 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route("/v1/chat/message/feedback/read", post(messages::read))
         .route("/v1/chat/message/delete", post(messages::delete))
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"))
 }
 
 /// The app of a request authenticated only by its `App-Key` (token exchange, configs).

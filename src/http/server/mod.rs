@@ -67,10 +67,7 @@ impl FromRequestParts<AppState> for ServerApp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get("server-key")
-            .map(|v| v.to_str().unwrap_or("\u{0}"));
+        let header = super::header(&parts.headers, "server-key");
         state
             .service
             .authenticate_key(KeyKind::Server, header)

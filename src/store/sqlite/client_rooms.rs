@@ -6,9 +6,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::messages::append_message;
 use super::rooms::{
     NewRoom, add_member, bundle, change_members, insert_shared_room, remove_member, room_by_id,
-    same_app, unique_users,
+    unique_users,
 };
-use super::users::user_by_id;
+use super::users::user_in_app;
 use crate::domain::{AppId, Room, RoomRef, RoomType, SystemAction, User, UserId, now_ms};
 use crate::store::{FeedItem, RoomChange, StoreError};
 
@@ -60,10 +60,8 @@ pub(super) fn users_in_app(
     ids: &[UserId],
 ) -> Result<Vec<User>, StoreError> {
     ids.iter()
-        .map(|id| match user_by_id(conn, *id) {
-            Ok(user) if same_app(conn, app, user.id)? => Ok(user),
-            Ok(_) | Err(StoreError::UserNotFound) => Err(StoreError::UnknownUser(id.to_string())),
-            Err(other) => Err(other),
+        .map(|id| {
+            user_in_app(conn, app, *id)?.ok_or_else(|| StoreError::UnknownUser(id.to_string()))
         })
         .collect()
 }

@@ -417,8 +417,9 @@ pub(super) fn after(
     Ok(found.into_iter().map(|m| Viewed::new(m, seq)).collect())
 }
 
-/// The user's rooms, as a `WITH mine (room_id)` clause over `?1` user, `?2` app, `?3` role.
-const MY_ROOMS: &str = "WITH mine (room_id) AS ( \
+/// The user's rooms, explicit or by role, as a `WITH mine (room_id)` clause over `?1` user,
+/// `?2` app, `?3` role code.
+pub(super) const MY_ROOMS: &str = "WITH mine (room_id) AS ( \
      SELECT room_id FROM room_members WHERE user_id = ?1 \
      UNION SELECT room_id FROM room_roles WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> '') ";
 

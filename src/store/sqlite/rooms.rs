@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::messages::{append_message, set_read_position};
+use super::messages::{MY_ROOMS, append_message, set_read_position};
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
@@ -128,7 +128,7 @@ pub(super) fn resolve_room(
     }
 }
 
-pub(super) fn same_app(conn: &Connection, app: AppId, user: UserId) -> Result<bool, StoreError> {
+fn same_app(conn: &Connection, app: AppId, user: UserId) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2")?
         .query_row(params![user, app], |_| Ok(()))
@@ -457,11 +457,7 @@ pub(super) fn rooms_of_user(
 ) -> Result<(User, Vec<RoomListEntry>), StoreError> {
     let user = user_by_xc_id(conn, app, xc_user_id)?.ok_or(StoreError::UserNotFound)?;
     let mut stmt = conn.prepare_cached(&format!(
-        "WITH mine (room_id) AS ( \
-             SELECT room_id FROM room_members WHERE user_id = ?1 \
-             UNION SELECT room_id FROM room_roles \
-                 WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> '' \
-         ) \
+        "{MY_ROOMS} \
          SELECT {ROOM_COLUMNS}, {USER_COLUMNS}, \
              max(0, r.chat_count - coalesce(p.read_count, 0)), coalesce(p.read_seq, 0), \
              {MESSAGE_COLUMNS} \
