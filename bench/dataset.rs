@@ -238,7 +238,8 @@ pub async fn generate(path: &Path, spec: Spec) -> Result<Meta, String> {
     }
     let started = Instant::now();
     // Migrate and create the keys through confab itself.
-    let store = confab::app::open_store(&format!("sqlite://{}", path.display()), None)?;
+    let database = confab::config::DatabaseArgs::new(format!("sqlite://{}", path.display()));
+    let store = confab::app::open_store(&database, None).await?;
     let service = confab::service::Service::new(store, Default::default(), Default::default());
     let (_, server) = service
         .create_key("bench", KeyKind::Server)

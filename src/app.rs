@@ -7,20 +7,35 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::config::Config;
+use crate::bus::nats::Nats;
+use crate::config::{Config, DatabaseArgs};
 use crate::http::{self, AppState};
-use crate::realtime::{self, CloseReason, Hub};
+use crate::realtime::{self, CloseReason, Fanout, Hub};
 use crate::service::Service;
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::{SqliteStore, path_from_url};
 use crate::store::{FeedItem, FeedSink, Store};
 
 /// Committed changes waiting for the dispatcher; when full, the writer waits (backpressure).
 const FEED_DEPTH: usize = 8192;
 
+/// The bus subject every node publishes its live events to.
+pub const BUS_SUBJECT: &str = "confab.live";
+
 /// Opens the store a database URL names, publishing committed changes to `feed`.
-pub fn open_store(url: &str, feed: Option<FeedSink>) -> Result<Arc<dyn Store>, String> {
+pub async fn open_store(
+    database: &DatabaseArgs,
+    feed: Option<FeedSink>,
+) -> Result<Arc<dyn Store>, String> {
+    let url = database.url.as_str();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err("PostgreSQL databases are not supported by this build of confab".into());
+        let store = PgStore::open(url, database.pool(), feed).await?;
+        return Ok(Arc::new(store));
+    }
+    if url.contains("://") && !url.starts_with("sqlite:") {
+        return Err(format!(
+            "unsupported database URL '{url}': use sqlite://PATH or postgres://…"
+        ));
     }
     let path = path_from_url(url);
     let store = SqliteStore::open(&path, feed)
@@ -32,15 +47,35 @@ pub fn open_store(url: &str, feed: Option<FeedSink>) -> Result<Arc<dyn Store>, S
 pub struct App {
     service: Service,
     feed: mpsc::Receiver<FeedItem>,
+    incoming: Option<mpsc::Receiver<bytes::Bytes>>,
 }
 
 impl App {
-    /// Opens the database (running migrations) and builds the services.
-    pub fn open(config: &Config) -> Result<Self, String> {
+    /// Connects to the bus (if configured) and opens the database (running migrations), then
+    /// builds the services. Fails fast, with the reason, when either is unreachable.
+    pub async fn open(config: &Config) -> Result<Self, String> {
+        let fanout = match &config.bus {
+            Some(url) => {
+                let nats = Nats::connect(url, "confab").await?;
+                Fanout::with_bus(Hub::default(), nats, BUS_SUBJECT)
+            }
+            None => Fanout::local(Hub::default()),
+        };
         let (feed_tx, feed) = mpsc::channel(FEED_DEPTH);
-        let store = open_store(&config.database.url, Some(feed_tx))?;
-        let service = Service::new(store, Hub::default(), config.service());
-        Ok(Self { service, feed })
+        let store = match open_store(&config.database, Some(feed_tx)).await {
+            Ok(store) => store,
+            Err(err) => {
+                fanout.close().await;
+                return Err(err);
+            }
+        };
+        let incoming = fanout.subscribe().await;
+        let service = Service::new(store, fanout, config.service());
+        Ok(Self {
+            service,
+            feed,
+            incoming,
+        })
     }
 
     /// The service layer (for tooling and tests).
@@ -55,8 +90,12 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let hub = self.service.hub().clone();
-        let dispatcher = tokio::spawn(realtime::dispatch(self.feed, hub.clone()));
+        let fanout = self.service.fanout().clone();
+        let hub = fanout.hub().clone();
+        let listener_task = self
+            .incoming
+            .map(|incoming| tokio::spawn(fanout.clone().listen(incoming)));
+        let dispatcher = tokio::spawn(realtime::dispatch(self.feed, fanout.clone()));
         let router = http::router(AppState {
             service: self.service.clone(),
         });
@@ -69,7 +108,12 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         self.service.store().close().await;
+        drop(self.service);
         let _ = dispatcher.await;
+        fanout.close().await;
+        if let Some(task) = listener_task {
+            task.abort();
+        }
         served
     }
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::app::{App, open_store};
 use crate::config::{Config, DatabaseArgs};
 use crate::domain::secret::KeyKind;
-use crate::realtime::Hub;
+use crate::realtime::Fanout;
 use crate::service::{Service, ServiceConfig};
 
 /// confab: a self-hosted chat backend speaking the PowerTalk (TapTalk.io) protocol.
@@ -69,7 +69,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let app = App::open(&config)?;
+    let app = App::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -109,11 +109,11 @@ async fn keys(kind: KeyKind, cmd: KeyCommand) -> Result<(), String> {
     let database = match &cmd {
         KeyCommand::Create { database, .. }
         | KeyCommand::List { database }
-        | KeyCommand::Revoke { database, .. } => database.url.clone(),
+        | KeyCommand::Revoke { database, .. } => database.clone(),
     };
     let service = Service::new(
-        open_store(&database, None)?,
-        Hub::default(),
+        open_store(&database, None).await?,
+        Fanout::default(),
         ServiceConfig::default(),
     );
     let result = key_command(&service, kind, cmd).await;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::service::ServiceConfig;
+use crate::store::postgres::PoolSettings;
 
 /// Default database: an SQLite file under `confab-data/` in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://confab-data/confab.db";
@@ -12,9 +13,55 @@ pub const DEFAULT_DATABASE: &str = "sqlite://confab-data/confab.db";
 /// Where the data lives; shared by every command that touches the database.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// Database URL: `sqlite://PATH` (relative) or `sqlite:///ABSOLUTE/PATH`.
+    /// Database URL: `sqlite://PATH` (relative), `sqlite:///ABSOLUTE/PATH`, or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DB` for several nodes sharing one database.
     #[arg(long = "database", env = "CONFAB_DATABASE", default_value = DEFAULT_DATABASE)]
     pub url: String,
+
+    /// PostgreSQL: most connections this node opens.
+    #[arg(
+        long = "db-pool-size",
+        env = "CONFAB_DB_POOL_SIZE",
+        default_value_t = 16
+    )]
+    pub pool_size: usize,
+
+    /// PostgreSQL: seconds to wait to connect, or for a free pooled connection.
+    #[arg(
+        long = "db-connect-timeout-secs",
+        env = "CONFAB_DB_CONNECT_TIMEOUT_SECS",
+        default_value_t = 5
+    )]
+    pub connect_timeout_secs: u64,
+
+    /// PostgreSQL: seconds one statement may run before the server cancels it.
+    #[arg(
+        long = "db-statement-timeout-secs",
+        env = "CONFAB_DB_STATEMENT_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub statement_timeout_secs: u64,
+}
+
+impl DatabaseArgs {
+    /// The given database with every pool setting at its default.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_size: 16,
+            connect_timeout_secs: 5,
+            statement_timeout_secs: 30,
+        }
+    }
+
+    /// PostgreSQL pool settings.
+    pub fn pool(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.pool_size,
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs.max(1)),
+            statement_timeout: Duration::from_secs(self.statement_timeout_secs.max(1)),
+        }
+    }
 }
 
 /// Settings of `confab serve`.
@@ -27,6 +74,11 @@ pub struct Config {
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    /// NATS URL(s) for realtime fan-out between nodes, e.g. `nats://127.0.0.1:4222`
+    /// (comma-separated for a cluster). Without it, fan-out stays in this process.
+    #[arg(long, env = "CONFAB_BUS")]
+    pub bus: Option<String>,
 
     /// Seconds an auth ticket stays exchangeable.
     #[arg(long, env = "CONFAB_TICKET_TTL_SECS", default_value_t = 3600)]
@@ -50,7 +102,8 @@ impl Config {
     pub fn for_database(url: impl Into<String>) -> Self {
         Self {
             listen: "127.0.0.1:0".into(),
-            database: DatabaseArgs { url: url.into() },
+            database: DatabaseArgs::new(url),
+            bus: None,
             ticket_ttl_secs: 3600,
             access_token_ttl_secs: 86_400,
             refresh_token_ttl_secs: 2_592_000,

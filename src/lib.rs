@@ -13,6 +13,7 @@
 //! [`app`] wires these together from a [`config::Config`]; [`cli`] is the command line.
 
 pub mod app;
+pub mod bus;
 pub mod cli;
 pub mod codec;
 pub mod config;

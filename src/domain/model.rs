@@ -10,7 +10,7 @@ pub type AppId = i64;
 pub type UserId = i64;
 
 /// A user, with every field the wire's user object carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Platform ID.
     pub id: UserId,
@@ -43,7 +43,7 @@ pub struct User {
 }
 
 /// The room types of the protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoomType {
     /// A one-to-one room whose ID is `"<a>-<b>"`; created by the clients.
     Personal,
@@ -79,7 +79,7 @@ impl RoomType {
 }
 
 /// How a room is addressed: by the customer's `xcRoomID` or as a personal pair.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoomKind {
     /// A room with a server-assigned ID (group, channel, transaction); `xc_room_id` is set for
     /// rooms created through the Server API.
@@ -97,7 +97,7 @@ pub enum RoomKind {
 }
 
 /// A room's stored state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Room {
     /// Internal row ID; the wire `roomID` is derived from it (see [`Room::wire_id`]).
     pub id: i64,
@@ -309,7 +309,7 @@ impl Default for ForwardFrom {
 }
 
 /// A stored message with its room and sender resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// Global, increasing message ID.
     pub id: i64,

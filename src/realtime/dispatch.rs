@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::Hub;
+use super::{Fanout, Hub};
 use crate::domain::UserId;
 use crate::store::{FeedItem, FeedKind};
 use crate::wire::{self, Viewer};
@@ -15,13 +15,14 @@ use crate::wire::{self, Viewer};
 /// One task, fed in commit order, keeps messages ordered per room. A message is rendered
 /// once per distinct view (personal rooms look different to each side; `isRead` depends on
 /// the viewer), not once per recipient.
-pub async fn dispatch(mut feed: mpsc::Receiver<FeedItem>, hub: Hub) {
+pub async fn dispatch(mut feed: mpsc::Receiver<FeedItem>, fanout: Fanout) {
     while let Some(item) = feed.recv().await {
-        deliver(&hub, &item);
+        fanout.committed(item);
     }
 }
 
-fn deliver(hub: &Hub, item: &FeedItem) {
+/// Delivers one committed change to the connected sockets of its audience on this node.
+pub(super) fn deliver(hub: &Hub, item: &FeedItem) {
     let events: &[&str] = match item.kind {
         FeedKind::New => &["chat/sendMessage"],
         FeedKind::Updated => &["chat/updateMessage"],

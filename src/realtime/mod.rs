@@ -6,6 +6,7 @@
 //! socket therefore stays bounded whatever a client does.
 
 mod dispatch;
+mod fanout;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::domain::{AppId, UserId};
 pub use dispatch::dispatch;
+pub use fanout::Fanout;
 
 /// Frames queued per socket before it counts as lagging.
 pub const QUEUE_DEPTH: usize = 256;

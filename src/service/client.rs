@@ -59,7 +59,7 @@ impl Service {
 
     /// Whether a user is connected right now.
     pub fn is_online(&self, user: UserId) -> bool {
-        self.hub.is_online(user)
+        self.hub().is_online(user)
     }
 
     /// The caller's contact list.

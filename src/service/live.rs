@@ -15,7 +15,7 @@ impl Service {
     pub async fn connect(&self, session: &ClientSession) -> Registration {
         let user = &session.user;
         let registration =
-            self.hub
+            self.hub()
                 .register(session.app, user.id, &user.role_code, session.session);
         if registration.first {
             self.presence(session, true).await;
@@ -26,7 +26,7 @@ impl Service {
     /// Unregisters a socket; the user's last socket takes them offline.
     pub async fn disconnect(&self, session: &ClientSession, registration: Registration) {
         drop(registration);
-        if !self.hub.is_online(session.user.id) {
+        if !self.hub().is_online(session.user.id) {
             self.presence(session, false).await;
         }
     }
@@ -55,9 +55,7 @@ impl Service {
             "user/status",
             &json!({"user": wire::user_online(&user, online), "isOnline": online, "lastActive": now}),
         );
-        for other in self.hub.connected(sharers) {
-            self.hub.send_to(other, &frame);
-        }
+        self.fanout.to_users(sharers, frame);
     }
 
     /// Relays `chat/startTyping` / `chat/stopTyping` to the room's other connected users, with
@@ -81,14 +79,7 @@ impl Service {
             name,
             &json!({"roomID": room.wire_id(), "user": wire::user(&session.user)}),
         );
-        let members = audience.members.iter().map(|(user, _)| *user);
-        let holders = self.hub.role_holders(audience.app, &audience.roles);
-        let mut recipients: Vec<_> = self.hub.connected(members.chain(holders));
-        recipients.sort_unstable();
-        recipients.dedup();
-        for user in recipients.into_iter().filter(|u| *u != session.user.id) {
-            self.hub.send_to(user, &frame);
-        }
+        self.fanout.to_room(audience, session.user.id, frame);
         Ok(())
     }
 }

@@ -128,7 +128,7 @@ impl Service {
                         crate::wire::Viewer::new(session.user.id, message.seq),
                     ),
                 );
-                self.hub.send_to(session.user.id, &frame);
+                self.hub().send_to(session.user.id, &frame);
             }
         }
         Ok((messages, duplicate))

@@ -21,7 +21,7 @@ pub use messages::{OutgoingMessage, ServerMessage};
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
 
 use crate::domain::ParamError;
-use crate::realtime::Hub;
+use crate::realtime::{Fanout, Hub};
 use crate::store::{Store, StoreError, TokenProblem};
 
 /// Why a use case failed, in the terms the APIs report.
@@ -89,17 +89,17 @@ impl Default for ServiceConfig {
 #[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
-    hub: Hub,
+    fanout: Fanout,
     config: ServiceConfig,
     keys: Arc<keys::KeyCache>,
 }
 
 impl Service {
-    /// Builds the service layer over a store and the hub its feed is dispatched to.
-    pub fn new(store: Arc<dyn Store>, hub: Hub, config: ServiceConfig) -> Self {
+    /// Builds the service layer over a store and the fan-out its live events go through.
+    pub fn new(store: Arc<dyn Store>, fanout: Fanout, config: ServiceConfig) -> Self {
         Self {
             store,
-            hub,
+            fanout,
             config,
             keys: Arc::default(),
         }
@@ -110,9 +110,14 @@ impl Service {
         &self.store
     }
 
-    /// The realtime hub.
+    /// This node's connection registry.
     pub fn hub(&self) -> &Hub {
-        &self.hub
+        self.fanout.hub()
+    }
+
+    /// Live events to this node's sockets and, with a bus, every other node's.
+    pub fn fanout(&self) -> &Fanout {
+        &self.fanout
     }
 }
 

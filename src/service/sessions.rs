@@ -3,7 +3,6 @@
 use super::{Service, ServiceError, millis};
 use crate::domain::secret::{hash_secret, random_token};
 use crate::domain::{AppId, User, now_ms};
-use crate::realtime::CloseReason;
 use crate::store::NewTokens;
 
 /// Why a bearer credential was refused; each has its own `401xx` code.
@@ -158,8 +157,7 @@ impl Service {
     /// Ends a session and closes its sockets.
     pub async fn logout(&self, session: &ClientSession) -> Result<(), ServiceError> {
         self.store.revoke_session(session.session).await?;
-        self.hub
-            .close_sessions(&[session.session], CloseReason::Revoked);
+        self.fanout.revoke_sessions(vec![session.session]);
         Ok(())
     }
 
@@ -170,8 +168,9 @@ impl Service {
         xc_user_id: &str,
     ) -> Result<usize, ServiceError> {
         let sessions = self.store.revoke_user_sessions(app, xc_user_id).await?;
-        self.hub.close_sessions(&sessions, CloseReason::Revoked);
-        Ok(sessions.len())
+        let count = sessions.len();
+        self.fanout.revoke_sessions(sessions);
+        Ok(count)
     }
 }
 

@@ -6,6 +6,7 @@
 //! its participants and its system message) rather than table shaped, so each backend can use
 //! its own locking to keep them atomic.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -55,7 +56,7 @@ impl std::error::Error for StoreError {}
 
 /// Who must hear about a message: the room's explicit participants (with how far each has
 /// read it) and the role codes whose holders are participants too.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Audience {
     /// The app the room belongs to (role codes are per app).
     pub app: AppId,
@@ -66,7 +67,7 @@ pub struct Audience {
 }
 
 /// Whether a feed item is a new message or a change to one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FeedKind {
     /// Appended: clients get `chat/sendMessage`.
     New,
@@ -78,7 +79,7 @@ pub enum FeedKind {
 }
 
 /// A committed change that connected clients must hear about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FeedItem {
     /// New or updated.
     pub kind: FeedKind,

@@ -67,6 +67,7 @@ async fn a_revoked_server_key_stops_working_within_a_second() {
     let admin = confab::app::App::open(&confab::config::Config::for_database(
         app.database_url().to_owned(),
     ))
+    .await
     .unwrap();
     let id = admin.service().list_keys(KeyKind::Server).await.unwrap()[0]
         .key_id

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use confab::app::App;
@@ -13,7 +14,7 @@ use tokio::task::JoinHandle;
 
 static NEXT_DIR: AtomicU32 = AtomicU32::new(0);
 
-/// A folder of its own for one test's database, removed when the test ends.
+/// A folder of its own for one test's files, removed when the test ends.
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
@@ -39,6 +40,128 @@ impl Drop for TempDir {
     }
 }
 
+/// The storage backend the suite runs against, from `CONFAB_TEST_BACKEND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default (also when the variable is unset).
+    Sqlite,
+    /// A PostgreSQL server named by `CONFAB_TEST_POSTGRES`.
+    Postgres,
+}
+
+/// The selected backend. An unknown name, or PostgreSQL without a server to use, fails the
+/// test rather than quietly testing something else.
+pub fn backend() -> Backend {
+    match std::env::var("CONFAB_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok(other) => panic!("CONFAB_TEST_BACKEND={other}: expected sqlite or postgres"),
+    }
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("CONFAB_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "PostgreSQL tests need CONFAB_TEST_POSTGRES=postgres://USER:PASSWORD@HOST:PORT/postgres \
+             (a role allowed to create databases)"
+        )
+    })
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+async fn admin_client(admin_url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin_url}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// One test's own database on the selected backend, removed when the test ends.
+pub struct TestDb {
+    url: String,
+    _dir: Option<TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match backend() {
+            Backend::Sqlite => {
+                let dir = TempDir::new();
+                Self {
+                    url: dir.database_url(),
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    /// A fresh PostgreSQL database whatever the selected backend (for multi-node tests).
+    pub async fn postgres() -> Self {
+        let admin = postgres_admin_url();
+        let name = format!(
+            "confab_test_{:016x}",
+            u64::from_le_bytes(confab::domain::secret::random_bytes::<8>())
+        );
+        admin_client(&admin)
+            .await
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        Self {
+            url: with_database(&admin, &name),
+            _dir: None,
+            postgres: Some((admin, name)),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop may run inside the test's runtime, so the cleanup gets a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let client = admin_client(&admin).await;
+                let _ = client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            });
+        })
+        .join();
+    }
+}
+
 /// A running server plus what a test needs to talk to it.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -51,7 +174,7 @@ pub struct TestApp {
     database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     served: Option<JoinHandle<std::io::Result<()>>>,
-    dir: Option<TempDir>,
+    db: Option<Arc<TestDb>>,
 }
 
 impl TestApp {
@@ -62,17 +185,31 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with configuration changes.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
-        let dir = TempDir::new();
-        let mut config = Config::for_database(dir.database_url());
+        Self::spawn_on(TestDb::new().await, configure).await
+    }
+
+    /// A server on the given database, with configuration changes.
+    pub async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::for_database(db.url());
         configure(&mut config);
         let mut app = Self::start(config, None).await;
-        app.dir = Some(dir);
+        app.db = Some(Arc::new(db));
+        app
+    }
+
+    /// A second node: another server on this one's database, with its keys.
+    pub async fn another_node(&self, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = self.config.clone();
+        configure(&mut config);
+        let keys = (self.server_key.clone(), self.app_key.clone());
+        let mut app = Self::start(config, Some(keys)).await;
+        app.db = self.db.clone();
         app
     }
 
     async fn start(config: Config, keys: Option<(String, (String, String))>) -> Self {
         let database_url = config.database.url.clone();
-        let app = App::open(&config).unwrap();
+        let app = App::open(&config).await.unwrap();
         let (server_key, app_key) = match keys {
             Some(keys) => keys,
             None => {
@@ -101,21 +238,22 @@ impl TestApp {
             database_url,
             shutdown: Some(tx),
             served: Some(served),
-            dir: None,
+            db: None,
         }
     }
 
     /// Stops the server gracefully and starts a new one on the same database.
     pub async fn restart(mut self) -> Self {
         self.stop().await;
-        let dir = self.dir.take();
+        let db = self.db.take();
         let keys = (self.server_key.clone(), self.app_key.clone());
         let mut app = Self::start(self.config.clone(), Some(keys)).await;
-        app.dir = dir;
+        app.db = db;
         app
     }
 
-    async fn stop(&mut self) {
+    /// Stops the server gracefully (its database stays for other nodes).
+    pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -126,7 +264,9 @@ impl TestApp {
 
     /// Creates a server key for another app (tenant) on this server's database.
     pub async fn server_key_for_app(&self, app_name: &str) -> String {
-        let app = App::open(&Config::for_database(self.database_url.clone())).unwrap();
+        let app = App::open(&Config::for_database(self.database_url.clone()))
+            .await
+            .unwrap();
         let (_, key) = app
             .service()
             .create_key(app_name, KeyKind::Server)

@@ -1,5 +1,7 @@
 //! confab's integration tests: one binary, each test against a real server on 127.0.0.1:0
-//! with a fresh database.
+//! with a fresh database on the backend `CONFAB_TEST_BACKEND` selects (`sqlite`, the default,
+//! or `postgres` with `CONFAB_TEST_POSTGRES`). The `scale` tests need PostgreSQL and
+//! `nats-server` whatever the backend; `.config/nextest.toml` runs them in the `scale` profile.
 
 mod browser;
 mod chat;
@@ -9,7 +11,9 @@ mod helpers;
 mod process;
 mod room_lists;
 mod rooms;
+mod scale;
 mod server_messages;
 mod sessions;
 mod socket;
+mod store_contract;
 mod users;

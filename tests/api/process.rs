@@ -6,24 +6,33 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::helpers::TempDir;
+use crate::helpers::{TempDir, TestDb};
 
-fn confab(dir: &TempDir, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_confab"))
+/// Runs the binary in `dir`; `database: None` leaves it on its default database.
+fn confab(dir: &TempDir, database: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_confab"));
+    command
         .args(args)
         .current_dir(&dir.0)
         .env_remove("CONFAB_DATABASE")
-        .env_remove("CONFAB_LISTEN")
-        .output()
-        .unwrap()
+        .env_remove("CONFAB_LISTEN");
+    if let Some(url) = database {
+        command.env("CONFAB_DATABASE", url);
+    }
+    command.output().unwrap()
 }
 
 /// Starts `confab serve` on an ephemeral port and returns it with its address.
-fn serve(dir: &TempDir) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
+fn serve(dir: &TempDir, database: Option<&str>) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_confab"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .current_dir(&dir.0)
-        .env_remove("CONFAB_DATABASE")
+        .env_remove("CONFAB_DATABASE");
+    if let Some(url) = database {
+        command.env("CONFAB_DATABASE", url);
+    }
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -57,7 +66,7 @@ async fn post(addr: &str, key: &str, path: &str, body: Value) -> Value {
 #[test]
 fn key_commands_create_list_and_revoke_with_the_default_database() {
     let dir = TempDir::new();
-    let created = confab(&dir, &["server-key", "create", "--app", "shop"]);
+    let created = confab(&dir, None, &["server-key", "create", "--app", "shop"]);
     assert!(created.status.success(), "{created:?}");
     let key: Value = serde_json::from_slice(&created.stdout).unwrap();
     let keys: Vec<&str> = key
@@ -76,7 +85,7 @@ fn key_commands_create_list_and_revoke_with_the_default_database() {
         "the default database is created"
     );
 
-    let listed = confab(&dir, &["server-key", "list"]);
+    let listed = confab(&dir, None, &["server-key", "list"]);
     let text = String::from_utf8(listed.stdout).unwrap();
     assert!(text.contains(key["serverKeyID"].as_str().unwrap()));
     assert!(
@@ -85,17 +94,25 @@ fn key_commands_create_list_and_revoke_with_the_default_database() {
     );
 
     let id = key["serverKeyID"].as_str().unwrap();
-    assert!(confab(&dir, &["server-key", "revoke", id]).status.success());
     assert!(
-        !confab(&dir, &["server-key", "revoke", id]).status.success(),
+        confab(&dir, None, &["server-key", "revoke", id])
+            .status
+            .success()
+    );
+    assert!(
+        !confab(&dir, None, &["server-key", "revoke", id])
+            .status
+            .success(),
         "already revoked"
     );
     assert!(
-        !confab(&dir, &["app-key", "revoke", id]).status.success(),
+        !confab(&dir, None, &["app-key", "revoke", id])
+            .status
+            .success(),
         "not an app key"
     );
 
-    let app_key = confab(&dir, &["app-key", "create"]);
+    let app_key = confab(&dir, None, &["app-key", "create"]);
     let app_key: Value = serde_json::from_slice(&app_key.stdout).unwrap();
     assert_eq!(app_key["app"], "default");
     assert!(app_key["appKeyID"].is_string() && app_key["appKeySecret"].is_string());
@@ -104,11 +121,13 @@ fn key_commands_create_list_and_revoke_with_the_default_database() {
 #[tokio::test]
 async fn acknowledged_writes_survive_kill_9() {
     let dir = TempDir::new();
-    let created = confab(&dir, &["server-key", "create"]);
+    let db = TestDb::new().await;
+    let database = Some(db.url());
+    let created = confab(&dir, database, &["server-key", "create"]);
     let key: Value = serde_json::from_slice(&created.stdout).unwrap();
     let key = key["header"].as_str().unwrap().to_owned();
 
-    let (mut child, addr) = serve(&dir);
+    let (mut child, addr) = serve(&dir, database);
     for i in 0..20 {
         let user = post(
             &addr,
@@ -130,7 +149,7 @@ async fn acknowledged_writes_survive_kill_9() {
     child.kill().unwrap(); // SIGKILL: no shutdown path runs
     child.wait().unwrap();
 
-    let (mut child, addr) = serve(&dir);
+    let (mut child, addr) = serve(&dir, database);
     for i in 0..20 {
         let room = post(
             &addr,

@@ -113,6 +113,7 @@ async fn other_app_key(app: &TestApp) -> String {
     let opened = confab::app::App::open(&confab::config::Config::for_database(
         app.database_url().to_owned(),
     ))
+    .await
     .unwrap();
     let (_, key) = opened
         .service()

@@ -4,7 +4,7 @@ mod client_rooms;
 mod messages;
 mod pool;
 mod rooms;
-mod rows;
+pub(crate) mod rows;
 mod sessions;
 mod users;
 

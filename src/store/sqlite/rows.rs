@@ -43,13 +43,13 @@ macro_rules! user_columns {
 }
 
 /// User columns, for `SELECT` lists with the alias `u`.
-pub(super) const USER_COLUMNS: &str = user_columns!("u");
+pub(crate) const USER_COLUMNS: &str = user_columns!("u");
 /// Number of columns in [`USER_COLUMNS`].
-pub(super) const USER_WIDTH: usize = 14;
+pub(crate) const USER_WIDTH: usize = 14;
 
 /// Room columns, alias `r`, followed by the two users of a personal room (`pa`, `pb`);
 /// select them `FROM` [`ROOM_FROM`].
-pub(super) const ROOM_COLUMNS: &str = concat!(
+pub(crate) const ROOM_COLUMNS: &str = concat!(
     "r.id, r.xc_room_id, r.personal_a, r.personal_b, r.type, r.name, r.photo_thumbnail, \
      r.photo_fullsize, r.color, r.tags, r.roles, r.locked_time, r.deleted, ",
     user_columns!("pa"),
@@ -57,18 +57,18 @@ pub(super) const ROOM_COLUMNS: &str = concat!(
     user_columns!("pb")
 );
 /// The rooms table with the users of personal rooms joined in, for [`ROOM_COLUMNS`].
-pub(super) const ROOM_FROM: &str = "rooms r LEFT JOIN users pa ON pa.id = r.personal_a \
+pub(crate) const ROOM_FROM: &str = "rooms r LEFT JOIN users pa ON pa.id = r.personal_a \
     LEFT JOIN users pb ON pb.id = r.personal_b";
 /// Number of columns in [`ROOM_COLUMNS`].
-pub(super) const ROOM_WIDTH: usize = 13 + 2 * USER_WIDTH;
+pub(crate) const ROOM_WIDTH: usize = 13 + 2 * USER_WIDTH;
 
 /// Message columns, alias `m`.
-pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.seq, m.local_id, m.type, m.body, m.data, \
+pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.seq, m.local_id, m.type, m.body, m.data, \
     m.filter_id, m.is_hidden, m.quote, m.reply_to, m.forward_from, m.action, m.target, \
     m.is_delivered, m.is_read, m.is_deleted, m.is_edited, m.created, m.updated, m.deleted, \
     m.sender_id";
 /// Number of columns in [`MESSAGE_COLUMNS`].
-pub(super) const MESSAGE_WIDTH: usize = 21;
+pub(crate) const MESSAGE_WIDTH: usize = 21;
 
 /// Reads a user starting at column `at`; `None` when the (outer-joined) ID is NULL.
 pub(super) fn user_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<User>> {
@@ -98,17 +98,17 @@ pub(super) fn user(row: &Row<'_>) -> rusqlite::Result<User> {
     user_at(row, 0).map(|u| u.expect("user rows have an id"))
 }
 
-fn json_list(text: String) -> Vec<String> {
+pub(crate) fn json_list(text: String) -> Vec<String> {
     serde_json::from_str(&text).unwrap_or_default()
 }
 
-fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
+pub(crate) fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
     text.and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()
 }
 
 /// Serializes a message part for storage: `NULL` when it is the empty placeholder.
-pub(super) fn json_unless_default<T: serde::Serialize + Default + PartialEq>(
+pub(crate) fn json_unless_default<T: serde::Serialize + Default + PartialEq>(
     value: &T,
 ) -> Option<String> {
     (*value != T::default()).then(|| serde_json::to_string(value).expect("plain structs serialize"))

@@ -1,0 +1,3 @@
+//! Messaging between confab nodes.
+
+pub mod nats;

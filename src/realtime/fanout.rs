@@ -1,0 +1,202 @@
+//! Fan-out of live events to sockets on this node and, with a bus, on every other node.
+//!
+//! Each node delivers to its own sockets through its [`Hub`]. With a bus, everything a node
+//! delivers is also published as a [`Notice`], and every other node delivers it to the sockets
+//! it holds. The bus carries notifications only: nothing is acknowledged on the strength of
+//! it, and a notice lost while a node or the bus restarts is recovered by the clients, which
+//! resync from the database (`new_and_updated`) when they reconnect.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::{CloseReason, Hub};
+use crate::bus::nats::Nats;
+use crate::domain::UserId;
+use crate::store::{Audience, FeedItem};
+
+/// What one node tells the others.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Notice {
+    /// A committed message change, for the room's connected audience.
+    Committed { item: Box<FeedItem> },
+    /// A frame for these users' sockets (presence).
+    Users { users: Vec<UserId>, frame: String },
+    /// A frame for a room's connected audience except one user (typing).
+    Room {
+        audience: Audience,
+        except: UserId,
+        frame: String,
+    },
+    /// Sessions revoked: their sockets close.
+    Revoked { sessions: Vec<i64> },
+}
+
+/// A notice with the node that sent it, which ignores its own notices.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope {
+    origin: String,
+    notice: Notice,
+}
+
+struct Link {
+    nats: Nats,
+    subject: String,
+    node: String,
+}
+
+/// Delivers live events here and publishes them to the other nodes. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Fanout {
+    hub: Hub,
+    link: Option<Arc<Link>>,
+}
+
+impl Fanout {
+    /// Fan-out within this process only.
+    pub fn local(hub: Hub) -> Self {
+        Self { hub, link: None }
+    }
+
+    /// Fan-out across every node publishing and subscribing to `subject` on `nats`.
+    pub fn with_bus(hub: Hub, nats: Nats, subject: impl Into<String>) -> Self {
+        let node = crate::domain::secret::random_token::<8>();
+        Self {
+            hub,
+            link: Some(Arc::new(Link {
+                nats,
+                subject: subject.into(),
+                node,
+            })),
+        }
+    }
+
+    /// This node's connection registry.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Whether events cross to other nodes.
+    pub fn is_clustered(&self) -> bool {
+        self.link.is_some()
+    }
+
+    fn publish(&self, notice: Notice) {
+        let Some(link) = &self.link else { return };
+        let envelope = Envelope {
+            origin: link.node.clone(),
+            notice,
+        };
+        match serde_json::to_vec(&envelope) {
+            Ok(payload) => link.nats.publish(&link.subject, Bytes::from(payload)),
+            Err(err) => tracing::error!(error = %err, "cannot encode a bus notice"),
+        }
+    }
+
+    /// Delivers a committed change here and on every other node.
+    pub fn committed(&self, item: FeedItem) {
+        super::dispatch::deliver(&self.hub, &item);
+        self.publish(Notice::Committed {
+            item: Box::new(item),
+        });
+    }
+
+    /// Queues `frame` on the sockets of whichever of `users` are connected, on any node.
+    pub fn to_users(&self, users: Vec<UserId>, frame: Bytes) {
+        deliver_to_users(&self.hub, &users, &frame);
+        self.publish(Notice::Users {
+            users,
+            frame: frame_text(&frame),
+        });
+    }
+
+    /// Queues `frame` on the sockets of a room's connected audience except `except`.
+    pub fn to_room(&self, audience: Audience, except: UserId, frame: Bytes) {
+        deliver_to_room(&self.hub, &audience, except, &frame);
+        self.publish(Notice::Room {
+            audience,
+            except,
+            frame: frame_text(&frame),
+        });
+    }
+
+    /// Closes the sockets of revoked sessions, on every node.
+    pub fn revoke_sessions(&self, sessions: Vec<i64>) {
+        self.hub.close_sessions(&sessions, CloseReason::Revoked);
+        self.publish(Notice::Revoked { sessions });
+    }
+
+    /// Subscribes to the other nodes' notices; `None` without a bus. Subscribe before
+    /// serving, so nothing published after start-up is missed.
+    pub async fn subscribe(&self) -> Option<mpsc::Receiver<Bytes>> {
+        let link = self.link.as_ref()?;
+        Some(link.nats.subscribe(&link.subject).await)
+    }
+
+    /// Applies the other nodes' notices until the bus closes.
+    pub async fn listen(self, mut incoming: mpsc::Receiver<Bytes>) {
+        let Some(link) = self.link.clone() else {
+            return;
+        };
+        while let Some(payload) = incoming.recv().await {
+            let envelope: Envelope = match serde_json::from_slice(&payload) {
+                Ok(envelope) => envelope,
+                Err(err) => {
+                    tracing::warn!(error = %err, "ignoring a malformed bus notice");
+                    continue;
+                }
+            };
+            if envelope.origin != link.node {
+                self.apply(envelope.notice);
+            }
+        }
+    }
+
+    fn apply(&self, notice: Notice) {
+        match notice {
+            Notice::Committed { item } => super::dispatch::deliver(&self.hub, &item),
+            Notice::Users { users, frame } => {
+                deliver_to_users(&self.hub, &users, &Bytes::from(frame));
+            }
+            Notice::Room {
+                audience,
+                except,
+                frame,
+            } => deliver_to_room(&self.hub, &audience, except, &Bytes::from(frame)),
+            Notice::Revoked { sessions } => {
+                self.hub.close_sessions(&sessions, CloseReason::Revoked);
+            }
+        }
+    }
+
+    /// Stops publishing, after what is queued has been sent.
+    pub async fn close(&self) {
+        if let Some(link) = &self.link {
+            link.nats.close().await;
+        }
+    }
+}
+
+fn frame_text(frame: &Bytes) -> String {
+    String::from_utf8_lossy(frame).into_owned()
+}
+
+fn deliver_to_users(hub: &Hub, users: &[UserId], frame: &Bytes) {
+    for user in hub.connected(users.iter().copied()) {
+        hub.send_to(user, frame);
+    }
+}
+
+fn deliver_to_room(hub: &Hub, audience: &Audience, except: UserId, frame: &Bytes) {
+    let members = audience.members.iter().map(|(user, _)| *user);
+    let holders = hub.role_holders(audience.app, &audience.roles);
+    let mut recipients = hub.connected(members.chain(holders));
+    recipients.sort_unstable();
+    recipients.dedup();
+    for user in recipients.into_iter().filter(|u| *u != except) {
+        hub.send_to(user, frame);
+    }
+}

@@ -1,0 +1,570 @@
+//! Messages in PostgreSQL: appends with per-room sequence and unread arithmetic, receipts,
+//! edits, deletions, history pages and the sync queries of the client API.
+
+use std::sync::LazyLock;
+
+use tokio_postgres::Row;
+
+use super::rooms::{audience, is_participant, lock_room, resolve_room};
+use super::rows::{
+    self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
+    json_unless_default,
+};
+use super::{Params, Res, Tx, exec, one, opt, rows as all};
+use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, User, UserId, Viewed, now_ms};
+use crate::store::{Destination, FeedItem, FeedKind, StoreError};
+
+/// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
+static MESSAGE_SELECT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS} FROM messages m \
+         JOIN rooms r ON r.id = m.room_id \
+         LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
+         LEFT JOIN users u ON u.id = m.sender_id "
+    )
+});
+
+/// Reads a row of [`MESSAGE_SELECT`].
+fn message_row(row: &Row) -> Res<Message> {
+    let room = rows::room_at(row, MESSAGE_WIDTH)?;
+    let sender = rows::user_at(row, MESSAGE_WIDTH + ROOM_WIDTH)?;
+    rows::message_at(row, 0, room, sender)
+}
+
+/// The next change version. Locks the counter row until commit: versions commit in the order
+/// they were handed out, so a device that synced up to version `v` has seen every change up
+/// to `v`. Take it after the room lock, never before.
+async fn next_version(tx: &Tx<'_>) -> Res<i64> {
+    Ok(one(
+        tx,
+        "UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value",
+        &[],
+    )
+    .await?
+    .try_get(0)?)
+}
+
+/// Moves a user's read position forward (never back).
+pub(super) async fn set_read_position(
+    tx: &Tx<'_>,
+    user: UserId,
+    room: i64,
+    seq: i64,
+    count: i64,
+) -> Res<()> {
+    exec(
+        tx,
+        "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, room_id) DO UPDATE SET \
+         read_seq = GREATEST(read_positions.read_seq, excluded.read_seq), \
+         read_count = GREATEST(read_positions.read_count, excluded.read_count)",
+        &[&user, &room, &seq, &count],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn read_seq(tx: &Tx<'_>, user: UserId, room: i64) -> Res<i64> {
+    Ok(
+        match opt(
+            tx,
+            "SELECT read_seq FROM read_positions WHERE user_id = $1 AND room_id = $2",
+            &[&user, &room],
+        )
+        .await?
+        {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        },
+    )
+}
+
+/// Appends a message: next sequence number (the `UPDATE` locks the room row, so concurrent
+/// senders on any node get consecutive numbers), a `created` strictly later than the room's
+/// previous message, the unread counters, and (for a user's own message) the sender's read
+/// position. The message goes to the feed for the room's audience plus `extra`.
+pub(super) async fn append_message(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    room: &Room,
+    new: NewMessage,
+    extra: &[UserId],
+) -> Res<Message> {
+    let counts = new.counts_as_unread();
+    let row = one(
+        tx,
+        "UPDATE rooms SET last_seq = last_seq + 1, chat_count = chat_count + $2, \
+         last_activity = GREATEST($3, last_activity + 1), last_message_id = nextval('message_ids') \
+         WHERE id = $1 RETURNING last_message_id, last_seq, chat_count, last_activity",
+        &[&room.id, &i64::from(counts), &now_ms()],
+    )
+    .await?;
+    let (id, seq, chat_count, created): (i64, i64, i64, i64) = (
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+    );
+    if let Some(sender) = new.sender {
+        set_read_position(tx, sender, room.id, seq, chat_count).await?;
+    }
+    let version = next_version(tx).await?;
+    // Messages that never count as unread are born delivered and read, so that clients
+    // counting unread messages themselves agree with the server.
+    let settled = !counts;
+    exec(
+        tx,
+        "INSERT INTO messages (room_id, seq, sender_id, local_id, type, body, data, \
+             filter_id, is_hidden, quote, reply_to, forward_from, action, target, \
+             is_delivered, is_read, ordinal, version, created, updated, id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, \
+             $16, $17, $18, $18, $19)",
+        &[
+            &room.id,
+            &seq,
+            &new.sender,
+            &new.local_id,
+            &new.kind,
+            &new.body,
+            &new.data,
+            &new.filter_id,
+            &new.is_hidden,
+            &json_unless_default(&new.quote),
+            &json_unless_default(&new.reply_to),
+            &json_unless_default(&new.forward_from),
+            &new.action,
+            &json_unless_default(&new.target),
+            &settled,
+            &chat_count,
+            &version,
+            &created,
+            &id,
+        ],
+    )
+    .await?;
+    let sender = match new.sender {
+        Some(sender) => Some(super::users::user_by_id(tx, sender).await?),
+        None => None,
+    };
+    // Built from what was just written rather than read back: the row holds nothing else.
+    let message = Message {
+        id,
+        seq,
+        room: room.clone(),
+        sender,
+        local_id: new.local_id,
+        kind: new.kind,
+        body: new.body,
+        data: new.data,
+        filter_id: new.filter_id,
+        is_hidden: new.is_hidden,
+        quote: new.quote,
+        reply_to: new.reply_to,
+        forward_from: new.forward_from,
+        action: new.action,
+        target: new.target,
+        is_delivered: settled,
+        is_read: settled,
+        is_deleted: false,
+        is_edited: false,
+        created,
+        updated: created,
+        deleted: 0,
+    };
+    feed.push(FeedItem {
+        kind: FeedKind::New,
+        message: message.clone(),
+        audience: audience(tx, app, room, extra).await?,
+    });
+    Ok(message)
+}
+
+/// A message of this app by ID.
+async fn message_by_id(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Option<Message>> {
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("{} WHERE m.id = $1 AND r.app_id = $2", *MESSAGE_SELECT));
+    opt(tx, &SQL, &[&id, &app])
+        .await?
+        .as_ref()
+        .map(message_row)
+        .transpose()
+}
+
+/// The messages a sender already stored under these local IDs, in sequence order.
+async fn messages_by_local_ids(
+    tx: &Tx<'_>,
+    sender: UserId,
+    local_ids: &[String],
+) -> Res<Vec<Message>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{} WHERE m.sender_id = $1 AND m.local_id = ANY($2::text[]) ORDER BY m.id",
+            *MESSAGE_SELECT
+        )
+    });
+    let ids: Vec<String> = local_ids.to_vec();
+    all(tx, &SQL, &[&sender, &ids])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+}
+
+/// Stores a message (or the parts of a split one) from `sender`. A repeated send (same sender
+/// and local IDs) stores nothing and returns the stored messages with `duplicate` set; two
+/// concurrent sends of one `localID` meet on the unique index and the loser is retried.
+pub(super) async fn send(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    sender: &User,
+    destination: &Destination,
+    parts: Vec<NewMessage>,
+    enforce_lock: bool,
+) -> Res<(Vec<Message>, bool)> {
+    let local_ids: Vec<String> = parts.iter().map(|p| p.local_id.clone()).collect();
+    let existing = messages_by_local_ids(tx, sender.id, &local_ids).await?;
+    if !existing.is_empty() {
+        return Ok((existing, true));
+    }
+    let room = match destination {
+        Destination::Room(room) => resolve_room(tx, app, sender, *room, true)
+            .await?
+            .ok_or(StoreError::RoomNotFound)?,
+        Destination::XcRoom(xc) => super::rooms::room_by_xc_id(tx, app, xc, false)
+            .await?
+            .ok_or(StoreError::RoomNotFound)?,
+    };
+    // Checks against the room as it is while locked: a lock or removal committed by another
+    // node a moment ago is seen.
+    let room = lock_room(tx, app, room.id).await?;
+    if !is_participant(tx, &room, sender).await? {
+        return Err(StoreError::Forbidden("not a participant of this room".into()).into());
+    }
+    if enforce_lock && room.is_locked() {
+        return Err(StoreError::Locked.into());
+    }
+    let mut stored = Vec::with_capacity(parts.len());
+    for part in parts {
+        stored.push(append_message(tx, feed, app, &room, part, &[]).await?);
+    }
+    exec(
+        tx,
+        "UPDATE users SET last_activity = $2 WHERE id = $1",
+        &[&sender.id, &now_ms()],
+    )
+    .await?;
+    Ok((stored, false))
+}
+
+async fn touch(tx: &Tx<'_>, id: i64) -> Res<()> {
+    let version = next_version(tx).await?;
+    exec(
+        tx,
+        "UPDATE messages SET updated = GREATEST($2, updated + 1), version = $3 WHERE id = $1",
+        &[&id, &now_ms(), &version],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks messages delivered (or read, which implies delivered) by `user`. Only messages of
+/// rooms the user is in and sent by someone else count; the user's read position moves to
+/// the newest message read. Returns the IDs whose state changed.
+pub(super) async fn mark(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    user: &User,
+    ids: &[i64],
+    read: bool,
+) -> Res<Vec<i64>> {
+    let mut changed = Vec::new();
+    for &id in ids {
+        let Some(message) = message_by_id(tx, app, id).await? else {
+            continue;
+        };
+        let Some(sender) = &message.sender else {
+            continue;
+        };
+        if sender.id == user.id || !is_participant(tx, &message.room, user).await? {
+            continue;
+        }
+        if read {
+            let ordinal: i64 = one(tx, "SELECT ordinal FROM messages WHERE id = $1", &[&id])
+                .await?
+                .try_get(0)?;
+            set_read_position(tx, user.id, message.room.id, message.seq, ordinal).await?;
+        }
+        let differs = !message.is_delivered || (read && !message.is_read);
+        if !differs || changed.contains(&id) {
+            continue;
+        }
+        // Only the first node to record a receipt reports it: the row lock and the condition
+        // make the second `UPDATE` change nothing.
+        let updated_rows = exec(
+            tx,
+            "UPDATE messages SET is_delivered = TRUE, is_read = is_read OR $2 \
+             WHERE id = $1 AND (NOT is_delivered OR (NOT is_read AND $2))",
+            &[&id, &read],
+        )
+        .await?;
+        if updated_rows == 0 {
+            continue;
+        }
+        touch(tx, id).await?;
+        let updated = message_by_id(tx, app, id)
+            .await?
+            .ok_or(StoreError::RoomNotFound)?;
+        // The sender learns of the receipt; the reader's other devices learn it too.
+        let mut audience = audience(tx, app, &updated.room, &[]).await?;
+        audience
+            .members
+            .retain(|(m, _)| *m == sender.id || *m == user.id);
+        audience.roles.clear();
+        feed.push(FeedItem {
+            kind: FeedKind::Updated,
+            message: updated,
+            audience,
+        });
+        changed.push(id);
+    }
+    Ok(changed)
+}
+
+/// Replaces the content of the sender's own message (`chat/updateMessage` from a client).
+pub(super) async fn edit(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    user: &User,
+    local_id: &str,
+    body: &str,
+    data: &str,
+) -> Res<Message> {
+    let message = messages_by_local_ids(tx, user.id, &[local_id.to_owned()])
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Forbidden("only the sender may edit a message".into()))?;
+    if message.is_deleted {
+        return Err(StoreError::Forbidden("a deleted message cannot be edited".into()).into());
+    }
+    exec(
+        tx,
+        "UPDATE messages SET body = $2, data = $3, is_edited = TRUE WHERE id = $1",
+        &[&message.id, &body, &data],
+    )
+    .await?;
+    touch(tx, message.id).await?;
+    let updated = message_by_id(tx, app, message.id)
+        .await?
+        .ok_or(StoreError::RoomNotFound)?;
+    feed.push(FeedItem {
+        kind: FeedKind::Updated,
+        message: updated.clone(),
+        audience: audience(tx, app, &updated.room, &[]).await?,
+    });
+    Ok(updated)
+}
+
+/// Deletes the sender's own messages of a room for everyone; returns the IDs deleted.
+pub(super) async fn delete(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+    ids: &[i64],
+) -> Res<Vec<i64>> {
+    let Some(room) = resolve_room(tx, app, user, room, false).await? else {
+        return Ok(Vec::new());
+    };
+    let mut deleted = Vec::new();
+    for &id in ids {
+        let Some(message) = message_by_id(tx, app, id).await? else {
+            continue;
+        };
+        let own = message.sender.as_ref().is_some_and(|s| s.id == user.id);
+        if message.room.id != room.id || !own || message.is_deleted {
+            continue;
+        }
+        let changed = exec(
+            tx,
+            "UPDATE messages SET is_deleted = TRUE, deleted = $2 WHERE id = $1 AND NOT is_deleted",
+            &[&id, &now_ms()],
+        )
+        .await?;
+        if changed == 0 {
+            continue;
+        }
+        touch(tx, id).await?;
+        let updated = message_by_id(tx, app, id)
+            .await?
+            .ok_or(StoreError::RoomNotFound)?;
+        feed.push(FeedItem {
+            kind: FeedKind::Deleted,
+            message: updated,
+            audience: audience(tx, app, &room, &[]).await?,
+        });
+        deleted.push(id);
+    }
+    Ok(deleted)
+}
+
+/// Up to `limit` messages created before `max_created` (`0`: the newest), newest first, and
+/// whether older ones exist.
+pub(super) async fn before(
+    tx: &Tx<'_>,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+    max_created: i64,
+    limit: i64,
+) -> Res<(Vec<Viewed>, bool)> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{} WHERE m.room_id = $1 AND m.created < $2 ORDER BY m.created DESC LIMIT $3",
+            *MESSAGE_SELECT
+        )
+    });
+    let Some(room) = resolve_room(tx, app, user, room, false).await? else {
+        return Ok((Vec::new(), false));
+    };
+    let bound = if max_created <= 0 {
+        i64::MAX
+    } else {
+        max_created
+    };
+    let mut found: Vec<Message> = all(tx, &SQL, &[&room.id, &bound, &(limit + 1)])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect::<Res<_>>()?;
+    let has_more = found.len() as i64 > limit;
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    let seq = read_seq(tx, user.id, room.id).await?;
+    Ok((
+        found.into_iter().map(|m| Viewed::new(m, seq)).collect(),
+        has_more,
+    ))
+}
+
+/// Messages created at or after `min_created` and changed after `last_updated`, newest first.
+pub(super) async fn after(
+    tx: &Tx<'_>,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+    min_created: i64,
+    last_updated: i64,
+) -> Res<Vec<Viewed>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{} WHERE m.room_id = $1 AND m.created >= $2 AND m.updated > $3 \
+             ORDER BY m.created DESC",
+            *MESSAGE_SELECT
+        )
+    });
+    let Some(room) = resolve_room(tx, app, user, room, false).await? else {
+        return Ok(Vec::new());
+    };
+    let found: Vec<Message> = all(tx, &SQL, &[&room.id, &min_created, &last_updated])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect::<Res<_>>()?;
+    let seq = read_seq(tx, user.id, room.id).await?;
+    Ok(found.into_iter().map(|m| Viewed::new(m, seq)).collect())
+}
+
+/// The user's rooms, explicit or by role, as a `WITH mine (room_id)` clause over `$1` user,
+/// `$2` app, `$3` role code.
+pub(super) const MY_ROOMS: &str = "WITH mine (room_id) AS ( \
+     SELECT room_id FROM room_members WHERE user_id = $1 \
+     UNION SELECT room_id FROM room_roles WHERE app_id = $2 AND role_code = $3 AND $3 <> '') ";
+
+async fn viewed_rows(tx: &Tx<'_>, sql: &str, params: &Params<'_>) -> Res<Vec<Viewed>> {
+    all(tx, sql, params)
+        .await?
+        .iter()
+        .map(|row| {
+            let message = message_row(row)?;
+            let seq: i64 = row.try_get(MESSAGE_WIDTH + ROOM_WIDTH + USER_WIDTH)?;
+            Ok(Viewed::new(message, seq))
+        })
+        .collect()
+}
+
+/// The newest message of each of the user's rooms plus every message still unread by them,
+/// newest first: what clients build their room list and unread counts from.
+pub(super) async fn room_list(tx: &Tx<'_>, app: AppId, user: &User) -> Res<Vec<Viewed>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let select = format!(
+            "SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS}, coalesce(p.read_seq, 0) \
+             FROM mine JOIN rooms r ON r.id = mine.room_id \
+             LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
+             LEFT JOIN read_positions p ON p.user_id = $1 AND p.room_id = r.id "
+        );
+        format!(
+            "{MY_ROOMS} \
+             {select} JOIN messages m ON m.id = r.last_message_id \
+                 LEFT JOIN users u ON u.id = m.sender_id \
+             UNION ALL \
+             {select} JOIN messages m ON m.room_id = r.id AND m.seq > coalesce(p.read_seq, 0) \
+                 AND m.id <> r.last_message_id AND m.type <> 9001 AND NOT m.is_hidden \
+                 AND m.sender_id IS DISTINCT FROM $1 \
+                 LEFT JOIN users u ON u.id = m.sender_id \
+             ORDER BY 18 DESC"
+        )
+    });
+    viewed_rows(tx, &SQL, &[&user.id, &app, &user.role_code]).await
+}
+
+/// Every message of the user's rooms changed since version `since`, newest change first.
+pub(super) async fn changed_since(
+    tx: &Tx<'_>,
+    app: AppId,
+    user: &User,
+    since: i64,
+) -> Res<Vec<Viewed>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{MY_ROOMS} SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS}, \
+                 coalesce(p.read_seq, 0) \
+             FROM mine JOIN messages m ON m.room_id = mine.room_id AND m.version > $4 \
+             JOIN rooms r ON r.id = m.room_id \
+             LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
+             LEFT JOIN users u ON u.id = m.sender_id \
+             LEFT JOIN read_positions p ON p.user_id = $1 AND p.room_id = r.id \
+             ORDER BY m.version DESC"
+        )
+    });
+    viewed_rows(tx, &SQL, &[&user.id, &app, &user.role_code, &since]).await
+}
+
+/// Where a device last synced; `None` if it never did.
+pub(super) async fn device_sync(tx: &Tx<'_>, user: UserId, device: &str) -> Res<Option<i64>> {
+    opt(
+        tx,
+        "SELECT version FROM device_syncs WHERE user_id = $1 AND device_id = $2",
+        &[&user, &device],
+    )
+    .await?
+    .map(|row| Ok(row.try_get(0)?))
+    .transpose()
+}
+
+/// Records that a device has seen every change up to this transaction's snapshot: every
+/// version at or below the counter it sees has committed (versions commit in order).
+pub(super) async fn mark_device_synced(tx: &Tx<'_>, user: UserId, device: &str) -> Res<()> {
+    exec(
+        tx,
+        "INSERT INTO device_syncs (user_id, device_id, version) \
+         SELECT $1, $2, value FROM counters WHERE name = 'version' \
+         ON CONFLICT (user_id, device_id) DO UPDATE SET version = excluded.version",
+        &[&user, &device],
+    )
+    .await?;
+    Ok(())
+}

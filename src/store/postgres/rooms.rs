@@ -1,0 +1,522 @@
+//! Rooms, participants, admins, locks and room lists in PostgreSQL.
+//!
+//! Every change to a room first locks its row ([`lock_room`]) and re-reads it, so checks and
+//! changes see the room as no other node can change it until commit.
+
+use std::collections::HashSet;
+
+use super::messages::{MY_ROOMS, append_message, set_read_position};
+use super::rows::{
+    self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
+};
+use super::users::{user_by_xc_id, users_by_xc_ids};
+use super::{Res, Tx, exec, one, opt, rows as all};
+use crate::domain::{
+    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, SystemAction, User,
+    UserId, now_ms,
+};
+use crate::store::{Audience, FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
+
+/// The room with this `xcRoomID` in this app; with `lock`, its row stays locked to commit.
+pub(super) async fn room_by_xc_id(
+    tx: &Tx<'_>,
+    app: AppId,
+    xc_room_id: &str,
+    lock: bool,
+) -> Res<Option<Room>> {
+    let sql = format!(
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.app_id = $1 AND r.xc_room_id = $2{}",
+        if lock { " FOR UPDATE OF r" } else { "" }
+    );
+    opt(tx, &sql, &[&app, &xc_room_id])
+        .await?
+        .map(|row| rows::room_at(&row, 0))
+        .transpose()
+}
+
+/// The room with this internal ID in this app.
+pub(super) async fn room_by_id(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Room> {
+    let sql = format!("SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = $1 AND r.app_id = $2");
+    match opt(tx, &sql, &[&id, &app]).await? {
+        Some(row) => rows::room_at(&row, 0),
+        None => Err(StoreError::RoomNotFound.into()),
+    }
+}
+
+/// Locks a room's row until commit and reads it as it is now.
+pub(super) async fn lock_room(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Room> {
+    let sql = format!(
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = $1 AND r.app_id = $2 FOR UPDATE OF r"
+    );
+    match opt(tx, &sql, &[&id, &app]).await? {
+        Some(row) => rows::room_at(&row, 0),
+        None => Err(StoreError::RoomNotFound.into()),
+    }
+}
+
+async fn personal_room(tx: &Tx<'_>, app: AppId, a: UserId, b: UserId) -> Res<Option<Room>> {
+    let sql = format!(
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} \
+         WHERE r.app_id = $1 AND r.personal_a = $2 AND r.personal_b = $3"
+    );
+    opt(tx, &sql, &[&app, &a, &b])
+        .await?
+        .map(|row| rows::room_at(&row, 0))
+        .transpose()
+}
+
+async fn existing_room(tx: &Tx<'_>, app: AppId, xc_room_id: &str) -> Res<Room> {
+    match room_by_xc_id(tx, app, xc_room_id, true).await? {
+        Some(room) => Ok(room),
+        None => Err(StoreError::RoomNotFound.into()),
+    }
+}
+
+/// Whether `user` may read and write `room`: one of a personal room's two users, an explicit
+/// participant, or the holder of one of the room's participant roles.
+pub(super) async fn is_participant(tx: &Tx<'_>, room: &Room, user: &User) -> Res<bool> {
+    if let RoomKind::Personal { a, b } = room.kind {
+        return Ok(user.id == a || user.id == b);
+    }
+    if !user.role_code.is_empty() && room.participant_roles.contains(&user.role_code) {
+        return Ok(true);
+    }
+    Ok(opt(
+        tx,
+        "SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2",
+        &[&room.id, &user.id],
+    )
+    .await?
+    .is_some())
+}
+
+fn not_a_participant<T>() -> Res<T> {
+    Err(StoreError::Forbidden("not a participant of this room".into()).into())
+}
+
+/// Resolves a client's `roomID` for `user`: refuses rooms the user is not in, and creates a
+/// personal room on first use when `create` is set. `None`: a personal room not created yet.
+pub(super) async fn resolve_room(
+    tx: &Tx<'_>,
+    app: AppId,
+    user: &User,
+    room: RoomRef,
+    create: bool,
+) -> Res<Option<Room>> {
+    match room {
+        RoomRef::Personal { a, b } => {
+            if user.id != a && user.id != b {
+                return not_a_participant();
+            }
+            if let Some(room) = personal_room(tx, app, a, b).await? {
+                return Ok(Some(room));
+            }
+            let other = if user.id == a { b } else { a };
+            if !same_app(tx, app, other).await? {
+                return Err(StoreError::RoomNotFound.into());
+            }
+            if !create {
+                return Ok(None);
+            }
+            // Two first messages at once: one insert wins, the other transaction fails on the
+            // unique index and is retried, finding this room.
+            let now = now_ms();
+            let id: i64 = one(
+                tx,
+                "INSERT INTO rooms (app_id, personal_a, personal_b, type, name, \
+                     last_activity, created, updated) \
+                 VALUES ($1, $2, $3, 1, '', $4, $4, $4) RETURNING id",
+                &[&app, &a, &b, &now],
+            )
+            .await?
+            .try_get(0)?;
+            add_member(tx, id, a, false, now).await?;
+            add_member(tx, id, b, false, now).await?;
+            room_by_id(tx, app, id).await.map(Some)
+        }
+        RoomRef::Shared(id) => {
+            let room = room_by_id(tx, app, id).await?;
+            if !is_participant(tx, &room, user).await? {
+                return not_a_participant();
+            }
+            Ok(Some(room))
+        }
+    }
+}
+
+async fn same_app(tx: &Tx<'_>, app: AppId, user: UserId) -> Res<bool> {
+    Ok(opt(
+        tx,
+        "SELECT 1 FROM users WHERE id = $1 AND app_id = $2",
+        &[&user, &app],
+    )
+    .await?
+    .is_some())
+}
+
+/// Everyone who must hear about a room's messages, plus `extra` users (e.g. one just removed,
+/// who still gets the message saying so).
+pub(super) async fn audience(
+    tx: &Tx<'_>,
+    app: AppId,
+    room: &Room,
+    extra: &[UserId],
+) -> Res<Audience> {
+    let found = all(
+        tx,
+        "SELECT rm.user_id, coalesce(p.read_seq, 0) FROM room_members rm \
+         LEFT JOIN read_positions p ON p.user_id = rm.user_id AND p.room_id = rm.room_id \
+         WHERE rm.room_id = $1",
+        &[&room.id],
+    )
+    .await?;
+    let mut members = Vec::with_capacity(found.len() + extra.len());
+    for row in &found {
+        members.push((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?));
+    }
+    for user in extra {
+        if !members.iter().any(|(id, _)| id == user) {
+            members.push((*user, 0));
+        }
+    }
+    Ok(Audience {
+        app,
+        members,
+        roles: room.participant_roles.clone(),
+    })
+}
+
+/// The room with its explicit participants (in joining order) and admins.
+pub(super) async fn bundle(tx: &Tx<'_>, room: Room) -> Res<RoomBundle> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, rm.is_admin FROM room_members rm \
+         JOIN users u ON u.id = rm.user_id WHERE rm.room_id = $1 ORDER BY rm.joined, rm.user_id"
+    );
+    let mut participants = Vec::new();
+    let mut admin_ids = Vec::new();
+    for row in all(tx, &sql, &[&room.id]).await? {
+        let user = rows::user(&row)?;
+        if row.try_get::<_, bool>(USER_WIDTH)? {
+            admin_ids.push(user.id);
+        }
+        participants.push(user);
+    }
+    Ok(RoomBundle {
+        room,
+        participants,
+        admin_ids,
+    })
+}
+
+/// Makes `user` an explicit participant; `false` if they already were. A new participant's
+/// read position starts at the room's present, so earlier history is not unread for them.
+/// The caller holds the room's lock, so that present cannot move meanwhile.
+pub(super) async fn add_member(
+    tx: &Tx<'_>,
+    room: i64,
+    user: UserId,
+    admin: bool,
+    now: i64,
+) -> Res<bool> {
+    let added = exec(
+        tx,
+        "INSERT INTO room_members (room_id, user_id, is_admin, joined) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+        &[&room, &user, &admin, &now],
+    )
+    .await?;
+    if added == 1 {
+        let row = one(
+            tx,
+            "SELECT last_seq, chat_count FROM rooms WHERE id = $1",
+            &[&room],
+        )
+        .await?;
+        set_read_position(tx, user, room, row.try_get(0)?, row.try_get(1)?).await?;
+    }
+    Ok(added == 1)
+}
+
+pub(super) async fn remove_member(tx: &Tx<'_>, room: i64, user: UserId) -> Res<bool> {
+    let removed = exec(
+        tx,
+        "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2",
+        &[&room, &user],
+    )
+    .await?;
+    Ok(removed == 1)
+}
+
+async fn replace_roles(tx: &Tx<'_>, app: AppId, room: i64, roles: &[String]) -> Res<()> {
+    exec(tx, "DELETE FROM room_roles WHERE room_id = $1", &[&room]).await?;
+    for role in roles {
+        exec(
+            tx,
+            "INSERT INTO room_roles (app_id, role_code, room_id) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            &[&app, role, &room],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) fn unique_users(users: Vec<User>) -> Vec<User> {
+    let mut seen = HashSet::new();
+    users.into_iter().filter(|u| seen.insert(u.id)).collect()
+}
+
+fn json(list: &[String]) -> String {
+    serde_json::to_string(list).expect("string lists serialize")
+}
+
+/// A shared room to insert.
+pub(super) struct NewRoom<'a> {
+    pub(super) xc_room_id: Option<&'a str>,
+    pub(super) room_type: RoomType,
+    pub(super) name: &'a str,
+    pub(super) photo_thumbnail: Option<&'a str>,
+    pub(super) photo_fullsize: Option<&'a str>,
+    pub(super) tags: &'a [String],
+    pub(super) roles: &'a [String],
+}
+
+/// Inserts a shared room; a concurrent insert of the same `xcRoomID` fails this transaction
+/// on the unique index (and the retry then finds that room).
+pub(super) async fn insert_shared_room(tx: &Tx<'_>, app: AppId, room: &NewRoom<'_>) -> Res<i64> {
+    let now = now_ms();
+    let id: i64 = one(
+        tx,
+        "INSERT INTO rooms (app_id, xc_room_id, type, name, photo_thumbnail, \
+             photo_fullsize, tags, roles, last_activity, created, updated) \
+         VALUES ($1, $2, $3, $4, COALESCE($5, ''), COALESCE($6, ''), $7, $8, $9, $9, $9) \
+         RETURNING id",
+        &[
+            &app,
+            &room.xc_room_id,
+            &room.room_type.code(),
+            &room.name,
+            &room.photo_thumbnail,
+            &room.photo_fullsize,
+            &json(room.tags),
+            &json(room.roles),
+            &now,
+        ],
+    )
+    .await?
+    .try_get(0)?;
+    replace_roles(tx, app, id, room.roles).await?;
+    Ok(id)
+}
+
+pub(super) async fn create_or_update(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    up: &RoomUpsert,
+) -> Res<RoomChange> {
+    let now = now_ms();
+    let (room, action) = match room_by_xc_id(tx, app, &up.xc_room_id, true).await? {
+        None => {
+            let users = unique_users(users_by_xc_ids(tx, app, &up.participant_xc_user_ids).await?);
+            let new_room = NewRoom {
+                xc_room_id: Some(&up.xc_room_id),
+                room_type: up.room_type,
+                name: &up.name,
+                photo_thumbnail: up.photo_thumbnail.as_deref(),
+                photo_fullsize: up.photo_fullsize.as_deref(),
+                tags: up.tags.as_deref().unwrap_or_default(),
+                roles: up.participant_roles.as_deref().unwrap_or_default(),
+            };
+            let id = insert_shared_room(tx, app, &new_room).await?;
+            for user in &users {
+                add_member(tx, id, user.id, false, now).await?;
+            }
+            (room_by_id(tx, app, id).await?, SystemAction::RoomCreate)
+        }
+        Some(existing) => {
+            if existing.room_type != up.room_type {
+                return Err(StoreError::Conflict("the room type cannot change".into()).into());
+            }
+            exec(
+                tx,
+                "UPDATE rooms SET name = $2, photo_thumbnail = COALESCE($3, photo_thumbnail), \
+                     photo_fullsize = COALESCE($4, photo_fullsize), tags = COALESCE($5, tags), \
+                     roles = COALESCE($6, roles), updated = $7 WHERE id = $1",
+                &[
+                    &existing.id,
+                    &up.name,
+                    &up.photo_thumbnail,
+                    &up.photo_fullsize,
+                    &up.tags.as_deref().map(json),
+                    &up.participant_roles.as_deref().map(json),
+                    &now,
+                ],
+            )
+            .await?;
+            if let Some(roles) = &up.participant_roles {
+                replace_roles(tx, app, existing.id, roles).await?;
+            }
+            (
+                room_by_id(tx, app, existing.id).await?,
+                SystemAction::RoomUpdate,
+            )
+        }
+    };
+    let message = append_message(tx, feed, app, &room, action.message(None, None), &[]).await?;
+    Ok(RoomChange {
+        bundle: bundle(tx, room).await?,
+        messages: vec![message],
+    })
+}
+
+/// Adds (`add = true`) or removes users, one system message per actual change, sent by
+/// `actor` (`None`: the server). The caller holds the room's lock.
+pub(super) async fn change_members(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    room: Room,
+    actor: Option<UserId>,
+    users: Vec<User>,
+    add: bool,
+) -> Res<RoomChange> {
+    let now = now_ms();
+    let mut messages = Vec::new();
+    for user in unique_users(users) {
+        let (changed, action) = if add {
+            (
+                add_member(tx, room.id, user.id, false, now).await?,
+                SystemAction::AddParticipant,
+            )
+        } else {
+            (
+                remove_member(tx, room.id, user.id).await?,
+                SystemAction::RemoveParticipant,
+            )
+        };
+        if changed {
+            let extra = if add { vec![] } else { vec![user.id] };
+            let new = action.message(actor, Some(&user));
+            messages.push(append_message(tx, feed, app, &room, new, &extra).await?);
+        }
+    }
+    Ok(RoomChange {
+        bundle: bundle(tx, room).await?,
+        messages,
+    })
+}
+
+/// Server API: adds or removes participants by `xcUserID`.
+pub(super) async fn change_participants(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    xc_room_id: &str,
+    xc_user_ids: &[String],
+    add: bool,
+) -> Res<RoomChange> {
+    let room = existing_room(tx, app, xc_room_id).await?;
+    let users = users_by_xc_ids(tx, app, xc_user_ids).await?;
+    change_members(tx, feed, app, room, None, users, add).await
+}
+
+pub(super) async fn set_lock(
+    tx: &Tx<'_>,
+    feed: &mut Vec<FeedItem>,
+    app: AppId,
+    xc_room_id: &str,
+    xc_user_id: &str,
+    locked: bool,
+) -> Res<LockChange> {
+    let room = existing_room(tx, app, xc_room_id).await?;
+    let user = user_by_xc_id(tx, app, xc_user_id)
+        .await?
+        .ok_or_else(|| StoreError::UnknownUser(xc_user_id.to_owned()))?;
+    if room.is_locked() == locked {
+        return Ok(LockChange {
+            changed: false,
+            messages: Vec::new(),
+        });
+    }
+    let now = now_ms();
+    exec(
+        tx,
+        "UPDATE rooms SET locked_time = $2, locked_by = $3, updated = $4 WHERE id = $1",
+        &[
+            &room.id,
+            &if locked { now } else { 0 },
+            &locked.then_some(user.id),
+            &now,
+        ],
+    )
+    .await?;
+    let room = room_by_id(tx, app, room.id).await?;
+    let action = if locked {
+        SystemAction::Lock
+    } else {
+        SystemAction::Unlock
+    };
+    let new = action.message(Some(user.id), None);
+    let message = append_message(tx, feed, app, &room, new, &[]).await?;
+    Ok(LockChange {
+        changed: true,
+        messages: vec![message],
+    })
+}
+
+/// A user's rooms with last message and unread count, in one query whatever their number.
+pub(super) async fn rooms_of_user(
+    tx: &Tx<'_>,
+    app: AppId,
+    xc_user_id: &str,
+    only: Option<&[String]>,
+) -> Res<(User, Vec<RoomListEntry>)> {
+    let user = user_by_xc_id(tx, app, xc_user_id)
+        .await?
+        .ok_or(StoreError::UserNotFound)?;
+    let sql = format!(
+        "{MY_ROOMS} \
+         SELECT {ROOM_COLUMNS}, {USER_COLUMNS}, \
+             GREATEST(0, r.chat_count - coalesce(p.read_count, 0)), coalesce(p.read_seq, 0), \
+             {MESSAGE_COLUMNS} \
+         FROM mine JOIN rooms r ON r.id = mine.room_id \
+         LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
+         JOIN messages m ON m.id = r.last_message_id \
+         LEFT JOIN users u ON u.id = m.sender_id \
+         LEFT JOIN read_positions p ON p.user_id = $1 AND p.room_id = r.id \
+         WHERE $4::text[] IS NULL OR r.xc_room_id = ANY($4::text[]) \
+         ORDER BY r.last_message_id DESC"
+    );
+    let filter: Option<Vec<String>> = only.map(<[String]>::to_vec);
+    let found = all(tx, &sql, &[&user.id, &app, &user.role_code, &filter]).await?;
+    let mut entries = Vec::with_capacity(found.len());
+    for row in &found {
+        let room = rows::room_at(row, 0)?;
+        let sender = rows::user_at(row, ROOM_WIDTH)?;
+        let unread_count = row.try_get(ROOM_WIDTH + USER_WIDTH)?;
+        let read_seq = row.try_get(ROOM_WIDTH + USER_WIDTH + 1)?;
+        let last_message = rows::message_at(row, ROOM_WIDTH + USER_WIDTH + 2, room, sender)?;
+        entries.push(RoomListEntry {
+            last_message,
+            unread_count,
+            read_seq,
+        });
+    }
+    Ok((user, entries))
+}
+
+/// Users who share a room with `user` (for presence), at most `limit`.
+pub(super) async fn room_sharers(tx: &Tx<'_>, user: UserId, limit: i64) -> Res<Vec<UserId>> {
+    all(
+        tx,
+        "SELECT DISTINCT other.user_id FROM room_members mine \
+         JOIN room_members other ON other.room_id = mine.room_id \
+         WHERE mine.user_id = $1 AND other.user_id <> $1 LIMIT $2",
+        &[&user, &limit],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
+}

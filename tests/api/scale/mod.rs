@@ -1,0 +1,4 @@
+//! Running as several nodes: the NATS client, and confab nodes sharing PostgreSQL and a bus.
+
+mod cluster;
+mod nats;
