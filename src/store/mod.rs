@@ -7,6 +7,7 @@
 //! its own locking to keep them atomic.
 
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -23,15 +23,7 @@ pub(super) async fn create_group(
     user_ids: &[UserId],
 ) -> Res<RoomChange> {
     let others = users_in_app(tx, app, user_ids).await?;
-    let new_room = NewRoom {
-        xc_room_id: None,
-        room_type,
-        name,
-        photo_thumbnail: None,
-        photo_fullsize: None,
-        tags: &[],
-        roles: &[],
-    };
+    let new_room = NewRoom::client_group(name, room_type);
     let id = insert_shared_room(tx, app, &new_room).await?;
     let now = now_ms();
     add_member(tx, id, creator.id, true, now).await?;

@@ -12,6 +12,7 @@ use super::rows::{
 };
 use super::{Params, Res, Tx, exec, one, opt, rows as all};
 use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, User, UserId, Viewed, now_ms};
+use crate::store::shared::{Placement, appended};
 use crate::store::{Destination, FeedItem, FeedKind, StoreError};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
@@ -147,31 +148,7 @@ pub(super) async fn append_message(
         Some(sender) => Some(super::users::user_by_id(tx, sender).await?),
         None => None,
     };
-    // Built from what was just written rather than read back: the row holds nothing else.
-    let message = Message {
-        id,
-        seq,
-        room: room.clone(),
-        sender,
-        local_id: new.local_id,
-        kind: new.kind,
-        body: new.body,
-        data: new.data,
-        filter_id: new.filter_id,
-        is_hidden: new.is_hidden,
-        quote: new.quote,
-        reply_to: new.reply_to,
-        forward_from: new.forward_from,
-        action: new.action,
-        target: new.target,
-        is_delivered: settled,
-        is_read: settled,
-        is_deleted: false,
-        is_edited: false,
-        created,
-        updated: created,
-        deleted: 0,
-    };
+    let message = appended(new, Placement { id, seq, created }, room, sender);
     feed.push(FeedItem {
         kind: FeedKind::New,
         message: message.clone(),

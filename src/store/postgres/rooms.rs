@@ -3,8 +3,6 @@
 //! Every change to a room first locks its row ([`lock_room`]) and re-reads it, so checks and
 //! changes see the room as no other node can change it until commit.
 
-use std::collections::HashSet;
-
 use super::messages::{MY_ROOMS, append_message, set_read_position};
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
@@ -12,9 +10,10 @@ use super::rows::{
 use super::users::{user_by_xc_id, users_by_xc_ids};
 use super::{Res, Tx, exec, one, opt, rows as all};
 use crate::domain::{
-    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, SystemAction, User,
-    UserId, now_ms,
+    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, SystemAction, User, UserId, now_ms,
 };
+use crate::store::shared::json;
+pub(super) use crate::store::shared::{NewRoom, unique_users};
 use crate::store::{Audience, FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app; with `lock`, its row stays locked to commit.
@@ -261,26 +260,6 @@ async fn replace_roles(tx: &Tx<'_>, app: AppId, room: i64, roles: &[String]) -> 
     Ok(())
 }
 
-pub(super) fn unique_users(users: Vec<User>) -> Vec<User> {
-    let mut seen = HashSet::new();
-    users.into_iter().filter(|u| seen.insert(u.id)).collect()
-}
-
-fn json(list: &[String]) -> String {
-    serde_json::to_string(list).expect("string lists serialize")
-}
-
-/// A shared room to insert.
-pub(super) struct NewRoom<'a> {
-    pub(super) xc_room_id: Option<&'a str>,
-    pub(super) room_type: RoomType,
-    pub(super) name: &'a str,
-    pub(super) photo_thumbnail: Option<&'a str>,
-    pub(super) photo_fullsize: Option<&'a str>,
-    pub(super) tags: &'a [String],
-    pub(super) roles: &'a [String],
-}
-
 /// Inserts a shared room; a concurrent insert of the same `xcRoomID` fails this transaction
 /// on the unique index (and the retry then finds that room).
 pub(super) async fn insert_shared_room(tx: &Tx<'_>, app: AppId, room: &NewRoom<'_>) -> Res<i64> {
@@ -319,15 +298,7 @@ pub(super) async fn create_or_update(
     let (room, action) = match room_by_xc_id(tx, app, &up.xc_room_id, true).await? {
         None => {
             let users = unique_users(users_by_xc_ids(tx, app, &up.participant_xc_user_ids).await?);
-            let new_room = NewRoom {
-                xc_room_id: Some(&up.xc_room_id),
-                room_type: up.room_type,
-                name: &up.name,
-                photo_thumbnail: up.photo_thumbnail.as_deref(),
-                photo_fullsize: up.photo_fullsize.as_deref(),
-                tags: up.tags.as_deref().unwrap_or_default(),
-                roles: up.participant_roles.as_deref().unwrap_or_default(),
-            };
+            let new_room = NewRoom::from_upsert(up);
             let id = insert_shared_room(tx, app, &new_room).await?;
             for user in &users {
                 add_member(tx, id, user.id, false, now).await?;

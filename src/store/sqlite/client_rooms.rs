@@ -23,15 +23,7 @@ pub(super) fn create_group(
     user_ids: &[UserId],
 ) -> Result<RoomChange, StoreError> {
     let others = users_in_app(conn, app, user_ids)?;
-    let new_room = NewRoom {
-        xc_room_id: None,
-        room_type,
-        name,
-        photo_thumbnail: None,
-        photo_fullsize: None,
-        tags: &[],
-        roles: &[],
-    };
+    let new_room = NewRoom::client_group(name, room_type);
     let id = insert_shared_room(conn, app, &new_room)?;
     let now = now_ms();
     add_member(conn, id, creator.id, true, now)?;

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::rooms::{audience, is_participant, resolve_room};
 use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
 use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, User, UserId, Viewed, now_ms};
+use crate::store::shared::{Placement, appended};
 use crate::store::{Destination, FeedItem, FeedKind, StoreError};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
@@ -125,31 +126,7 @@ pub(super) fn append_message(
         }
         None => None,
     };
-    // Built from what was just written rather than read back: the row holds nothing else.
-    let message = Message {
-        id,
-        seq,
-        room: room.clone(),
-        sender,
-        local_id: new.local_id,
-        kind: new.kind,
-        body: new.body,
-        data: new.data,
-        filter_id: new.filter_id,
-        is_hidden: new.is_hidden,
-        quote: new.quote,
-        reply_to: new.reply_to,
-        forward_from: new.forward_from,
-        action: new.action,
-        target: new.target,
-        is_delivered: settled,
-        is_read: settled,
-        is_deleted: false,
-        is_edited: false,
-        created,
-        updated: created,
-        deleted: 0,
-    };
+    let message = appended(new, Placement { id, seq, created }, room, sender);
     feed.push(FeedItem {
         kind: FeedKind::New,
         message: message.clone(),

@@ -1,7 +1,5 @@
 //! Rooms, participants, admins, locks and room lists in SQLite.
 
-use std::collections::HashSet;
-
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::messages::{MY_ROOMS, append_message, set_read_position};
@@ -10,9 +8,10 @@ use super::rows::{
 };
 use super::users::{user_by_xc_id, users_by_xc_ids};
 use crate::domain::{
-    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, SystemAction, User,
-    UserId, now_ms,
+    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, SystemAction, User, UserId, now_ms,
 };
+use crate::store::shared::json;
+pub(super) use crate::store::shared::{NewRoom, unique_users};
 use crate::store::{Audience, FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app.
@@ -240,26 +239,6 @@ fn replace_roles(
     Ok(())
 }
 
-pub(super) fn unique_users(users: Vec<User>) -> Vec<User> {
-    let mut seen = HashSet::new();
-    users.into_iter().filter(|u| seen.insert(u.id)).collect()
-}
-
-fn json(list: &[String]) -> String {
-    serde_json::to_string(list).expect("string lists serialize")
-}
-
-/// A shared room to insert.
-pub(super) struct NewRoom<'a> {
-    pub(super) xc_room_id: Option<&'a str>,
-    pub(super) room_type: RoomType,
-    pub(super) name: &'a str,
-    pub(super) photo_thumbnail: Option<&'a str>,
-    pub(super) photo_fullsize: Option<&'a str>,
-    pub(super) tags: &'a [String],
-    pub(super) roles: &'a [String],
-}
-
 pub(super) fn insert_shared_room(
     conn: &Connection,
     app: AppId,
@@ -301,15 +280,7 @@ pub(super) fn create_or_update(
     let (room, action) = match room_by_xc_id(conn, app, &up.xc_room_id)? {
         None => {
             let users = unique_users(users_by_xc_ids(conn, app, &up.participant_xc_user_ids)?);
-            let new_room = NewRoom {
-                xc_room_id: Some(&up.xc_room_id),
-                room_type: up.room_type,
-                name: &up.name,
-                photo_thumbnail: up.photo_thumbnail.as_deref(),
-                photo_fullsize: up.photo_fullsize.as_deref(),
-                tags: up.tags.as_deref().unwrap_or_default(),
-                roles: up.participant_roles.as_deref().unwrap_or_default(),
-            };
+            let new_room = NewRoom::from_upsert(up);
             let id = insert_shared_room(conn, app, &new_room)?;
             for user in &users {
                 add_member(conn, id, user.id, false, now)?;

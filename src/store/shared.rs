@@ -1,0 +1,101 @@
+//! Pieces both stores build the same way, whatever their SQL.
+
+use std::collections::HashSet;
+
+use crate::domain::{Message, NewMessage, Room, RoomType, User};
+use crate::store::RoomUpsert;
+
+/// The users in order of first appearance, each once.
+pub(crate) fn unique_users(users: Vec<User>) -> Vec<User> {
+    let mut seen = HashSet::new();
+    users.into_iter().filter(|u| seen.insert(u.id)).collect()
+}
+
+/// A list of strings as stored: a JSON array.
+pub(crate) fn json(list: &[String]) -> String {
+    serde_json::to_string(list).expect("string lists serialize")
+}
+
+/// A shared room to insert.
+pub(crate) struct NewRoom<'a> {
+    pub(crate) xc_room_id: Option<&'a str>,
+    pub(crate) room_type: RoomType,
+    pub(crate) name: &'a str,
+    pub(crate) photo_thumbnail: Option<&'a str>,
+    pub(crate) photo_fullsize: Option<&'a str>,
+    pub(crate) tags: &'a [String],
+    pub(crate) roles: &'a [String],
+}
+
+impl<'a> NewRoom<'a> {
+    /// The room a Server API upsert creates when its `xcRoomID` is new.
+    pub(crate) fn from_upsert(up: &'a RoomUpsert) -> Self {
+        Self {
+            xc_room_id: Some(&up.xc_room_id),
+            room_type: up.room_type,
+            name: &up.name,
+            photo_thumbnail: up.photo_thumbnail.as_deref(),
+            photo_fullsize: up.photo_fullsize.as_deref(),
+            tags: up.tags.as_deref().unwrap_or_default(),
+            roles: up.participant_roles.as_deref().unwrap_or_default(),
+        }
+    }
+
+    /// A group a client creates: a name and a type, nothing else.
+    pub(crate) fn client_group(name: &'a str, room_type: RoomType) -> Self {
+        Self {
+            xc_room_id: None,
+            room_type,
+            name,
+            photo_thumbnail: None,
+            photo_fullsize: None,
+            tags: &[],
+            roles: &[],
+        }
+    }
+}
+
+/// Where a store placed an appended message.
+pub(crate) struct Placement {
+    /// Message ID.
+    pub(crate) id: i64,
+    /// Sequence in its room.
+    pub(crate) seq: i64,
+    /// Creation time, strictly after the room's previous message.
+    pub(crate) created: i64,
+}
+
+/// The message just appended, built from what was written rather than read back: the row
+/// holds nothing else. Messages that never count as unread are born delivered and read.
+pub(crate) fn appended(
+    new: NewMessage,
+    at: Placement,
+    room: &Room,
+    sender: Option<User>,
+) -> Message {
+    let settled = !new.counts_as_unread();
+    Message {
+        id: at.id,
+        seq: at.seq,
+        room: room.clone(),
+        sender,
+        local_id: new.local_id,
+        kind: new.kind,
+        body: new.body,
+        data: new.data,
+        filter_id: new.filter_id,
+        is_hidden: new.is_hidden,
+        quote: new.quote,
+        reply_to: new.reply_to,
+        forward_from: new.forward_from,
+        action: new.action,
+        target: new.target,
+        is_delivered: settled,
+        is_read: settled,
+        is_deleted: false,
+        is_edited: false,
+        created: at.created,
+        updated: at.created,
+        deleted: 0,
+    }
+}
