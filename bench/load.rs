@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -116,27 +117,41 @@ where
 #[derive(Clone)]
 pub struct Api {
     pub client: reqwest::Client,
-    pub base: String,
+    /// Every node's base URL; requests and sockets take them in turn.
+    bases: Arc<Vec<String>>,
+    turn: Arc<AtomicUsize>,
     pub server_key: String,
 }
 
 impl Api {
     pub fn new(base: String, server_key: String) -> Self {
+        Self::spread(vec![base], server_key)
+    }
+
+    /// An API client that spreads its requests over several nodes, round robin.
+    pub fn spread(bases: Vec<String>, server_key: String) -> Self {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(1024)
             .build()
             .expect("an HTTP client");
         Self {
             client,
-            base,
+            bases: Arc::new(bases),
+            turn: Arc::default(),
             server_key,
         }
+    }
+
+    /// The node the next request goes to.
+    pub fn base(&self) -> &str {
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        &self.bases[turn % self.bases.len()]
     }
 
     pub async fn post(&self, path: &str, body: String) -> Result<bytes::Bytes, String> {
         let response = self
             .client
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.base()))
             .header("Server-Key", &self.server_key)
             .body(body)
             .send()

@@ -74,6 +74,28 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Room writes and message deliveries through one or more nodes on a shared database
+    /// (seeded through the Server API: 2,000 users, 50 ten-member rooms).
+    Cluster {
+        #[arg(long, default_value = "target/release/confab")]
+        server_bin: PathBuf,
+        /// Database URL every node uses (`sqlite://…` for one node, `postgres://…`).
+        #[arg(long)]
+        database: String,
+        /// Nodes to start.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+        /// NATS URL the nodes fan out through (needed for more than one node).
+        #[arg(long)]
+        bus: Option<String>,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        /// Write the results here as JSON too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Every scenario once, briefly, on a tiny dataset (CI: keeps the tool from rotting).
     Smoke {
         #[arg(long, default_value = "target/debug/confab")]
@@ -90,6 +112,11 @@ struct Server {
 
 impl Server {
     fn start(bin: &Path, database: &Path) -> Result<Self, String> {
+        Self::start_with(bin, &format!("sqlite://{}", database.display()), None)
+    }
+
+    /// Starts confab on a database URL, connected to a bus if one is given.
+    fn start_with(bin: &Path, database: &str, bus: Option<&str>) -> Result<Self, String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
@@ -98,7 +125,8 @@ impl Server {
         let child = Command::new(bin)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .arg("--database")
-            .arg(format!("sqlite://{}", database.display()))
+            .arg(database)
+            .args(bus.map(|url| format!("--bus={url}")))
             .env("CONFAB_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -287,6 +315,124 @@ async fn run_scenarios(
     Ok(outcomes)
 }
 
+/// What `confab-bench cluster` runs.
+struct ClusterRun {
+    server_bin: PathBuf,
+    database: String,
+    nodes: usize,
+    bus: Option<String>,
+    concurrency: usize,
+    duration: Duration,
+}
+
+/// Runs a `confab` key command on the database and returns its JSON output.
+fn key_command(bin: &Path, database: &str, kind: &str) -> Result<serde_json::Value, String> {
+    let output = Command::new(bin)
+        .args([kind, "create", "--app", "bench", "--database", database])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())
+}
+
+async fn cluster(settings: &ClusterRun) -> Result<Vec<Outcome>, String> {
+    let bin = &settings.server_bin;
+    let server = key_command(bin, &settings.database, "server-key")?;
+    let app = key_command(bin, &settings.database, "app-key")?;
+    let mut servers = Vec::new();
+    for _ in 0..settings.nodes.max(1) {
+        servers.push(Server::start_with(
+            bin,
+            &settings.database,
+            settings.bus.as_deref(),
+        )?);
+    }
+    let bases = servers.iter().map(|s| s.base.clone()).collect();
+    let api = Api::spread(bases, server["header"].as_str().unwrap_or_default().into());
+    // Seed through the Server API: users u1..u2000, and 50 rooms of ten of them.
+    let users = 2_000u32;
+    let mut workers = Vec::new();
+    for worker in 0..32u32 {
+        let api = api.clone();
+        workers.push(tokio::spawn(async move {
+            for n in (1 + worker..=users).step_by(32) {
+                let body = serde_json::json!({"xcUserID": format!("u{n}"), "fullName": "U"});
+                if !api.ok("/v1/server/user/update", body.to_string()).await {
+                    return false;
+                }
+            }
+            true
+        }));
+    }
+    for worker in workers {
+        if !worker.await.unwrap_or(false) {
+            return Err("cannot seed the users".into());
+        }
+    }
+    let mut ten_member_rooms = Vec::new();
+    for r in 0..50u32 {
+        let members: Vec<String> = (0..10).map(|i| format!("u{}", 1 + r * 10 + i)).collect();
+        let room = format!("t{r}");
+        let body = serde_json::json!({"xcRoomID": room, "type": 2, "name": "T",
+                                      "participantXCUserIDs": members});
+        if !api
+            .ok("/v1/server/room/create_or_update", body.to_string())
+            .await
+        {
+            return Err("cannot seed the rooms".into());
+        }
+        ten_member_rooms.push((room, members));
+    }
+    let meta = dataset::Meta {
+        users,
+        rooms: 50,
+        messages: 0,
+        server_key: api.server_key.clone(),
+        app_key_id: app["appKeyID"].as_str().unwrap_or_default().into(),
+        app_key_secret: app["appKeySecret"].as_str().unwrap_or_default().into(),
+        probes: Vec::new(),
+        ten_member_rooms,
+        fanout_room: (String::new(), Vec::new()),
+        plain_users: (1, users),
+        bytes_per_message: 0.0,
+        load_seconds: 0.0,
+    };
+    let run = Run {
+        api,
+        meta: Arc::new(meta),
+        concurrency: settings.concurrency,
+        duration: settings.duration,
+        tag: format!("c{}", std::process::id()),
+    };
+    let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
+    let cpu = || {
+        pids.iter()
+            .map(|pid| Server::cpu_seconds(*pid))
+            .sum::<f64>()
+    };
+    let baseline = scenarios::baseline(&run).await;
+    let base_rate = baseline.per_second;
+    let mut outcomes = vec![baseline];
+    let (before, wall) = (cpu(), Instant::now());
+    let mut creates = scenarios::room_create(&run).await;
+    creates.server_cores = (cpu() - before) / wall.elapsed().as_secs_f64();
+    outcomes.push(creates);
+    let (before, wall) = (cpu(), Instant::now());
+    let mut sends = scenarios::send_server(&run, 50).await?;
+    if let Some(first) = sends.first_mut() {
+        first.server_cores = (cpu() - before) / wall.elapsed().as_secs_f64();
+    }
+    outcomes.extend(sends);
+    for o in outcomes.iter_mut().skip(1) {
+        if o.per_second > 0.0 && base_rate > 0.0 {
+            o.ratio_to_baseline = Some(o.per_second / base_rate);
+        }
+    }
+    Ok(outcomes)
+}
+
 async fn smoke(server_bin: &Path) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("confab-bench-smoke-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -377,6 +523,35 @@ async fn main() -> std::process::ExitCode {
             }
         }
         Cmd::Chart { json, out } => report::chart(&json, &out),
+        Cmd::Cluster {
+            server_bin,
+            database,
+            nodes,
+            bus,
+            concurrency,
+            duration_secs,
+            json,
+        } => {
+            let settings = ClusterRun {
+                server_bin,
+                database,
+                nodes,
+                bus,
+                concurrency,
+                duration: Duration::from_secs(duration_secs),
+            };
+            match cluster(&settings).await {
+                Ok(outcomes) => {
+                    report::table(&outcomes);
+                    let text = serde_json::to_string_pretty(&outcomes).unwrap_or_default();
+                    match json {
+                        Some(path) => std::fs::write(path, text).map_err(|e| e.to_string()),
+                        None => Ok(()),
+                    }
+                }
+                Err(err) => Err(err),
+            }
+        }
         Cmd::Smoke { server_bin } => smoke(&server_bin).await,
     };
     match result {

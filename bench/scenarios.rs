@@ -364,7 +364,7 @@ pub async fn idle_sockets(
     let mut samples = load::Samples::default();
     for token in &tokens {
         let begun = Instant::now();
-        open.push(sockets::connect(&run.api.base, &key, token, Clock::default()).await?);
+        open.push(sockets::connect(run.api.base(), &key, token, Clock::default()).await?);
         samples.micros.push(begun.elapsed().as_micros() as u64);
     }
     tokio::time::sleep(Duration::from_millis(1_000)).await;

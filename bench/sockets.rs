@@ -77,7 +77,7 @@ pub async fn login(api: &Api, app_key: &str, xc_user_id: &str) -> Result<String,
         .await?;
     let response = api
         .client
-        .post(format!("{}/v1/auth/access_token/request", api.base))
+        .post(format!("{}/v1/auth/access_token/request", api.base()))
         .header("App-Key", app_key)
         .header(
             "Authorization",
@@ -162,7 +162,7 @@ pub async fn connect_all(
                     (api.clone(), app_key.to_owned(), user.clone(), clock.clone());
                 tokio::spawn(async move {
                     let token = login(&api, &key, &user).await?;
-                    let socket = connect(&api.base, &key, &token, clock).await?;
+                    let socket = connect(api.base(), &key, &token, clock).await?;
                     Ok::<_, String>((user, socket))
                 })
             })
