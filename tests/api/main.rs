@@ -15,5 +15,6 @@ mod scale;
 mod server_messages;
 mod sessions;
 mod socket;
+mod startup;
 mod store_contract;
 mod users;

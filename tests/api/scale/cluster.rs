@@ -309,3 +309,17 @@ async fn nodes_starting_together_migrate_once() {
         opened.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_refused_postgresql_login_stops_start_up_with_the_reason() {
+    let db = TestDb::postgres().await;
+    let (scheme, rest) = db.url().split_once("://").unwrap();
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    let url = format!("{scheme}://nobody:wrong@{host}");
+    let opened = confab::app::App::open(&confab::config::Config::for_database(url)).await;
+    let error = opened.err().expect("start-up must fail");
+    assert!(
+        error.contains("cannot connect to PostgreSQL") && error.contains("28P01"),
+        "{error}"
+    );
+}
