@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::bus::nats::Nats;
 use crate::config::{Config, DatabaseArgs};
 use crate::http::{self, AppState};
-use crate::realtime::{self, CloseReason, Fanout, Hub};
+use crate::realtime::{self, CloseReason, Fanout};
 use crate::service::Service;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::{SqliteStore, path_from_url};
@@ -57,9 +57,9 @@ impl App {
         let fanout = match &config.bus {
             Some(url) => {
                 let nats = Nats::connect(url, "confab").await?;
-                Fanout::with_bus(Hub::default(), nats, BUS_SUBJECT)
+                Fanout::with_bus(nats, BUS_SUBJECT)
             }
-            None => Fanout::local(Hub::default()),
+            None => Fanout::default(),
         };
         let (feed_tx, feed) = mpsc::channel(FEED_DEPTH);
         let store = match open_store(&config.database, Some(feed_tx)).await {

@@ -10,6 +10,11 @@ use crate::store::postgres::PoolSettings;
 /// Default database: an SQLite file under `confab-data/` in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://confab-data/confab.db";
 
+/// Default PostgreSQL pool size, connect timeout and statement timeout (seconds).
+const DEFAULT_POOL_SIZE: usize = 16;
+const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 5;
+const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 30;
+
 /// Where the data lives; shared by every command that touches the database.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -22,7 +27,7 @@ pub struct DatabaseArgs {
     #[arg(
         long = "db-pool-size",
         env = "CONFAB_DB_POOL_SIZE",
-        default_value_t = 16
+        default_value_t = DEFAULT_POOL_SIZE
     )]
     pub pool_size: usize,
 
@@ -30,7 +35,7 @@ pub struct DatabaseArgs {
     #[arg(
         long = "db-connect-timeout-secs",
         env = "CONFAB_DB_CONNECT_TIMEOUT_SECS",
-        default_value_t = 5
+        default_value_t = DEFAULT_CONNECT_TIMEOUT_SECS
     )]
     pub connect_timeout_secs: u64,
 
@@ -38,7 +43,7 @@ pub struct DatabaseArgs {
     #[arg(
         long = "db-statement-timeout-secs",
         env = "CONFAB_DB_STATEMENT_TIMEOUT_SECS",
-        default_value_t = 30
+        default_value_t = DEFAULT_STATEMENT_TIMEOUT_SECS
     )]
     pub statement_timeout_secs: u64,
 }
@@ -48,9 +53,9 @@ impl DatabaseArgs {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            pool_size: 16,
-            connect_timeout_secs: 5,
-            statement_timeout_secs: 30,
+            pool_size: DEFAULT_POOL_SIZE,
+            connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
+            statement_timeout_secs: DEFAULT_STATEMENT_TIMEOUT_SECS,
         }
     }
 

@@ -48,7 +48,8 @@ struct Link {
     node: String,
 }
 
-/// Delivers live events here and publishes them to the other nodes. Cheap to clone.
+/// Delivers live events here and publishes them to the other nodes. Cheap to clone. The
+/// default fans out within this process only.
 #[derive(Clone, Default)]
 pub struct Fanout {
     hub: Hub,
@@ -56,16 +57,11 @@ pub struct Fanout {
 }
 
 impl Fanout {
-    /// Fan-out within this process only.
-    pub fn local(hub: Hub) -> Self {
-        Self { hub, link: None }
-    }
-
     /// Fan-out across every node publishing and subscribing to `subject` on `nats`.
-    pub fn with_bus(hub: Hub, nats: Nats, subject: impl Into<String>) -> Self {
+    pub fn with_bus(nats: Nats, subject: impl Into<String>) -> Self {
         let node = crate::domain::secret::random_token::<8>();
         Self {
-            hub,
+            hub: Hub::default(),
             link: Some(Arc::new(Link {
                 nats,
                 subject: subject.into(),
@@ -79,16 +75,12 @@ impl Fanout {
         &self.hub
     }
 
-    /// Whether events cross to other nodes.
-    pub fn is_clustered(&self) -> bool {
-        self.link.is_some()
-    }
-
-    fn publish(&self, notice: Notice) {
+    /// Publishes a notice to the other nodes; builds it only when there is a bus.
+    fn publish(&self, notice: impl FnOnce() -> Notice) {
         let Some(link) = &self.link else { return };
         let envelope = Envelope {
             origin: link.node.clone(),
-            notice,
+            notice: notice(),
         };
         match serde_json::to_vec(&envelope) {
             Ok(payload) => link.nats.publish(&link.subject, Bytes::from(payload)),
@@ -99,7 +91,7 @@ impl Fanout {
     /// Delivers a committed change here and on every other node.
     pub fn committed(&self, item: FeedItem) {
         super::dispatch::deliver(&self.hub, &item);
-        self.publish(Notice::Committed {
+        self.publish(|| Notice::Committed {
             item: Box::new(item),
         });
     }
@@ -107,7 +99,7 @@ impl Fanout {
     /// Queues `frame` on the sockets of whichever of `users` are connected, on any node.
     pub fn to_users(&self, users: Vec<UserId>, frame: Bytes) {
         deliver_to_users(&self.hub, &users, &frame);
-        self.publish(Notice::Users {
+        self.publish(|| Notice::Users {
             users,
             frame: frame_text(&frame),
         });
@@ -116,7 +108,7 @@ impl Fanout {
     /// Queues `frame` on the sockets of a room's connected audience except `except`.
     pub fn to_room(&self, audience: Audience, except: UserId, frame: Bytes) {
         deliver_to_room(&self.hub, &audience, except, &frame);
-        self.publish(Notice::Room {
+        self.publish(|| Notice::Room {
             audience,
             except,
             frame: frame_text(&frame),
@@ -126,7 +118,7 @@ impl Fanout {
     /// Closes the sockets of revoked sessions, on every node.
     pub fn revoke_sessions(&self, sessions: Vec<i64>) {
         self.hub.close_sessions(&sessions, CloseReason::Revoked);
-        self.publish(Notice::Revoked { sessions });
+        self.publish(|| Notice::Revoked { sessions });
     }
 
     /// Subscribes to the other nodes' notices; `None` without a bus. Subscribe before

@@ -2,8 +2,8 @@
 
 use std::collections::HashSet;
 
-use crate::domain::{Message, NewMessage, Room, RoomType, User};
-use crate::store::RoomUpsert;
+use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, RoomType, User};
+use crate::store::{Audience, RoomUpsert, StoreError};
 
 /// The users in order of first appearance, each once.
 pub(crate) fn unique_users(users: Vec<User>) -> Vec<User> {
@@ -97,5 +97,18 @@ pub(crate) fn appended(
         created: at.created,
         updated: at.created,
         deleted: 0,
+    }
+}
+
+/// Who hears about a room that resolves to nothing yet: a personal room before its first
+/// message is its two users; a shared room that does not exist is not found.
+pub(crate) fn unborn_room_audience(app: AppId, room: RoomRef) -> Result<Audience, StoreError> {
+    match room {
+        RoomRef::Personal { a, b } => Ok(Audience {
+            app,
+            members: vec![(a, 0), (b, 0)],
+            roles: Vec::new(),
+        }),
+        RoomRef::Shared(_) => Err(StoreError::RoomNotFound),
     }
 }

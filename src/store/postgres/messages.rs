@@ -205,17 +205,18 @@ pub(super) async fn send(
     if !existing.is_empty() {
         return Ok((existing, true));
     }
+    // Shared rooms are read under their row lock, so the checks below see a lock or removal
+    // another node committed a moment ago. A personal room's two users never change and it
+    // cannot be locked; its appends serialize on the room row all the same.
     let room = match destination {
+        Destination::Room(RoomRef::Shared(id)) => lock_room(tx, app, *id).await?,
         Destination::Room(room) => resolve_room(tx, app, sender, *room, true)
             .await?
             .ok_or(StoreError::RoomNotFound)?,
-        Destination::XcRoom(xc) => super::rooms::room_by_xc_id(tx, app, xc, false)
+        Destination::XcRoom(xc) => super::rooms::room_by_xc_id(tx, app, xc, true)
             .await?
             .ok_or(StoreError::RoomNotFound)?,
     };
-    // Checks against the room as it is while locked: a lock or removal committed by another
-    // node a moment ago is seen.
-    let room = lock_room(tx, app, room.id).await?;
     if !is_participant(tx, &room, sender).await? {
         return Err(StoreError::Forbidden("not a participant of this room".into()).into());
     }

@@ -36,6 +36,7 @@ use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{
     AppId, Message, NewMessage, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed,
 };
+use crate::store::shared::unborn_room_audience;
 use crate::store::{
     ApiKeyRecord, Audience, ClientRoomChange, ContactCounts, ContactOp, Destination, FeedItem,
     FeedSink, LockChange, NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError,
@@ -60,16 +61,6 @@ pub struct PoolSettings {
     pub connect_timeout: Duration,
     /// Longest a single statement may run before PostgreSQL cancels it.
     pub statement_timeout: Duration,
-}
-
-impl Default for PoolSettings {
-    fn default() -> Self {
-        Self {
-            max_connections: 16,
-            connect_timeout: Duration::from_secs(5),
-            statement_timeout: Duration::from_secs(30),
-        }
-    }
 }
 
 /// Why a transaction body stopped: a refusal for the caller, or a database error that may be
@@ -618,15 +609,7 @@ impl Store for PgStore {
         transact!(self, Mode::Read, |tx, feed| {
             match rooms::resolve_room(&tx, app, &user, room, false).await? {
                 Some(room) => rooms::audience(&tx, app, &room, &[]).await,
-                // A personal room before its first message: its two users.
-                None => match room {
-                    RoomRef::Personal { a, b } => Ok(Audience {
-                        app,
-                        members: vec![(a, 0), (b, 0)],
-                        roles: Vec::new(),
-                    }),
-                    RoomRef::Shared(_) => Err(StoreError::RoomNotFound.into()),
-                },
+                None => Ok(unborn_room_audience(app, room)?),
             }
         })
     }

@@ -17,6 +17,7 @@ use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{
     AppId, Message, NewMessage, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed,
 };
+use crate::store::shared::unborn_room_audience;
 use crate::store::{
     ApiKeyRecord, Audience, ClientRoomChange, ContactCounts, ContactOp, Destination, FeedSink,
     LockChange, NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile,
@@ -342,15 +343,7 @@ impl Store for SqliteStore {
             .read(
                 move |c| match rooms::resolve_room(c, app, &user, room, false)? {
                     Some(room) => rooms::audience(c, app, &room, &[]),
-                    // A personal room before its first message: its two users.
-                    None => match room {
-                        RoomRef::Personal { a, b } => Ok(Audience {
-                            app,
-                            members: vec![(a, 0), (b, 0)],
-                            roles: Vec::new(),
-                        }),
-                        RoomRef::Shared(_) => Err(StoreError::RoomNotFound),
-                    },
+                    None => unborn_room_audience(app, room),
                 },
             )
             .await
