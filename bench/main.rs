@@ -315,6 +315,18 @@ async fn run_scenarios(
     Ok(outcomes)
 }
 
+/// Prints the outcomes as a table and as JSON, and writes the JSON to `json` if given.
+fn publish(outcomes: Result<Vec<Outcome>, String>, json: Option<PathBuf>) -> Result<(), String> {
+    let outcomes = outcomes?;
+    report::table(&outcomes);
+    let text = serde_json::to_string_pretty(&outcomes).unwrap_or_default();
+    println!("{text}");
+    match json {
+        Some(path) => std::fs::write(path, text).map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
+}
+
 /// What `confab-bench cluster` runs.
 struct ClusterRun {
     server_bin: PathBuf,
@@ -500,7 +512,7 @@ async fn main() -> std::process::ExitCode {
             sockets,
             json,
         } => {
-            match run_scenarios(
+            let outcomes = run_scenarios(
                 &data,
                 &server_bin,
                 &scenario,
@@ -508,19 +520,8 @@ async fn main() -> std::process::ExitCode {
                 Duration::from_secs(duration_secs),
                 sockets,
             )
-            .await
-            {
-                Ok(outcomes) => {
-                    report::table(&outcomes);
-                    let text = serde_json::to_string_pretty(&outcomes).unwrap_or_default();
-                    println!("{text}");
-                    match json {
-                        Some(path) => std::fs::write(path, text).map_err(|e| e.to_string()),
-                        None => Ok(()),
-                    }
-                }
-                Err(err) => Err(err),
-            }
+            .await;
+            publish(outcomes, json)
         }
         Cmd::Chart { json, out } => report::chart(&json, &out),
         Cmd::Cluster {
@@ -540,17 +541,7 @@ async fn main() -> std::process::ExitCode {
                 concurrency,
                 duration: Duration::from_secs(duration_secs),
             };
-            match cluster(&settings).await {
-                Ok(outcomes) => {
-                    report::table(&outcomes);
-                    let text = serde_json::to_string_pretty(&outcomes).unwrap_or_default();
-                    match json {
-                        Some(path) => std::fs::write(path, text).map_err(|e| e.to_string()),
-                        None => Ok(()),
-                    }
-                }
-                Err(err) => Err(err),
-            }
+            publish(cluster(&settings).await, json)
         }
         Cmd::Smoke { server_bin } => smoke(&server_bin).await,
     };
