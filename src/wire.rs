@@ -257,7 +257,7 @@ pub fn event(name: &str, data: &impl Serialize) -> bytes::Bytes {
         data: &'a T,
     }
     let mut out = Vec::with_capacity(1024);
-    serde_json::to_writer(
+    crate::json::write(
         &mut out,
         &Event {
             event_name: name,

@@ -8,7 +8,6 @@ use std::borrow::Cow;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::domain::ParamError;
 use crate::service::{AuthError, KeyError, ServiceError};
@@ -24,7 +23,7 @@ pub struct Data(Vec<u8>);
 impl Data {
     /// Serializes `value` as the response's `data`.
     pub fn of(value: &impl serde::Serialize) -> Self {
-        Self(serde_json::to_vec(value).expect("response data serializes"))
+        Self(crate::json::to_vec(value).expect("response data serializes"))
     }
 }
 
@@ -133,9 +132,23 @@ impl ApiError {
 
 /// Writes `{"status": …, "error": {…}, "data": …}` around already serialized `data`.
 fn envelope(status: u16, code: &str, message: &str, field: &str, data: &[u8]) -> Response {
-    let error = json!({"code": code, "message": message, "field": field});
+    #[derive(serde::Serialize)]
+    struct Error<'a> {
+        code: &'a str,
+        message: &'a str,
+        field: &'a str,
+    }
     let mut body = Vec::with_capacity(data.len() + 96);
-    body.extend_from_slice(format!("{{\"status\":{status},\"error\":{error},\"data\":").as_bytes());
+    body.extend_from_slice(b"{\"status\":");
+    body.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+    body.extend_from_slice(b",\"error\":");
+    let error = Error {
+        code,
+        message,
+        field,
+    };
+    crate::json::write(&mut body, &error).expect("strings serialize");
+    body.extend_from_slice(b",\"data\":");
     body.extend_from_slice(data);
     body.push(b'}');
     let mut response = (StatusCode::OK, body).into_response();
