@@ -165,23 +165,30 @@ pub(super) fn audience(
 
 /// The room with its explicit participants (in joining order) and admins.
 pub(super) fn bundle(conn: &Connection, room: Room) -> Result<RoomBundle, StoreError> {
+    // Sorted here rather than by ORDER BY: SQLite's sorter copies every row, and this runs on
+    // the single writer for every participant change.
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {USER_COLUMNS}, rm.is_admin FROM room_members rm \
-         JOIN users u ON u.id = rm.user_id WHERE rm.room_id = ?1 ORDER BY rm.joined, rm.user_id"
+        "SELECT {USER_COLUMNS}, rm.is_admin, rm.joined FROM room_members rm \
+         JOIN users u ON u.id = rm.user_id WHERE rm.room_id = ?1"
     ))?;
-    let mut participants = Vec::new();
-    let mut admin_ids = Vec::new();
-    let mut found = stmt.query([room.id])?;
-    while let Some(row) = found.next()? {
-        let user = rows::user(row)?;
-        if row.get::<_, bool>(USER_WIDTH)? {
-            admin_ids.push(user.id);
-        }
-        participants.push(user);
-    }
+    let mut members: Vec<(i64, User, bool)> = stmt
+        .query_map([room.id], |row| {
+            Ok((
+                row.get(USER_WIDTH + 1)?,
+                rows::user(row)?,
+                row.get(USER_WIDTH)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    members.sort_unstable_by_key(|(joined, user, _)| (*joined, user.id));
+    let admin_ids = members
+        .iter()
+        .filter(|(_, _, admin)| *admin)
+        .map(|(_, user, _)| user.id)
+        .collect();
     Ok(RoomBundle {
         room,
-        participants,
+        participants: members.into_iter().map(|(_, user, _)| user).collect(),
         admin_ids,
     })
 }
@@ -380,7 +387,7 @@ pub(super) fn set_lock(
     xc_user_id: &str,
     locked: bool,
 ) -> Result<LockChange, StoreError> {
-    let room = existing_room(conn, app, xc_room_id)?;
+    let mut room = existing_room(conn, app, xc_room_id)?;
     let user = user_by_xc_id(conn, app, xc_user_id)?
         .ok_or_else(|| StoreError::UnknownUser(xc_user_id.to_owned()))?;
     if room.is_locked() == locked {
@@ -390,16 +397,17 @@ pub(super) fn set_lock(
         });
     }
     let now = now_ms();
+    // The room is updated in memory too: `locked_time` is all of this row that a Room holds.
+    room.locked_time = if locked { now } else { 0 };
     conn.prepare_cached(
         "UPDATE rooms SET locked_time = ?2, locked_by = ?3, updated = ?4 WHERE id = ?1",
     )?
     .execute(params![
         room.id,
-        if locked { now } else { 0 },
+        room.locked_time,
         locked.then_some(user.id),
         now
     ])?;
-    let room = room_by_id(conn, app, room.id)?;
     let action = if locked {
         SystemAction::Lock
     } else {
