@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::messages::{MY_ROOMS, append_message, set_read_position};
+use super::messages::{MY_ROOMS, append_message};
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
@@ -209,10 +209,15 @@ pub(super) fn add_member(
         )?
         .execute(params![room, user, admin, now])?;
     if added == 1 {
-        let (seq, count): (i64, i64) = conn
-            .prepare_cached("SELECT last_seq, chat_count FROM rooms WHERE id = ?1")?
-            .query_row([room], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        set_read_position(conn, user, room, seq, count)?;
+        // The room's present, read and written in one statement.
+        conn.prepare_cached(
+            "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
+             SELECT ?1, id, last_seq, chat_count FROM rooms WHERE id = ?2 \
+             ON CONFLICT (user_id, room_id) DO UPDATE SET \
+             read_seq = max(read_seq, excluded.read_seq), \
+             read_count = max(read_count, excluded.read_count)",
+        )?
+        .execute(params![user, room])?;
     }
     Ok(added == 1)
 }
