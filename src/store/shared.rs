@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, RoomType, User};
+use crate::domain::{AppId, Message, NewMessage, Room, RoomKind, RoomRef, RoomType, User};
 use crate::store::{Audience, RoomUpsert, StoreError};
 
 /// The users in order of first appearance, each once.
@@ -38,6 +38,26 @@ impl<'a> NewRoom<'a> {
             photo_fullsize: up.photo_fullsize.as_deref(),
             tags: up.tags.as_deref().unwrap_or_default(),
             roles: up.participant_roles.as_deref().unwrap_or_default(),
+        }
+    }
+
+    /// The room as stored under `id` (what reading it back would give).
+    pub(crate) fn room(&self, id: i64) -> Room {
+        Room {
+            id,
+            kind: RoomKind::Shared {
+                xc_room_id: self.xc_room_id.map(str::to_owned),
+            },
+            room_type: self.room_type,
+            name: self.name.to_owned(),
+            photo_thumbnail: self.photo_thumbnail.unwrap_or_default().to_owned(),
+            photo_fullsize: self.photo_fullsize.unwrap_or_default().to_owned(),
+            color: String::new(),
+            tags: self.tags.to_vec(),
+            participant_roles: self.roles.to_vec(),
+            locked_time: 0,
+            deleted: 0,
+            peers: None,
         }
     }
 

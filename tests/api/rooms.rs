@@ -82,6 +82,41 @@ async fn create_or_update_answers_the_seed_example_field_by_field() {
 }
 
 #[tokio::test]
+async fn a_new_room_is_answered_exactly_as_room_get_reads_it_back() {
+    let app = TestApp::spawn().await;
+    for user in ["9", "3", "12", "7"] {
+        app.ok(
+            "/v1/server/user/update",
+            json!({"xcUserID": user, "fullName": format!("User {user}")}),
+        )
+        .await;
+    }
+    let created = app
+        .ok(
+            "/v1/server/room/create_or_update",
+            json!({
+                "xcRoomID": "shape", "type": 2, "name": "Shape \"quoted\"",
+                "photoThumbnailURL": "t.jpg",
+                "participantXCUserIDs": ["12", "3", "9", "3", "7"],
+                "participantUserRoles": ["agent", "agent", "lead"],
+                "tags": ["b", "a", "b"]
+            }),
+        )
+        .await;
+    let read = app
+        .ok("/v1/server/room/get", json!({"xcRoomID": "shape"}))
+        .await;
+    assert_eq!(created, read, "the create answer and room/get agree");
+    let ids: Vec<&str> = read["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["xcUserID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 4, "a repeated participant joins once");
+}
+
+#[tokio::test]
 async fn get_participants_add_and_remove_answer_the_seed_example_shape() {
     let app = seed_app().await;
     app.ok("/v1/server/room/create_or_update", seed_request())

@@ -193,7 +193,7 @@ impl Db {
         // The checkpointer thread checkpoints instead (see the module documentation).
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
         // The syncer flushes the WAL before any caller hears back (see the module documentation).
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;")?;
         let checkpointer = Checkpointer::start(open(path, OpenFlags::default())?, path)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");

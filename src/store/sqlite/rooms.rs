@@ -241,6 +241,15 @@ fn replace_roles(
 ) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM room_roles WHERE room_id = ?1")?
         .execute([room])?;
+    insert_roles(conn, app, room, roles)
+}
+
+fn insert_roles(
+    conn: &Connection,
+    app: AppId,
+    room: i64,
+    roles: &[String],
+) -> Result<(), StoreError> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO room_roles (app_id, role_code, room_id) VALUES (?1, ?2, ?3) \
          ON CONFLICT DO NOTHING",
@@ -278,7 +287,7 @@ pub(super) fn insert_shared_room(
             ],
             |r| r.get(0),
         )?;
-    replace_roles(conn, app, id, room.roles)?;
+    insert_roles(conn, app, id, room.roles)?;
     Ok(id)
 }
 
@@ -289,15 +298,18 @@ pub(super) fn create_or_update(
     up: &RoomUpsert,
 ) -> Result<RoomChange, StoreError> {
     let now = now_ms();
-    let (room, action) = match room_by_xc_id(conn, app, &up.xc_room_id)? {
+    // A new room and its participants are known without reading them back: they joined
+    // together, so they are listed by user ID, and none is an admin.
+    let (room, action, joined) = match room_by_xc_id(conn, app, &up.xc_room_id)? {
         None => {
-            let users = unique_users(users_by_xc_ids(conn, app, &up.participant_xc_user_ids)?);
+            let mut users = unique_users(users_by_xc_ids(conn, app, &up.participant_xc_user_ids)?);
             let new_room = NewRoom::from_upsert(up);
             let id = insert_shared_room(conn, app, &new_room)?;
             for user in &users {
                 add_member(conn, id, user.id, false, now)?;
             }
-            (room_by_id(conn, app, id)?, SystemAction::RoomCreate)
+            users.sort_unstable_by_key(|u| u.id);
+            (new_room.room(id), SystemAction::RoomCreate, Some(users))
         }
         Some(existing) => {
             if existing.room_type != up.room_type {
@@ -323,12 +335,21 @@ pub(super) fn create_or_update(
             (
                 room_by_id(conn, app, existing.id)?,
                 SystemAction::RoomUpdate,
+                None,
             )
         }
     };
     let message = append_message(conn, feed, app, &room, action.message(None, None), &[])?;
+    let bundle = match joined {
+        Some(participants) => RoomBundle {
+            room,
+            participants,
+            admin_ids: Vec::new(),
+        },
+        None => bundle(conn, room)?,
+    };
     Ok(RoomChange {
-        bundle: bundle(conn, room)?,
+        bundle,
         messages: vec![message],
     })
 }
