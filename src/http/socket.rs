@@ -11,6 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -24,6 +25,10 @@ use crate::wire;
 
 /// Largest client frame; a larger one closes the socket (code 1009).
 pub const MAX_FRAME: usize = 256 * 1024;
+/// Most queued frames written together: one write per burst, not per frame, under load.
+const COALESCE_FRAMES: usize = 32;
+/// Bytes buffered before a write happens on its own, whatever the flush.
+const COALESCE_BYTES: usize = 64 * 1024;
 
 fn pick<'a>(
     headers: &'a HeaderMap,
@@ -66,13 +71,13 @@ pub(super) async fn connect(
     };
     match session(&state, &headers, &query).await {
         // Small buffers: an idle socket should cost little memory (the default read buffer
-        // alone is 128 KiB). Frames are written one by one and flushed, so the write buffer
-        // never grows past one frame.
+        // alone is 128 KiB). Frames queued together are buffered and written at once, so the
+        // write buffer holds at most a burst of them, and nothing on an idle socket.
         Ok(session) => upgrade
             .max_message_size(MAX_FRAME)
             .max_frame_size(MAX_FRAME)
             .read_buffer_size(4096)
-            .write_buffer_size(0)
+            .write_buffer_size(COALESCE_BYTES)
             .max_write_buffer_size(2 * MAX_FRAME)
             .on_upgrade(move |socket| run(state, session, socket)),
         // No upgrade for a bad credential: the SDKs validate tokens with ?check=1 first.
@@ -90,7 +95,16 @@ async fn run(state: AppState, session: ClientSession, mut socket: WebSocket) {
         tokio::select! {
             frame = registration.frames.recv() => {
                 let Some(frame) = frame else { break None };
-                if socket.send(Message::Binary(frame)).await.is_err() {
+                // Frames already queued behind this one leave in the same write.
+                let mut sent = socket.feed(Message::Binary(frame)).await.is_ok();
+                let mut queued = 1;
+                while sent && queued < COALESCE_FRAMES
+                    && let Ok(next) = registration.frames.try_recv()
+                {
+                    sent = socket.feed(Message::Binary(next)).await.is_ok();
+                    queued += 1;
+                }
+                if !sent || socket.flush().await.is_err() {
                     break None;
                 }
             }
