@@ -143,7 +143,6 @@ pub async fn connect(
     Ok(Socket { sink, reader })
 }
 
-/// Logs in and connects every user in `users`, `parallel` at a time.
 /// The `localID` of a `chat/sendMessage` event, found without parsing the frame: a full JSON
 /// parse of every delivered frame made the load generator, not confab, the busiest process.
 /// confab writes `eventName` first and the message's own `localID` before any quoted one.
@@ -158,6 +157,7 @@ fn sent_message_local_id(frame: &[u8]) -> Option<&str> {
     std::str::from_utf8(&frame[start..start + len]).ok()
 }
 
+/// Logs in and connects every user in `users`, `parallel` at a time.
 pub async fn connect_all(
     api: &Api,
     app_key: &str,

@@ -40,8 +40,7 @@ impl ser::Error for Error {
     }
 }
 
-/// Whether any byte of `bytes` must be escaped in a JSON string. Branch-free, so the compiler
-/// turns it into vector instructions.
+/// Whether any byte of `bytes` must be escaped in a JSON string, in one branch-free pass.
 fn needs_escape(bytes: &[u8]) -> bool {
     bytes.iter().fold(false, |any, &b| {
         any | (b < 0x20) | (b == b'"') | (b == b'\\')
@@ -113,9 +112,10 @@ macro_rules! integers {
     };
 }
 
-fn write_float(out: &mut Vec<u8>, value: f64) -> Result<(), Error> {
-    // Rare in confab's views; `serde_json` decides the exact form (and `null` for NaN).
-    serde_json::to_writer(out, &value).map_err(|e| Error(e.to_string()))
+/// Floats are rare in confab's views: `serde_json` writes them, so their exact form (shortest
+/// round-trip digits, per type; `null` for NaN) is its own.
+fn write_float(out: &mut Vec<u8>, value: &(impl Serialize + Copy)) -> Result<(), Error> {
+    serde_json::to_writer(out, value).map_err(|e| Error(e.to_string()))
 }
 
 struct Writer<'a> {
@@ -194,11 +194,10 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
     }
     integers!(write);
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        // Through the f32 path of `serde_json`, so that `0.1f32` stays `0.1`.
-        serde_json::to_writer(&mut *self.out, &v).map_err(|e| Error(e.to_string()))
+        write_float(self.out, &v)
     }
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        write_float(self.out, v)
+        write_float(self.out, &v)
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
         write_str(self.out, v.encode_utf8(&mut [0; 4]));

@@ -35,6 +35,15 @@ fn next_version(conn: &Connection) -> Result<i64, StoreError> {
     })
 }
 
+/// The end of every write of a read position: it only ever moves forward.
+macro_rules! forward_only {
+    () => {
+        " ON CONFLICT (user_id, room_id) DO UPDATE SET \
+          read_seq = max(read_seq, excluded.read_seq), \
+          read_count = max(read_count, excluded.read_count)"
+    };
+}
+
 /// Moves a user's read position forward (never back).
 pub(super) fn set_read_position(
     conn: &Connection,
@@ -43,13 +52,28 @@ pub(super) fn set_read_position(
     seq: i64,
     count: i64,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
+    conn.prepare_cached(concat!(
         "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
-         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, room_id) DO UPDATE SET \
-         read_seq = max(read_seq, excluded.read_seq), \
-         read_count = max(read_count, excluded.read_count)",
-    )?
+         VALUES (?1, ?2, ?3, ?4)",
+        forward_only!()
+    ))?
     .execute(params![user, room, seq, count])?;
+    Ok(())
+}
+
+/// Moves a user's read position forward to the room's present (a new participant), reading
+/// and writing in one statement.
+pub(super) fn read_position_at_present(
+    conn: &Connection,
+    user: UserId,
+    room: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(concat!(
+        "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
+         SELECT ?1, id, last_seq, chat_count FROM rooms WHERE id = ?2",
+        forward_only!()
+    ))?
+    .execute(params![user, room])?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::messages::{MY_ROOMS, append_message};
+use super::messages::{MY_ROOMS, append_message, read_position_at_present};
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
@@ -209,15 +209,7 @@ pub(super) fn add_member(
         )?
         .execute(params![room, user, admin, now])?;
     if added == 1 {
-        // The room's present, read and written in one statement.
-        conn.prepare_cached(
-            "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
-             SELECT ?1, id, last_seq, chat_count FROM rooms WHERE id = ?2 \
-             ON CONFLICT (user_id, room_id) DO UPDATE SET \
-             read_seq = max(read_seq, excluded.read_seq), \
-             read_count = max(read_count, excluded.read_count)",
-        )?
-        .execute(params![user, room])?;
+        read_position_at_present(conn, user, room)?;
     }
     Ok(added == 1)
 }
