@@ -383,6 +383,64 @@ async fn unread_counts_in_groups_are_per_member_and_skip_system_messages() {
 }
 
 #[tokio::test]
+async fn history_pages_by_time_start_and_end_at_every_boundary() {
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let room = personal(&ann, &bob);
+    let mut socket = app.socket(&ann).await;
+    for n in 0..37 {
+        socket
+            .send_text(&room, &format!("L{n}"), &format!("m{n}"))
+            .await;
+    }
+    let page = |body: Value, path: &'static str| {
+        let app = &app;
+        let access = bob.access.clone();
+        async move {
+            let got = app.client_ok(path, &access, body).await;
+            let messages: Vec<(i64, String)> = got["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["created"].as_i64().unwrap(), body_of(m)))
+                .collect();
+            (messages, got["hasMore"].clone())
+        }
+    };
+    const BEFORE: &str = "/v1/chat/message/list_by_room/before";
+    const AFTER: &str = "/v1/chat/message/list_by_room/after";
+    let (all, _) = page(
+        json!({"roomID": room, "maxCreated": 0, "limit": 100}),
+        BEFORE,
+    )
+    .await;
+    let expected: Vec<String> = (0..37).rev().map(|n| format!("m{n}")).collect();
+    let bodies: Vec<String> = all.iter().map(|(_, b)| b.clone()).collect();
+    assert_eq!(bodies, expected, "newest first");
+
+    let mut times: Vec<i64> = all.iter().flat_map(|(c, _)| [c - 1, *c, c + 1]).collect();
+    times.push(i64::MAX / 2);
+    for time in times {
+        let older: Vec<(i64, String)> = all.iter().filter(|(c, _)| *c < time).cloned().collect();
+        let (got, more) = page(
+            json!({"roomID": room, "maxCreated": time, "limit": 5}),
+            BEFORE,
+        )
+        .await;
+        assert_eq!(got, older[..older.len().min(5)], "before {time}");
+        assert_eq!(more, older.len() > 5, "hasMore before {time}");
+        let newer: Vec<(i64, String)> = all.iter().filter(|(c, _)| *c >= time).cloned().collect();
+        let (got, _) = page(
+            json!({"roomID": room, "minCreated": time, "lastUpdated": 0}),
+            AFTER,
+        )
+        .await;
+        assert_eq!(got, newer, "after {time}");
+    }
+}
+
+#[tokio::test]
 async fn history_pages_and_sync_return_what_the_sdk_asks_for() {
     let app = TestApp::spawn().await;
     let ann = app.login("ann", "Ann").await;

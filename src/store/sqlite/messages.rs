@@ -361,6 +361,32 @@ pub(super) fn delete(
     Ok(deleted)
 }
 
+/// The sequence number of the room's first message created at or after `time` (one past the
+/// last if there is none). `created` rises strictly with `seq` within a room (see
+/// [`append_message`]), so a binary search over the `(room_id, seq)` index finds it in a few
+/// probes, and history pages by time need no index of their own that every append would write.
+fn first_seq_created_at(conn: &Connection, room: i64, time: i64) -> Result<i64, StoreError> {
+    let last: i64 = conn
+        .prepare_cached("SELECT last_seq FROM rooms WHERE id = ?1")?
+        .query_row([room], |r| r.get(0))?;
+    let mut probe = conn.prepare_cached(
+        "SELECT seq, created FROM messages WHERE room_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT 1",
+    )?;
+    // Every message before `low` was created before `time`; every one from `high` on was not.
+    let (mut low, mut high) = (1, last + 1);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        let found: Option<(i64, i64)> = probe
+            .query_row([room, mid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match found {
+            Some((seq, created)) if created < time => low = seq + 1,
+            _ => high = mid,
+        }
+    }
+    Ok(low)
+}
+
 /// Up to `limit` messages created before `max_created` (`0`: the newest), newest first, and
 /// whether older ones exist.
 pub(super) fn before(
@@ -374,17 +400,17 @@ pub(super) fn before(
     let Some(room) = resolve_room(conn, app, user, room, false)? else {
         return Ok((Vec::new(), false));
     };
-    let bound = if max_created <= 0 {
+    let end = if max_created <= 0 {
         i64::MAX
     } else {
-        max_created
+        first_seq_created_at(conn, room.id, max_created)?
     };
     let mut stmt = conn.prepare_cached(&format!(
-        "{} WHERE m.room_id = ?1 AND m.created < ?2 ORDER BY m.created DESC LIMIT ?3",
+        "{} WHERE m.room_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3",
         *MESSAGE_SELECT
     ))?;
     let mut found: Vec<Message> = stmt
-        .query_map(params![room.id, bound, limit + 1], message_row)?
+        .query_map(params![room.id, end, limit + 1], message_row)?
         .collect::<Result<_, _>>()?;
     let has_more = found.len() as i64 > limit;
     found.truncate(usize::try_from(limit).unwrap_or(0));
@@ -407,12 +433,13 @@ pub(super) fn after(
     let Some(room) = resolve_room(conn, app, user, room, false)? else {
         return Ok(Vec::new());
     };
+    let start = first_seq_created_at(conn, room.id, min_created)?;
     let mut stmt = conn.prepare_cached(&format!(
-        "{} WHERE m.room_id = ?1 AND m.created >= ?2 AND m.updated > ?3 ORDER BY m.created DESC",
+        "{} WHERE m.room_id = ?1 AND m.seq >= ?2 AND m.updated > ?3 ORDER BY m.seq DESC",
         *MESSAGE_SELECT
     ))?;
     let found: Vec<Message> = stmt
-        .query_map(params![room.id, min_created, last_updated], message_row)?
+        .query_map(params![room.id, start, last_updated], message_row)?
         .collect::<Result<_, _>>()?;
     let seq = read_seq(conn, user.id, room.id)?;
     Ok(found.into_iter().map(|m| Viewed::new(m, seq)).collect())
