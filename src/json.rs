@@ -521,6 +521,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_ascii_byte_is_found_at_every_position_of_a_word() {
+        // Positions 0..17 cover both eight-byte words and the bytes after the last one;
+        // neighbours of either width (one byte, or the two of 'é') must not hide a match.
+        for filler in ['a', 'é', '\u{7f}'] {
+            for b in 0u8..0x80 {
+                for at in 0..17 {
+                    let mut text: Vec<char> = std::iter::repeat_n(filler, 17).collect();
+                    text[at] = char::from(b);
+                    same_as_serde_json(&text.into_iter().collect::<String>());
+                }
+            }
+        }
+    }
+
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct View<'a> {

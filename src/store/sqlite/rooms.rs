@@ -481,8 +481,10 @@ pub(super) fn rooms_of_user(
         })?
         .collect::<Result<_, _>>()?;
     // Newest activity first. Sorted here rather than by SQL's ORDER BY, which would copy every
-    // row's eighty columns through SQLite's sorter; message IDs follow commit order.
-    entries.sort_unstable_by_key(|e| std::cmp::Reverse(e.last_message.id));
+    // row's eighty columns through SQLite's sorter; message IDs follow commit order. The keys
+    // are sorted beside their positions and each entry moves once: an entry is about a
+    // kilobyte, and a comparison sort would move it a dozen times.
+    entries.sort_by_cached_key(|e| std::cmp::Reverse(e.last_message.id));
     Ok((user, entries))
 }
 
