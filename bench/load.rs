@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -75,23 +75,67 @@ impl Samples {
 }
 
 /// Runs `op` from `concurrency` workers until `duration` is over; `op(worker, n)` returns
-/// whether the operation succeeded.
+/// whether the operation succeeded. Closed loop: each worker starts its next operation when
+/// the last one is answered, so this finds the highest rate, with the latency at that rate.
 pub async fn run<F, Fut>(concurrency: usize, duration: Duration, op: F) -> (Samples, Duration)
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
 {
+    drive(concurrency, duration, None, op).await
+}
+
+/// Like [`run`], but operations start on a fixed schedule of `rate` per second shared by the
+/// workers, and each latency counts from its scheduled start: a server that falls behind is
+/// charged for the wait (no coordinated omission). This measures latency at a given rate
+/// rather than at saturation. The timer's millisecond resolution can add up to 1 ms.
+pub async fn run_paced<F, Fut>(
+    concurrency: usize,
+    duration: Duration,
+    rate: f64,
+    op: F,
+) -> (Samples, Duration)
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    drive(concurrency, duration, Some(rate), op).await
+}
+
+async fn drive<F, Fut>(
+    concurrency: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    op: F,
+) -> (Samples, Duration)
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
     let op = Arc::new(op);
+    let tickets = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + duration;
     let workers: Vec<_> = (0..concurrency)
         .map(|worker| {
-            let op = Arc::clone(&op);
+            let (op, tickets) = (Arc::clone(&op), Arc::clone(&tickets));
             tokio::spawn(async move {
                 let mut samples = Samples::default();
                 let mut n = 0u64;
-                while Instant::now() < deadline {
-                    let begun = Instant::now();
+                loop {
+                    let begun = match rate {
+                        None => Instant::now(),
+                        Some(rate) => {
+                            let ticket = tickets.fetch_add(1, Ordering::Relaxed);
+                            started + Duration::from_secs_f64(ticket as f64 / rate)
+                        }
+                    };
+                    if begun >= deadline {
+                        break;
+                    }
+                    if begun > Instant::now() {
+                        tokio::time::sleep_until(begun.into()).await;
+                    }
                     if op(worker, n).await {
                         samples.micros.push(begun.elapsed().as_micros() as u64);
                     } else {

@@ -282,10 +282,28 @@ async fn run_scenarios(
         };
     }
     one!("room-get", scenarios::room_get(&run).await);
-    one!("room-create", scenarios::room_create(&run).await);
+    // Each write target is a rate and a p99 "at those rates": the closed loop finds the rate,
+    // a second run paced at the target rate gives the p99 there.
+    use scenarios::Pace;
+    one!(
+        "room-create",
+        scenarios::room_create(&run, Pace::Saturate).await
+    );
+    one!(
+        "room-create",
+        scenarios::room_create(&run, Pace::At(3_000.0)).await
+    );
     one!("room-update", scenarios::room_update(&run).await);
-    one!("participants", scenarios::participants(&run).await);
-    one!("lock", scenarios::lock(&run).await);
+    one!(
+        "participants",
+        scenarios::participants(&run, Pace::Saturate).await
+    );
+    one!(
+        "participants",
+        scenarios::participants(&run, Pace::At(8_000.0)).await
+    );
+    one!("lock", scenarios::lock(&run, Pace::Saturate).await);
+    one!("lock", scenarios::lock(&run, Pace::At(8_000.0)).await);
     for probe in run.meta.probes.clone() {
         one!("lists", scenarios::list(&run, &probe).await);
     }
@@ -428,7 +446,7 @@ async fn cluster(settings: &ClusterRun) -> Result<Vec<Outcome>, String> {
     let base_rate = baseline.per_second;
     let mut outcomes = vec![baseline];
     let (before, wall) = (cpu(), Instant::now());
-    let mut creates = scenarios::room_create(&run).await;
+    let mut creates = scenarios::room_create(&run, scenarios::Pace::Saturate).await;
     creates.server_cores = (cpu() - before) / wall.elapsed().as_secs_f64();
     outcomes.push(creates);
     let (before, wall) = (cpu(), Instant::now());
