@@ -101,7 +101,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
         let key_id = key_id.to_owned();
         self.db
-            .read(move |c| users::find_api_key(c, kind, &key_id))
+            .read_here(move |c| users::find_api_key(c, kind, &key_id))
             .await
     }
 
@@ -150,7 +150,7 @@ impl Store for SqliteStore {
     async fn room_by_xc_id(&self, app: AppId, xc_room_id: &str) -> Result<RoomBundle, StoreError> {
         let xc_room_id = xc_room_id.to_owned();
         self.db
-            .read(move |c| {
+            .read_here(move |c| {
                 let room =
                     rooms::room_by_xc_id(c, app, &xc_room_id)?.ok_or(StoreError::RoomNotFound)?;
                 rooms::bundle(c, room)
@@ -240,7 +240,7 @@ impl Store for SqliteStore {
         access_hash: SecretHash,
     ) -> Result<Option<SessionRecord>, StoreError> {
         self.db
-            .read(move |c| sessions::by_access(c, access_hash))
+            .read_here(move |c| sessions::by_access(c, access_hash))
             .await
     }
 
@@ -266,7 +266,9 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_id(&self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
-        self.db.read(move |c| users::user_in_app(c, app, id)).await
+        self.db
+            .read_here(move |c| users::user_in_app(c, app, id))
+            .await
     }
 
     async fn user_by_xc_id(
@@ -276,7 +278,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<User>, StoreError> {
         let xc_user_id = xc_user_id.to_owned();
         self.db
-            .read(move |c| users::user_by_xc_id(c, app, &xc_user_id))
+            .read_here(move |c| users::user_by_xc_id(c, app, &xc_user_id))
             .await
     }
 

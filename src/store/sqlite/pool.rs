@@ -235,25 +235,31 @@ impl Db {
             .map_err(|_| StoreError::Other("the write was abandoned by the writer".into()))?
     }
 
-    /// Runs `f` on a reader connection.
+    /// Runs `f` on a reader connection on the calling thread. For lookups by key (a user, a
+    /// token, a room and its participants) the hop to a blocking thread and back costs more
+    /// than the read itself; a read that scans or renders many rows uses [`Self::read`].
+    pub(super) async fn read_here<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<R, StoreError>,
+    {
+        let _permit = self.read_permit().await?;
+        let conn = self.reader()?;
+        let result = f(&conn);
+        self.readers
+            .lock()
+            .expect("reader pool poisoned")
+            .push(conn);
+        result
+    }
+
+    /// Runs `f` on a reader connection, on a blocking thread.
     pub(super) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
-        let _permit = self
-            .read_permits
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Other("reader pool closed".into()))?;
-        let pooled = self.readers.lock().expect("reader pool poisoned").pop();
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => open(
-                &self.path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?,
-        };
+        let _permit = self.read_permit().await?;
+        let conn = self.reader()?;
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || {
             let result = f(&conn);
@@ -262,6 +268,25 @@ impl Db {
         })
         .await
         .map_err(|e| StoreError::Other(format!("read task failed: {e}")))?
+    }
+
+    async fn read_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
+        self.read_permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Other("reader pool closed".into()))
+    }
+
+    /// A pooled reader connection, or a new one while the pool has none spare.
+    fn reader(&self) -> Result<Connection, StoreError> {
+        let pooled = self.readers.lock().expect("reader pool poisoned").pop();
+        match pooled {
+            Some(conn) => Ok(conn),
+            None => open(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+        }
     }
 
     /// Commits what is queued, then stops the writer.
