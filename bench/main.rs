@@ -63,6 +63,9 @@ enum Cmd {
         /// Idle sockets to open in idle-sockets.
         #[arg(long, default_value_t = 20_000)]
         sockets: usize,
+        /// Paced write runs go at this percentage of their target rate (latency with headroom).
+        #[arg(long, default_value_t = 100.0)]
+        paced_percent: f64,
         /// Write the results here as JSON too.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -197,6 +200,7 @@ async fn run_scenarios(
     concurrency: usize,
     duration: Duration,
     socket_count: usize,
+    paced_percent: f64,
 ) -> Result<Vec<Outcome>, String> {
     let meta: dataset::Meta = serde_json::from_str(
         &std::fs::read_to_string(data.join("meta.json"))
@@ -285,13 +289,14 @@ async fn run_scenarios(
     // Each write target is a rate and a p99 "at those rates": the closed loop finds the rate,
     // a second run paced at the target rate gives the p99 there.
     use scenarios::Pace;
+    let paced = |target: f64| Pace::At(target * paced_percent / 100.0);
     one!(
         "room-create",
         scenarios::room_create(&run, Pace::Saturate).await
     );
     one!(
         "room-create",
-        scenarios::room_create(&run, Pace::At(3_000.0)).await
+        scenarios::room_create(&run, paced(3_000.0)).await
     );
     one!("room-update", scenarios::room_update(&run).await);
     one!(
@@ -300,10 +305,10 @@ async fn run_scenarios(
     );
     one!(
         "participants",
-        scenarios::participants(&run, Pace::At(8_000.0)).await
+        scenarios::participants(&run, paced(8_000.0)).await
     );
     one!("lock", scenarios::lock(&run, Pace::Saturate).await);
-    one!("lock", scenarios::lock(&run, Pace::At(8_000.0)).await);
+    one!("lock", scenarios::lock(&run, paced(8_000.0)).await);
     for probe in run.meta.probes.clone() {
         one!("lists", scenarios::list(&run, &probe).await);
     }
@@ -479,7 +484,16 @@ async fn smoke(server_bin: &Path) -> Result<(), String> {
         serde_json::to_string(&meta).map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
-    let outcomes = run_scenarios(&dir, server_bin, "all", 4, Duration::from_secs(2), 50).await?;
+    let outcomes = run_scenarios(
+        &dir,
+        server_bin,
+        "all",
+        4,
+        Duration::from_secs(2),
+        50,
+        100.0,
+    )
+    .await?;
     report::table(&outcomes);
     let _ = std::fs::remove_dir_all(&dir);
     for o in &outcomes[1..] {
@@ -528,6 +542,7 @@ async fn main() -> std::process::ExitCode {
             concurrency,
             duration_secs,
             sockets,
+            paced_percent,
             json,
         } => {
             let outcomes = run_scenarios(
@@ -537,6 +552,7 @@ async fn main() -> std::process::ExitCode {
                 concurrency,
                 Duration::from_secs(duration_secs),
                 sockets,
+                paced_percent,
             )
             .await;
             publish(outcomes, json)
