@@ -172,6 +172,13 @@ async fn lists_hold_explicit_and_role_rooms_newest_activity_first() {
     .await;
     app.room("C", &["6"]).await;
     app.room("D", &["agent"]).await;
+    // A participant both by name and by role is listed once.
+    app.ok(
+        "/v1/server/room/create_or_update",
+        json!({"xcRoomID": "E", "type": 2, "name": "E", "participantXCUserIDs": ["agent"],
+               "participantUserRoles": ["agent:1"]}),
+    )
+    .await;
     // Activity in A makes it the newest.
     app.ok(
         "/v1/server/room/lock",
@@ -184,8 +191,8 @@ async fn lists_hold_explicit_and_role_rooms_newest_activity_first() {
         .iter()
         .map(|r| r["lastMessage"]["room"]["xcRoomID"].clone())
         .collect();
-    assert_eq!(order, vec![json!("A"), json!("D"), json!("B")]);
-    assert_eq!(rooms[2]["lastMessage"]["room"]["type"], 4);
+    assert_eq!(order, vec![json!("A"), json!("E"), json!("D"), json!("B")]);
+    assert_eq!(rooms[3]["lastMessage"]["room"]["type"], 4);
 
     // Role membership gives access to the room without listing the user as a participant.
     let b = app

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::messages::{MY_ROOMS, append_message, read_position_at_present};
+use super::messages::{append_message, read_position_at_present};
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
@@ -453,8 +453,14 @@ pub(super) fn rooms_of_user(
     only: Option<&[String]>,
 ) -> Result<(User, Vec<RoomListEntry>), StoreError> {
     let user = user_by_xc_id(conn, app, xc_user_id)?.ok_or(StoreError::UserNotFound)?;
+    // The user's rooms, explicit and by role, as for `MY_ROOMS` but without its de-duplication
+    // (a temporary B-tree for every room): a room reached both ways comes twice and is
+    // dropped below, after the sort has put the two next to each other.
     let mut stmt = conn.prepare_cached(&format!(
-        "{MY_ROOMS} \
+        "WITH mine (room_id) AS ( \
+             SELECT room_id FROM room_members WHERE user_id = ?1 \
+             UNION ALL SELECT room_id FROM room_roles \
+                 WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> '') \
          SELECT {ROOM_COLUMNS}, {USER_COLUMNS}, \
              max(0, r.chat_count - coalesce(p.read_count, 0)), coalesce(p.read_seq, 0), \
              {MESSAGE_COLUMNS} \
@@ -485,6 +491,8 @@ pub(super) fn rooms_of_user(
     // are sorted beside their positions and each entry moves once: an entry is about a
     // kilobyte, and a comparison sort would move it a dozen times.
     entries.sort_by_cached_key(|e| std::cmp::Reverse(e.last_message.id));
+    // Equal last messages mean the same room.
+    entries.dedup_by_key(|e| e.last_message.id);
     Ok((user, entries))
 }
 
