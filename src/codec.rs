@@ -70,9 +70,8 @@ pub fn encode_with(text: &str, local_id: &str, r: u8) -> Result<String, CodecErr
 
 /// Encodes `text` with a random digit in 1..=8, the range both SDKs decode.
 pub fn encode(text: &str, local_id: &str) -> Result<String, CodecError> {
-    let mut byte = [0u8; 1];
-    getrandom::fill(&mut byte).map_err(|_| CodecError::Malformed)?;
-    encode_with(text, local_id, byte[0] % 8 + 1)
+    let [byte] = crate::domain::secret::pooled_random_bytes::<1>();
+    encode_with(text, local_id, byte % 8 + 1)
 }
 
 /// Decodes a wire value produced by [`encode`] or by either SDK.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo, User, UserId};
-use crate::domain::secret::random_bytes;
+use crate::domain::secret::pooled_random_bytes;
 
 /// Message type of system messages, which never count as unread.
 pub const SYSTEM_MESSAGE_TYPE: i64 = 9001;
@@ -101,7 +101,7 @@ const LOCAL_ID_ALPHABET: &[u8; 63] =
 pub fn new_local_id() -> String {
     let mut id = String::with_capacity(32);
     while id.len() < 32 {
-        for byte in random_bytes::<48>() {
+        for byte in pooled_random_bytes::<48>() {
             // 252 = 4 * 63: rejecting the top four values keeps the draw uniform.
             if byte < 252 && id.len() < 32 {
                 id.push(char::from(LOCAL_ID_ALPHABET[usize::from(byte % 63)]));

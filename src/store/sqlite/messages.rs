@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::rooms::{audience, is_participant, resolve_room};
+use super::rooms::{audience, is_participant, new_message_audience, resolve_room};
 use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
 use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, User, UserId, Viewed, now_ms};
 use crate::store::shared::{Placement, appended};
@@ -154,7 +154,7 @@ pub(super) fn append_message(
     feed.push(FeedItem {
         kind: FeedKind::New,
         message: message.clone(),
-        audience: audience(conn, app, room, extra)?,
+        audience: new_message_audience(conn, app, room, extra)?,
     });
     Ok(message)
 }
