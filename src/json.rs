@@ -5,6 +5,11 @@
 //! none, which is nearly always. Profiling a 1,000-room `get_list_by_user` showed
 //! `serde_json`'s byte-by-byte escaping at 17 % of the server's instructions: a room list is
 //! about 1.4 MB of JSON, most of it field names and short strings.
+//!
+//! Struct field names are copied without that check: they are confab's own (Rust identifiers
+//! and `rename`s, never with a quote, a backslash or a control character; debug builds assert
+//! it), and skipping the check on them cut a 1,000-room list's instructions by a tenth. Map
+//! keys and every value are checked.
 
 use std::fmt::Display;
 
@@ -145,10 +150,19 @@ impl Compound<'_, '_> {
         value.serialize(&mut *self.writer)
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+    /// A struct field. Its name is one of confab's own field names (a Rust identifier or a
+    /// `rename`), which never needs escaping, so it is copied without the escape scan that
+    /// [`write_str`] gives values: names are most of the strings in a room list.
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+        debug_assert!(
+            !needs_escape(key.as_bytes()),
+            "field name {key:?} needs escaping"
+        );
         self.comma();
-        write_str(self.writer.out, key);
-        self.writer.out.push(b':');
+        let out = &mut *self.writer.out;
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
         value.serialize(&mut *self.writer)
     }
 
@@ -553,6 +567,11 @@ mod tests {
         single: f32,
         unit: (),
         kind: Kind,
+        weird: char,
+    }
+
+    #[derive(Serialize)]
+    struct BadName {
         #[serde(rename = "we\"ird")]
         weird: char,
     }
@@ -603,6 +622,12 @@ mod tests {
             Shapes::Struct { x: 4 },
         ]);
         same_as_serde_json(&json!({"data": {"k": [1, -2.5, null, "s", {"deep": true}]}}));
+    }
+
+    #[test]
+    #[should_panic(expected = "needs escaping")]
+    fn a_field_name_that_would_need_escaping_is_caught_in_debug_builds() {
+        let _ = super::to_vec(&BadName { weird: 'x' });
     }
 
     #[test]
