@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::messages::append_message;
 use super::rooms::{
-    NewRoom, add_member, bundle, change_members, insert_shared_room, remove_member, room_by_id,
-    unique_users,
+    NewRoom, add_first_member, bundle, change_members, insert_shared_room, remove_member,
+    room_by_id, unique_users,
 };
 use super::users::user_in_app;
 use crate::domain::{AppId, Room, RoomRef, RoomType, SystemAction, User, UserId, now_ms};
@@ -26,9 +26,9 @@ pub(super) fn create_group(
     let new_room = NewRoom::client_group(name, room_type);
     let id = insert_shared_room(conn, app, &new_room)?;
     let now = now_ms();
-    add_member(conn, id, creator.id, true, now)?;
+    add_first_member(conn, id, creator.id, true, now)?;
     for user in &others {
-        add_member(conn, id, user.id, false, now)?;
+        add_first_member(conn, id, user.id, false, now)?;
     }
     let room = room_by_id(conn, app, id)?;
     let message = append_message(

@@ -111,8 +111,8 @@ pub(super) fn resolve_room(
                      VALUES (?1, ?2, ?3, 1, '', ?4, ?4, ?4) RETURNING id",
                 )?
                 .query_row(params![app, a, b, now], |r| r.get(0))?;
-            add_member(conn, id, a, false, now)?;
-            add_member(conn, id, b, false, now)?;
+            add_first_member(conn, id, a, false, now)?;
+            add_first_member(conn, id, b, false, now)?;
             room_by_id(conn, app, id).map(Some)
         }
         RoomRef::Shared(id) => {
@@ -226,9 +226,28 @@ pub(super) fn bundle(conn: &Connection, room: Room) -> Result<RoomBundle, StoreE
     })
 }
 
-/// Makes `user` an explicit participant; `false` if they already were. A new participant's
-/// read position starts at the room's present, so earlier history is not unread for them.
+/// Makes `user` an explicit participant of an existing room; `false` if they already were. A
+/// new participant's read position starts at the room's present, so earlier history is not
+/// unread for them.
 pub(super) fn add_member(
+    conn: &Connection,
+    room: i64,
+    user: UserId,
+    admin: bool,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let added = add_first_member(conn, room, user, admin, now)?;
+    if added {
+        read_position_at_present(conn, user, room)?;
+    }
+    Ok(added)
+}
+
+/// Makes `user` a participant of a room created in this transaction; `false` if they already
+/// were. Such a room has no history yet, and a missing read position reads as the start of
+/// the room, so none is written: that was one insert on a random page per participant of
+/// every new room.
+pub(super) fn add_first_member(
     conn: &Connection,
     room: i64,
     user: UserId,
@@ -241,9 +260,6 @@ pub(super) fn add_member(
              ON CONFLICT DO NOTHING",
         )?
         .execute(params![room, user, admin, now])?;
-    if added == 1 {
-        read_position_at_present(conn, user, room)?;
-    }
     Ok(added == 1)
 }
 
@@ -331,7 +347,7 @@ pub(super) fn create_or_update(
             let new_room = NewRoom::from_upsert(up);
             let id = insert_shared_room(conn, app, &new_room)?;
             for user in &users {
-                add_member(conn, id, user.id, false, now)?;
+                add_first_member(conn, id, user.id, false, now)?;
             }
             users.sort_unstable_by_key(|u| u.id);
             (new_room.room(id), SystemAction::RoomCreate, Some(users))
