@@ -346,8 +346,8 @@ fn load(
     {
         let mut message = conn.prepare(
             "INSERT INTO messages (id, room_id, seq, sender_id, local_id, type, body, action, \
-                 is_delivered, is_read, ordinal, version, created, updated) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?1, ?11, ?11)",
+                 is_delivered, is_read, ordinal, version, born, created, updated) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?1, ?1, ?11, ?11)",
         )?;
         let system_body = confab::codec::encode_with(
             "{{sender}} created this room",

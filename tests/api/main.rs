@@ -17,4 +17,5 @@ mod sessions;
 mod socket;
 mod startup;
 mod store_contract;
+mod sync;
 mod users;

@@ -118,9 +118,9 @@ pub(super) fn append_message(
     conn.prepare_cached(
         "INSERT INTO messages (room_id, seq, sender_id, local_id, type, body, data, \
              filter_id, is_hidden, quote, reply_to, forward_from, action, target, \
-             is_delivered, is_read, ordinal, version, created, updated, id) \
+             is_delivered, is_read, ordinal, version, born, created, updated, id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, \
-             ?16, ?17, ?18, ?18, ?19)",
+             ?16, ?17, ?17, ?18, ?18, ?19)",
     )?
     .execute(params![
         room.id,
@@ -497,25 +497,64 @@ pub(super) fn room_list(
 }
 
 /// Every message of the user's rooms changed since version `since`, newest change first.
+///
+/// Each room in two parts, so that appending a message writes no page of a version index:
+/// the messages appended after `since` are a suffix of the room (`born`, the version a message
+/// was appended with, rises with `seq`), found by walking back from the newest message; the
+/// messages changed after being appended come from `messages_changed`. A message appended
+/// before migration 0003 has no `born`, and its `version` stands in: that can only count it
+/// as appended after `since` when it has changed since, so it belongs in the answer anyway.
 pub(super) fn changed_since(
     conn: &Connection,
     app: AppId,
     user: &User,
     since: i64,
 ) -> Result<Vec<Viewed>, StoreError> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "{MY_ROOMS} SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS}, \
-                 coalesce(p.read_seq, 0) \
-             FROM mine JOIN messages m ON m.room_id = mine.room_id AND m.version > ?4 \
-             JOIN rooms r ON r.id = m.room_id \
+    static ROOM_SQL: LazyLock<String> = LazyLock::new(|| {
+        let select = format!(
+            "SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS}, coalesce(p.read_seq, 0), \
+                 m.version \
+             FROM messages m JOIN rooms r ON r.id = m.room_id \
              LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
              LEFT JOIN users u ON u.id = m.sender_id \
-             LEFT JOIN read_positions p ON p.user_id = ?1 AND p.room_id = r.id \
-             ORDER BY m.version DESC"
+             LEFT JOIN read_positions p ON p.user_id = ?1 AND p.room_id = r.id"
+        );
+        format!(
+            "{select} WHERE m.room_id = ?2 AND m.seq >= ?3 \
+             UNION ALL \
+             {select} WHERE m.room_id = ?2 AND m.version > ?4 AND m.updated > m.created \
+                 AND m.seq < ?3"
         )
     });
-    viewed_rows(conn, &SQL, params![user.id, app, user.role_code, since])
+    let rooms: Vec<i64> = conn
+        .prepare_cached(&format!("{MY_ROOMS} SELECT room_id FROM mine"))?
+        .query_map(params![user.id, app, user.role_code], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut walk = conn.prepare_cached(
+        "SELECT seq, coalesce(born, version) FROM messages WHERE room_id = ?1 ORDER BY seq DESC",
+    )?;
+    let mut changes = conn.prepare_cached(&ROOM_SQL)?;
+    let mut found: Vec<(i64, Viewed)> = Vec::new();
+    for room in rooms {
+        let mut first_appended = i64::MAX;
+        let mut newest = walk.query([room])?;
+        while let Some(row) = newest.next()? {
+            if row.get::<_, i64>(1)? <= since {
+                break;
+            }
+            first_appended = row.get(0)?;
+        }
+        let rows = changes.query_map(params![user.id, room, first_appended, since], |row| {
+            let message = message_row(row)?;
+            let at = MESSAGE_WIDTH + ROOM_WIDTH + rows::USER_WIDTH;
+            Ok((row.get(at + 1)?, Viewed::new(message, row.get(at)?)))
+        })?;
+        for row in rows {
+            found.push(row?);
+        }
+    }
+    found.sort_unstable_by_key(|(version, _)| std::cmp::Reverse(*version));
+    Ok(found.into_iter().map(|(_, viewed)| viewed).collect())
 }
 
 /// Where a device last synced; `None` if it never did.

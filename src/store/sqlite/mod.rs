@@ -28,6 +28,7 @@ use pool::Db;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_fewer_message_indexes.sql"),
+    include_str!("../../../migrations/sqlite/0003_version_index_for_changes_only.sql"),
 ];
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
