@@ -526,8 +526,10 @@ pub(super) fn changed_since(
                  AND m.seq < ?3"
         )
     });
+    static ROOMS_SQL: LazyLock<String> =
+        LazyLock::new(|| format!("{MY_ROOMS} SELECT room_id FROM mine"));
     let rooms: Vec<i64> = conn
-        .prepare_cached(&format!("{MY_ROOMS} SELECT room_id FROM mine"))?
+        .prepare_cached(&ROOMS_SQL)?
         .query_map(params![user.id, app, user.role_code], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut walk = conn.prepare_cached(
