@@ -4,6 +4,7 @@
 //! machine, same client, same concurrency), because this machine is shared and noisy.
 
 mod dataset;
+mod json;
 mod load;
 mod report;
 mod scenarios;
@@ -98,6 +99,15 @@ enum Cmd {
         /// Write the results here as JSON too.
         #[arg(long)]
         json: Option<PathBuf>,
+    },
+    /// confab's JSON writer against serde_json on a room list, in this process (no server).
+    Json {
+        /// Entries in the list.
+        #[arg(long, default_value_t = 1000)]
+        rooms: usize,
+        /// Timed runs of each writer, alternating.
+        #[arg(long, default_value_t = 101)]
+        runs: usize,
     },
     /// Every scenario once, briefly, on a tiny dataset (CI: keeps the tool from rotting).
     Smoke {
@@ -577,6 +587,7 @@ async fn main() -> std::process::ExitCode {
             };
             publish(cluster(&settings).await, json)
         }
+        Cmd::Json { rooms, runs } => json::run(rooms, runs),
         Cmd::Smoke { server_bin } => smoke(&server_bin).await,
     };
     match result {

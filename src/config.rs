@@ -1,11 +1,10 @@
-//! One configuration, from command-line flags and `CONFAB_*` environment variables.
+//! One configuration, from command-line flags and `CONFAB_*` environment variables, and the
+//! settings values it produces for the PostgreSQL pool ([`PoolSettings`]) and the service
+//! layer ([`ServiceConfig`]). It imports no other confab module, so every layer may read it.
 
 use std::time::Duration;
 
 use clap::Args;
-
-use crate::service::ServiceConfig;
-use crate::store::postgres::PoolSettings;
 
 /// Default database: an SQLite file under `confab-data/` in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://confab-data/confab.db";
@@ -69,6 +68,17 @@ impl DatabaseArgs {
     }
 }
 
+/// Connection settings of the pool, from `confab serve`'s flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections this node opens.
+    pub max_connections: usize,
+    /// Longest wait to open a connection or to get one from the pool.
+    pub connect_timeout: Duration,
+    /// Longest a single statement may run before PostgreSQL cancels it.
+    pub statement_timeout: Duration,
+}
+
 /// Settings of `confab serve`.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -121,6 +131,27 @@ impl Config {
             ticket_ttl: Duration::from_secs(self.ticket_ttl_secs),
             access_ttl: Duration::from_secs(self.access_token_ttl_secs),
             refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+        }
+    }
+}
+
+/// Service-level settings.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// How long an auth ticket can be exchanged.
+    pub ticket_ttl: Duration,
+    /// How long an access token is valid.
+    pub access_ttl: Duration,
+    /// How long a refresh token is valid.
+    pub refresh_ttl: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            ticket_ttl: Duration::from_secs(3600),
+            access_ttl: Duration::from_secs(24 * 3600),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -1,22 +1,35 @@
 //! confab: a self-hosted chat backend that speaks the PowerTalk (TapTalk.io) protocol.
 //!
-//! A tour, from the edge inwards (imports flow only this way):
+//! A tour, from the edge inwards. Each module imports only modules listed after it, never one
+//! listed before it, so there are no import cycles between them:
 //! - [`http`] — the only module that knows axum: the envelope, parameter parsing with field
-//!   codes, CORS, request logging, and one file per API area.
+//!   codes, CORS, request logging, and one file per API area. It reaches the layers below
+//!   through [`service`], which re-exports the store and realtime types it needs.
 //! - [`service`] — the use cases (upsert a user, create a room, list a user's rooms), shared by
 //!   every API that needs them.
-//! - [`store`] — persistence behind the [`store::Store`] trait; SQLite is the embedded default.
-//! - [`domain`] — value types and rules, with no I/O.
+//! - [`store`] — persistence behind the [`store::Store`] trait; SQLite is the embedded default,
+//!   PostgreSQL serves several nodes. The two backends share column lists and row helpers
+//!   through `store` itself, never through each other.
+//! - [`realtime`] — live delivery: who is connected, and getting each committed change to
+//!   their sockets, on this node and (through [`bus`]) on the others.
 //! - [`wire`] — the protocol's JSON objects (users, rooms, messages, socket events).
 //!   [`json`] writes them (and every response) faster than `serde_json`, byte for byte the same.
-//! - [`codec`] — the message-body cipher of the SDKs.
+//! - [`domain`] — value types and rules, with no I/O: the chat model, the feed of committed
+//!   changes that stores publish and realtime delivers, and [`codec`], the message-body cipher
+//!   of the SDKs (also reachable at the crate root).
+//! - [`config`] and [`bus`] — leaves, like [`json`]: they import no other confab module.
 //!
-//! [`app`] wires these together from a [`config::Config`]; [`cli`] is the command line.
+//! [`app`] wires these together from a [`config::Config`]; [`cli`] is the command line. Nothing
+//! but them imports [`app`], [`cli`] or [`http`].
+//!
+//! Inside a module, sibling files never import each other in a cycle either. The one
+//! exception is the usual Rust one: a submodule uses its parent's shared types and helpers
+//! (`StoreError`, the realtime `Hub`, the PostgreSQL store's transaction helpers) while the
+//! parent declares and calls it.
 
 pub mod app;
 pub mod bus;
 pub mod cli;
-pub mod codec;
 pub mod config;
 pub mod domain;
 pub mod http;
@@ -25,3 +38,6 @@ pub mod realtime;
 pub mod service;
 pub mod store;
 pub mod wire;
+
+/// The SDKs' message-body cipher, kept at its old path; it lives in [`domain`] (pure, no I/O).
+pub use domain::codec;

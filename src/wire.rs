@@ -248,6 +248,25 @@ impl Serialize for MessageView<'_> {
     }
 }
 
+/// One entry of a user's room list (`get_list_by_user`): the room's newest message as the user
+/// sees it, and how many messages they have not read.
+#[derive(serde::Serialize)]
+pub struct RoomListItem<'a> {
+    /// The newest message, rendered for the list's user.
+    #[serde(rename = "lastMessage")]
+    pub last_message: MessageView<'a>,
+    /// The user's unread count in the room.
+    #[serde(rename = "unreadCount")]
+    pub unread_count: i64,
+}
+
+/// The `data` of `get_list_by_user`.
+#[derive(serde::Serialize)]
+pub struct RoomList<'a> {
+    /// Newest activity first.
+    pub rooms: Vec<RoomListItem<'a>>,
+}
+
 /// A socket event: `{"eventName": …, "data": …}` serialized for one binary frame.
 pub fn event(name: &str, data: &impl Serialize) -> bytes::Bytes {
     #[derive(serde::Serialize)]

@@ -1,60 +1,15 @@
 //! Messages the server writes: what the store inserts, and the system messages (type 9001)
 //! that record every Server API change to a room.
 
-use serde::{Deserialize, Serialize};
-
-use crate::codec;
+use crate::domain::codec;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo, User, UserId};
 use crate::domain::secret::pooled_random_bytes;
 
+/// Kept at its old path; the type lives in [`model`](crate::domain::model) beside `Message`.
+pub use crate::domain::model::Target;
+
 /// Message type of system messages, which never count as unread.
 pub const SYSTEM_MESSAGE_TYPE: i64 = 9001;
-
-/// The target of a system message's action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Target {
-    /// `"user"` for participant changes, `""` otherwise.
-    #[serde(rename = "targetType")]
-    pub target_type: String,
-    /// The target's ID, `"0"` when absent.
-    #[serde(rename = "targetID")]
-    pub target_id: String,
-    /// The target's customer ID.
-    #[serde(rename = "targetXCID")]
-    pub target_xcid: String,
-    /// The target's display name.
-    #[serde(rename = "targetName")]
-    pub target_name: String,
-}
-
-impl Default for Target {
-    fn default() -> Self {
-        Self {
-            target_type: String::new(),
-            target_id: "0".into(),
-            target_xcid: String::new(),
-            target_name: String::new(),
-        }
-    }
-}
-
-impl Target {
-    /// A user as the target of an action.
-    pub fn user(user: &User) -> Self {
-        Self {
-            target_type: "user".into(),
-            target_id: user.id.to_string(),
-            target_xcid: user.xc_user_id.clone(),
-            target_name: user.fullname.clone(),
-        }
-    }
-
-    /// Whether this is the empty placeholder.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
 
 /// A message to append to a room; the store assigns ID, sequence and times.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,15 +4,18 @@
 //! into them (with the parameter's numeric field code on failure), the store persists them, and
 //! the wire module renders them back.
 
+pub mod codec;
+pub mod feed;
 pub mod message;
 pub mod model;
 pub mod param;
 pub mod secret;
 
-pub use message::{NewMessage, SystemAction, Target};
+pub use feed::{Audience, FeedItem, FeedKind};
+pub use message::{NewMessage, SystemAction};
 pub use model::{
-    AppId, Message, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, User, UserId,
-    Viewed,
+    AppId, Message, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, Target, User,
+    UserId, Viewed,
 };
 pub use param::ParamError;
 

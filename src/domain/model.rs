@@ -308,6 +308,52 @@ impl Default for ForwardFrom {
     }
 }
 
+/// The target of a system message's action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Target {
+    /// `"user"` for participant changes, `""` otherwise.
+    #[serde(rename = "targetType")]
+    pub target_type: String,
+    /// The target's ID, `"0"` when absent.
+    #[serde(rename = "targetID")]
+    pub target_id: String,
+    /// The target's customer ID.
+    #[serde(rename = "targetXCID")]
+    pub target_xcid: String,
+    /// The target's display name.
+    #[serde(rename = "targetName")]
+    pub target_name: String,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Self {
+            target_type: String::new(),
+            target_id: "0".into(),
+            target_xcid: String::new(),
+            target_name: String::new(),
+        }
+    }
+}
+
+impl Target {
+    /// A user as the target of an action.
+    pub fn user(user: &User) -> Self {
+        Self {
+            target_type: "user".into(),
+            target_id: user.id.to_string(),
+            target_xcid: user.xc_user_id.clone(),
+            target_name: user.fullname.clone(),
+        }
+    }
+
+    /// Whether this is the empty placeholder.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// A stored message with its room and sender resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -340,7 +386,7 @@ pub struct Message {
     /// System-message action, `""` for chat messages.
     pub action: String,
     /// System-message target.
-    pub target: crate::domain::Target,
+    pub target: Target,
     /// Delivered to (one of) the recipients.
     pub is_delivered: bool,
     /// Read by (one of) the recipients.

@@ -19,8 +19,7 @@ use super::client::app_from_key;
 use super::envelope::{ApiError, Data};
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{ParamError, RoomRef};
-use crate::realtime::CloseReason;
-use crate::service::{ClientSession, OutgoingMessage, ServiceError, bearer};
+use crate::service::{ClientSession, CloseReason, OutgoingMessage, ServiceError, bearer};
 use crate::wire;
 
 /// Largest client frame; a larger one closes the socket (code 1009).

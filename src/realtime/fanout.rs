@@ -14,8 +14,7 @@ use tokio::sync::mpsc;
 
 use super::{CloseReason, Hub};
 use crate::bus::nats::Nats;
-use crate::domain::UserId;
-use crate::store::{Audience, FeedItem};
+use crate::domain::{Audience, FeedItem, UserId};
 
 /// What one node tells the others.
 #[derive(Debug, Serialize, Deserialize)]
@@ -90,7 +89,7 @@ impl Fanout {
 
     /// Delivers a committed change here and on every other node.
     pub fn committed(&self, item: FeedItem) {
-        super::dispatch::deliver(&self.hub, &item);
+        super::deliver::deliver(&self.hub, &item);
         self.publish(|| Notice::Committed {
             item: Box::new(item),
         });
@@ -149,7 +148,7 @@ impl Fanout {
 
     fn apply(&self, notice: Notice) {
         match notice {
-            Notice::Committed { item } => super::dispatch::deliver(&self.hub, &item),
+            Notice::Committed { item } => super::deliver::deliver(&self.hub, &item),
             Notice::Users { users, frame } => {
                 deliver_to_users(&self.hub, &users, &Bytes::from(frame));
             }
@@ -169,6 +168,17 @@ impl Fanout {
         if let Some(link) = &self.link {
             link.nats.close().await;
         }
+    }
+}
+
+/// Delivers every feed item to the connected sockets of its audience until the feed closes.
+///
+/// One task, fed in commit order, keeps messages ordered per room. A message is rendered
+/// once per distinct view (personal rooms look different to each side; `isRead` depends on
+/// the viewer), not once per recipient.
+pub async fn dispatch(mut feed: mpsc::Receiver<FeedItem>, fanout: Fanout) {
+    while let Some(item) = feed.recv().await {
+        fanout.committed(item);
     }
 }
 

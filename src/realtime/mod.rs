@@ -5,7 +5,7 @@
 //! resyncs through the REST sync endpoints, where the database is the truth. Memory per
 //! socket therefore stays bounded whatever a client does.
 
-mod dispatch;
+mod deliver;
 mod fanout;
 
 use std::collections::{HashMap, HashSet};
@@ -16,8 +16,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use crate::domain::{AppId, UserId};
-pub use dispatch::dispatch;
-pub use fanout::Fanout;
+pub use fanout::{Fanout, dispatch};
 
 /// Frames queued per socket before it counts as lagging.
 pub const QUEUE_DEPTH: usize = 256;

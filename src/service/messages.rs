@@ -1,7 +1,7 @@
 //! Sending, editing, receipts, deletion and reading of messages.
 
 use super::{ClientSession, Service, ServiceError};
-use crate::codec;
+use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{AppId, Message, NewMessage, ParamError, RoomRef, Target, Viewed};

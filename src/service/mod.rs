@@ -12,6 +12,11 @@ mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Service-level settings; defined with the rest of the configuration (so that `config`
+/// depends on no other module), and nameable here where the service takes them.
+pub use crate::config::ServiceConfig;
+/// Why the server closes a socket; re-exported so the HTTP edge need not reach into realtime.
+pub use crate::realtime::CloseReason;
 pub use crate::store::{
     ClientRoomChange, ContactCounts, ContactOp, Destination, LockChange, RoomChange, RoomUpsert,
     UserProfile,
@@ -60,27 +65,6 @@ impl From<StoreError> for ServiceError {
             StoreError::Token(TokenProblem::Expired) => ServiceError::Auth(AuthError::Expired),
             StoreError::Token(TokenProblem::OtherApp) => ServiceError::Auth(AuthError::OtherApp),
             other => ServiceError::Internal(other.to_string()),
-        }
-    }
-}
-
-/// Service-level settings.
-#[derive(Debug, Clone)]
-pub struct ServiceConfig {
-    /// How long an auth ticket can be exchanged.
-    pub ticket_ttl: Duration,
-    /// How long an access token is valid.
-    pub access_ttl: Duration,
-    /// How long a refresh token is valid.
-    pub refresh_ttl: Duration,
-}
-
-impl Default for ServiceConfig {
-    fn default() -> Self {
-        Self {
-            ticket_ttl: Duration::from_secs(3600),
-            access_ttl: Duration::from_secs(24 * 3600),
-            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! its participants and its system message) rather than table shaped, so each backend can use
 //! its own locking to keep them atomic.
 
+mod columns;
 pub mod postgres;
 mod shared;
 pub mod sqlite;
@@ -16,6 +17,10 @@ use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{
     AppId, Message, NewMessage, RoomBundle, RoomListEntry, RoomType, User, UserId, Viewed,
 };
+
+/// The feed's values live in [`crate::domain`] so that realtime can deliver them without
+/// depending on the store; they stay nameable here, where stores produce them.
+pub use crate::domain::{Audience, FeedItem, FeedKind};
 
 /// What went wrong in the store, in terms the service layer can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,41 +59,6 @@ impl std::fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
-
-/// Who must hear about a message: the room's explicit participants (with how far each has
-/// read it) and the role codes whose holders are participants too.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Audience {
-    /// The app the room belongs to (role codes are per app).
-    pub app: AppId,
-    /// Explicit participants and their read positions (`read_seq`).
-    pub members: Vec<(UserId, i64)>,
-    /// Role codes of the room.
-    pub roles: Vec<String>,
-}
-
-/// Whether a feed item is a new message or a change to one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum FeedKind {
-    /// Appended: clients get `chat/sendMessage`.
-    New,
-    /// Changed (receipt, edit): clients get `chat/updateMessage`.
-    Updated,
-    /// Deleted: clients get `chat/updateMessage` (which both SDKs handle) and
-    /// `chat/deleteMessage` (which only Android handles).
-    Deleted,
-}
-
-/// A committed change that connected clients must hear about.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FeedItem {
-    /// New or updated.
-    pub kind: FeedKind,
-    /// The message as committed.
-    pub message: Message,
-    /// Who receives it.
-    pub audience: Audience,
-}
 
 /// Where a store publishes its committed changes, in commit order.
 pub type FeedSink = tokio::sync::mpsc::Sender<FeedItem>;

@@ -86,7 +86,7 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-async fn admin_client(admin_url: &str) -> tokio_postgres::Client {
+pub async fn admin_client(admin_url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls)
         .await
         .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin_url}: {e}"));

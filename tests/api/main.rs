@@ -12,6 +12,7 @@ mod process;
 mod room_lists;
 mod rooms;
 mod scale;
+mod schema;
 mod server_messages;
 mod sessions;
 mod socket;

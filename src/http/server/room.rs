@@ -95,25 +95,14 @@ pub(super) async fn get_list_by_user(
     let user = p.required_str("xcUserID", "xcUserID", MAX_XC_ID)?;
     let only = p.optional_str_list("xcRoomIDs", "xcRoomIDs", MAX_LIST, MAX_XC_ID)?;
     let (viewer, entries) = state.service.rooms_of_user(app, &user, only).await?;
-    #[derive(serde::Serialize)]
-    struct Entry<'a> {
-        #[serde(rename = "lastMessage")]
-        last_message: wire::MessageView<'a>,
-        #[serde(rename = "unreadCount")]
-        unread_count: i64,
-    }
-    #[derive(serde::Serialize)]
-    struct Rooms<'a> {
-        rooms: Vec<Entry<'a>>,
-    }
     let rooms = entries
         .iter()
-        .map(|e| Entry {
+        .map(|e| wire::RoomListItem {
             last_message: wire::message(&e.last_message, wire::Viewer::new(viewer.id, e.read_seq)),
             unread_count: e.unread_count,
         })
         .collect();
-    Ok(Data::of(&Rooms { rooms }))
+    Ok(Data::of(&wire::RoomList { rooms }))
 }
 
 async fn set_lock(state: AppState, app: i64, p: Params, locked: bool) -> ApiResult {

@@ -2,7 +2,7 @@
 //! admins, renames and leaving. Each change holds the room's row lock from its admin check to
 //! commit.
 
-use super::messages::append_message;
+use super::append::append_message;
 use super::rooms::{
     NewRoom, add_member, bundle, change_members, insert_shared_room, lock_room, remove_member,
     room_by_id, unique_users,

@@ -1,18 +1,18 @@
-//! Messages in PostgreSQL: appends with per-room sequence and unread arithmetic, receipts,
-//! edits, deletions, history pages and the sync queries of the client API.
+//! Messages in PostgreSQL: sends, receipts, edits, deletions, history pages and the sync
+//! queries of the client API. Appending itself (per-room sequence and unread arithmetic)
+//! lives in `append`, which room changes share.
 
 use std::sync::LazyLock;
 
 use tokio_postgres::Row;
 
-use super::rooms::{audience, is_participant, lock_room, resolve_room};
+use super::append::{append_message, audience, next_version, set_read_position};
+use super::rooms::{MY_ROOMS, is_participant, lock_room, resolve_room, room_by_xc_id};
 use super::rows::{
     self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
-    json_unless_default,
 };
 use super::{Params, Res, Tx, exec, one, opt, rows as all};
-use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, User, UserId, Viewed, now_ms};
-use crate::store::shared::{Placement, appended};
+use crate::domain::{AppId, Message, NewMessage, RoomRef, User, UserId, Viewed, now_ms};
 use crate::store::{Destination, FeedItem, FeedKind, StoreError};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
@@ -32,39 +32,6 @@ fn message_row(row: &Row) -> Res<Message> {
     rows::message_at(row, 0, room, sender)
 }
 
-/// The next change version. Locks the counter row until commit: versions commit in the order
-/// they were handed out, so a device that synced up to version `v` has seen every change up
-/// to `v`. Take it after the room lock, never before.
-async fn next_version(tx: &Tx<'_>) -> Res<i64> {
-    Ok(one(
-        tx,
-        "UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value",
-        &[],
-    )
-    .await?
-    .try_get(0)?)
-}
-
-/// Moves a user's read position forward (never back).
-pub(super) async fn set_read_position(
-    tx: &Tx<'_>,
-    user: UserId,
-    room: i64,
-    seq: i64,
-    count: i64,
-) -> Res<()> {
-    exec(
-        tx,
-        "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, room_id) DO UPDATE SET \
-         read_seq = GREATEST(read_positions.read_seq, excluded.read_seq), \
-         read_count = GREATEST(read_positions.read_count, excluded.read_count)",
-        &[&user, &room, &seq, &count],
-    )
-    .await?;
-    Ok(())
-}
-
 async fn read_seq(tx: &Tx<'_>, user: UserId, room: i64) -> Res<i64> {
     Ok(
         match opt(
@@ -78,83 +45,6 @@ async fn read_seq(tx: &Tx<'_>, user: UserId, room: i64) -> Res<i64> {
             None => 0,
         },
     )
-}
-
-/// Appends a message: next sequence number (the `UPDATE` locks the room row, so concurrent
-/// senders on any node get consecutive numbers), a `created` strictly later than the room's
-/// previous message, the unread counters, and (for a user's own message) the sender's read
-/// position. The message goes to the feed for the room's audience plus `extra`.
-pub(super) async fn append_message(
-    tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    room: &Room,
-    new: NewMessage,
-    extra: &[UserId],
-) -> Res<Message> {
-    let counts = new.counts_as_unread();
-    let row = one(
-        tx,
-        "UPDATE rooms SET last_seq = last_seq + 1, chat_count = chat_count + $2, \
-         last_activity = GREATEST($3, last_activity + 1), last_message_id = nextval('message_ids') \
-         WHERE id = $1 RETURNING last_message_id, last_seq, chat_count, last_activity",
-        &[&room.id, &i64::from(counts), &now_ms()],
-    )
-    .await?;
-    let (id, seq, chat_count, created): (i64, i64, i64, i64) = (
-        row.try_get(0)?,
-        row.try_get(1)?,
-        row.try_get(2)?,
-        row.try_get(3)?,
-    );
-    if let Some(sender) = new.sender {
-        set_read_position(tx, sender, room.id, seq, chat_count).await?;
-    }
-    let version = next_version(tx).await?;
-    // Messages that never count as unread are born delivered and read, so that clients
-    // counting unread messages themselves agree with the server.
-    let settled = !counts;
-    exec(
-        tx,
-        "INSERT INTO messages (room_id, seq, sender_id, local_id, type, body, data, \
-             filter_id, is_hidden, quote, reply_to, forward_from, action, target, \
-             is_delivered, is_read, ordinal, version, created, updated, id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, \
-             $16, $17, $18, $18, $19)",
-        &[
-            &room.id,
-            &seq,
-            &new.sender,
-            &new.local_id,
-            &new.kind,
-            &new.body,
-            &new.data,
-            &new.filter_id,
-            &new.is_hidden,
-            &json_unless_default(&new.quote),
-            &json_unless_default(&new.reply_to),
-            &json_unless_default(&new.forward_from),
-            &new.action,
-            &json_unless_default(&new.target),
-            &settled,
-            &chat_count,
-            &version,
-            &created,
-            &id,
-        ],
-    )
-    .await?;
-    let sender = match new.sender {
-        Some(sender) => Some(super::users::user_by_id(tx, sender).await?),
-        None => None,
-    };
-    let message = appended(new, Placement { id, seq, created }, room, sender);
-    feed.push(FeedItem {
-        kind: FeedKind::New,
-        message: message.clone(),
-        audience: audience(tx, app, room, extra).await?,
-    });
-    Ok(message)
 }
 
 /// A message of this app by ID.
@@ -213,7 +103,7 @@ pub(super) async fn send(
         Destination::Room(room) => resolve_room(tx, app, sender, *room, true)
             .await?
             .ok_or(StoreError::RoomNotFound)?,
-        Destination::XcRoom(xc) => super::rooms::room_by_xc_id(tx, app, xc, true)
+        Destination::XcRoom(xc) => room_by_xc_id(tx, app, xc, true)
             .await?
             .ok_or(StoreError::RoomNotFound)?,
     };
@@ -455,12 +345,6 @@ pub(super) async fn after(
     let seq = read_seq(tx, user.id, room.id).await?;
     Ok(found.into_iter().map(|m| Viewed::new(m, seq)).collect())
 }
-
-/// The user's rooms, explicit or by role, as a `WITH mine (room_id)` clause over `$1` user,
-/// `$2` app, `$3` role code.
-pub(super) const MY_ROOMS: &str = "WITH mine (room_id) AS ( \
-     SELECT room_id FROM room_members WHERE user_id = $1 \
-     UNION SELECT room_id FROM room_roles WHERE app_id = $2 AND role_code = $3 AND $3 <> '') ";
 
 async fn viewed_rows(tx: &Tx<'_>, sql: &str, params: &Params<'_>) -> Res<Vec<Viewed>> {
     all(tx, sql, params)

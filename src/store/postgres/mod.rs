@@ -16,6 +16,7 @@
 //! violation and is retried from the start, when it finds the winner's row. Deadlocks and
 //! serialization failures are retried the same way, a bounded number of times.
 
+mod append;
 mod client_rooms;
 mod messages;
 mod rooms;
@@ -43,8 +44,15 @@ use crate::store::{
     UserProfile,
 };
 
-/// Migrations in order; `confab_migrations` records which have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_init.sql")];
+/// Migrations in order; `confab_migrations` records which have been applied. The numbering
+/// follows SQLite's (`migrations/sqlite/`): a step that does not apply here says why and
+/// changes nothing.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+    include_str!("../../../migrations/postgres/0002_fewer_message_indexes.sql"),
+    include_str!("../../../migrations/postgres/0003_version_index_for_changes_only.sql"),
+    include_str!("../../../migrations/postgres/0004_ticket_expiry_index.sql"),
+];
 
 /// Advisory lock key held while migrating, so nodes starting together migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x636f_6e66_6162;
@@ -52,16 +60,9 @@ const MIGRATION_LOCK: i64 = 0x636f_6e66_6162;
 /// Attempts of a transaction that lost a race (unique violation, deadlock, serialization).
 const MAX_ATTEMPTS: u32 = 8;
 
-/// Connection settings of the pool, from `confab serve`'s flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolSettings {
-    /// Most connections this node opens.
-    pub max_connections: usize,
-    /// Longest wait to open a connection or to get one from the pool.
-    pub connect_timeout: Duration,
-    /// Longest a single statement may run before PostgreSQL cancels it.
-    pub statement_timeout: Duration,
-}
+/// Connection settings of the pool; defined with the rest of the configuration (so that
+/// `config` depends on no store), and nameable here where the pool is built.
+pub use crate::config::PoolSettings;
 
 /// Why a transaction body stopped: a refusal for the caller, or a database error that may be
 /// worth retrying.
@@ -205,6 +206,8 @@ pub struct PgStore {
     pool: Pool,
     /// Taken on close, so the realtime layer sees the feed end.
     feed: std::sync::Mutex<Option<FeedSink>>,
+    /// How many migrations this store applied when it opened (`0` when another node had).
+    migrations_applied: usize,
 }
 
 /// Where a URL points, without its password, for messages.
@@ -264,14 +267,22 @@ impl PgStore {
             };
             format!("cannot connect to PostgreSQL at {target}: {cause}")
         })?;
-        migrate(&mut client)
+        let migrations_applied = migrate(&mut client)
             .await
             .map_err(|e| format!("cannot migrate PostgreSQL at {target}: {}", describe(&e)))?;
         drop(client);
         Ok(Self {
             pool,
             feed: std::sync::Mutex::new(feed),
+            migrations_applied,
         })
+    }
+
+    /// How many migrations this store applied when it opened. Nodes that start together
+    /// migrate one after another under an advisory lock, so between them they apply each
+    /// migration once.
+    pub fn migrations_applied(&self) -> usize {
+        self.migrations_applied
     }
 
     async fn begin<'c>(
@@ -306,7 +317,8 @@ impl PgStore {
     }
 }
 
-async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), tokio_postgres::Error> {
+/// Applies the migrations not yet recorded in `confab_migrations`; returns how many.
+async fn migrate(client: &mut deadpool_postgres::Object) -> Result<usize, tokio_postgres::Error> {
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
@@ -324,6 +336,7 @@ async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), tokio_pos
             )
             .await?
             .get(0);
+        let mut count = 0;
         for (index, sql) in MIGRATIONS.iter().enumerate() {
             let version = index as i64 + 1;
             if version <= applied {
@@ -338,14 +351,16 @@ async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), tokio_pos
             .await?;
             tx.commit().await?;
             tracing::info!(version, "applied PostgreSQL migration");
+            count += 1;
         }
-        Ok(())
+        Ok(count)
     }
     .await;
     let unlocked = client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await;
-    result.and(unlocked.map(drop))
+    let count = result?;
+    unlocked.map(|_| count)
 }
 
 #[async_trait]
@@ -608,7 +623,7 @@ impl Store for PgStore {
     ) -> Result<Audience, StoreError> {
         transact!(self, Mode::Read, |tx, feed| {
             match rooms::resolve_room(&tx, app, &user, room, false).await? {
-                Some(room) => rooms::audience(&tx, app, &room, &[]).await,
+                Some(room) => append::audience(&tx, app, &room, &[]).await,
                 None => Ok(unborn_room_audience(app, room)?),
             }
         })

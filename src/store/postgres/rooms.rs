@@ -3,7 +3,7 @@
 //! Every change to a room first locks its row ([`lock_room`]) and re-reads it, so checks and
 //! changes see the room as no other node can change it until commit.
 
-use super::messages::{MY_ROOMS, append_message, set_read_position};
+use super::append::{append_message, set_read_position};
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::store::shared::json;
 pub(super) use crate::store::shared::{NewRoom, unique_users};
-use crate::store::{Audience, FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
+use crate::store::{FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app; with `lock`, its row stays locked to commit.
 pub(super) async fn room_by_xc_id(
@@ -151,38 +151,6 @@ async fn same_app(tx: &Tx<'_>, app: AppId, user: UserId) -> Res<bool> {
     )
     .await?
     .is_some())
-}
-
-/// Everyone who must hear about a room's messages, plus `extra` users (e.g. one just removed,
-/// who still gets the message saying so).
-pub(super) async fn audience(
-    tx: &Tx<'_>,
-    app: AppId,
-    room: &Room,
-    extra: &[UserId],
-) -> Res<Audience> {
-    let found = all(
-        tx,
-        "SELECT rm.user_id, coalesce(p.read_seq, 0) FROM room_members rm \
-         LEFT JOIN read_positions p ON p.user_id = rm.user_id AND p.room_id = rm.room_id \
-         WHERE rm.room_id = $1",
-        &[&room.id],
-    )
-    .await?;
-    let mut members = Vec::with_capacity(found.len() + extra.len());
-    for row in &found {
-        members.push((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?));
-    }
-    for user in extra {
-        if !members.iter().any(|(id, _)| id == user) {
-            members.push((*user, 0));
-        }
-    }
-    Ok(Audience {
-        app,
-        members,
-        roles: room.participant_roles.clone(),
-    })
 }
 
 /// The room with its explicit participants (in joining order) and admins.
@@ -435,6 +403,12 @@ pub(super) async fn set_lock(
         messages: vec![message],
     })
 }
+
+/// The user's rooms, explicit or by role, as a `WITH mine (room_id)` clause over `$1` user,
+/// `$2` app, `$3` role code.
+pub(super) const MY_ROOMS: &str = "WITH mine (room_id) AS ( \
+     SELECT room_id FROM room_members WHERE user_id = $1 \
+     UNION SELECT room_id FROM room_roles WHERE app_id = $2 AND role_code = $3 AND $3 <> '') ";
 
 /// A user's rooms with last message and unread count, in one query whatever their number.
 pub(super) async fn rooms_of_user(

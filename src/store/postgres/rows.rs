@@ -1,14 +1,14 @@
-//! Row decoding for the column lists shared with the SQLite store, so both backends read a
-//! user, room or message the same way.
+//! Row decoding for the column lists shared with the SQLite store (`store::columns`), so both
+//! backends read a user, room or message the same way.
 
 use tokio_postgres::Row;
 
 use super::Res;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{Message, Room, RoomKind, RoomType, Target, User};
-use crate::store::sqlite::rows::{json_list, json_or_default};
+use crate::store::columns::{json_list, json_or_default};
 
-pub(super) use crate::store::sqlite::rows::{
+pub(super) use crate::store::columns::{
     MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
     json_unless_default,
 };

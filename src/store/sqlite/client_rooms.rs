@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::messages::append_message;
+use super::append::append_message;
 use super::rooms::{
     NewRoom, add_first_member, bundle, change_members, insert_shared_room, remove_member,
     room_by_id, unique_users,

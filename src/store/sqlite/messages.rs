@@ -1,14 +1,15 @@
-//! Messages in SQLite: appends with per-room sequence and unread arithmetic, receipts, edits,
-//! deletions, history pages and the sync queries of the client API.
+//! Messages in SQLite: sends, receipts, edits, deletions, history pages and the sync queries
+//! of the client API. Appending itself (per-room sequence and unread arithmetic) lives in
+//! `append`, which room changes share.
 
 use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::rooms::{audience, is_participant, new_message_audience, resolve_room};
+use super::append::{append_message, audience, set_read_position};
+use super::rooms::{is_participant, resolve_room, room_by_xc_id};
 use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
-use crate::domain::{AppId, Message, NewMessage, Room, RoomRef, User, UserId, Viewed, now_ms};
-use crate::store::shared::{Placement, appended};
+use crate::domain::{AppId, Message, NewMessage, RoomRef, User, UserId, Viewed, now_ms};
 use crate::store::{Destination, FeedItem, FeedKind, StoreError};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
@@ -35,128 +36,12 @@ fn next_version(conn: &Connection) -> Result<i64, StoreError> {
     })
 }
 
-/// The end of every write of a read position: it only ever moves forward.
-macro_rules! forward_only {
-    () => {
-        " ON CONFLICT (user_id, room_id) DO UPDATE SET \
-          read_seq = max(read_seq, excluded.read_seq), \
-          read_count = max(read_count, excluded.read_count)"
-    };
-}
-
-/// Moves a user's read position forward (never back).
-pub(super) fn set_read_position(
-    conn: &Connection,
-    user: UserId,
-    room: i64,
-    seq: i64,
-    count: i64,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(concat!(
-        "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
-         VALUES (?1, ?2, ?3, ?4)",
-        forward_only!()
-    ))?
-    .execute(params![user, room, seq, count])?;
-    Ok(())
-}
-
-/// Moves a user's read position forward to the room's present (a new participant), reading
-/// and writing in one statement.
-pub(super) fn read_position_at_present(
-    conn: &Connection,
-    user: UserId,
-    room: i64,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(concat!(
-        "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
-         SELECT ?1, id, last_seq, chat_count FROM rooms WHERE id = ?2",
-        forward_only!()
-    ))?
-    .execute(params![user, room])?;
-    Ok(())
-}
-
 fn read_seq(conn: &Connection, user: UserId, room: i64) -> Result<i64, StoreError> {
     Ok(conn
         .prepare_cached("SELECT read_seq FROM read_positions WHERE user_id = ?1 AND room_id = ?2")?
         .query_row(params![user, room], |r| r.get(0))
         .optional()?
         .unwrap_or(0))
-}
-
-/// Appends a message: next sequence number, a `created` strictly later than the room's
-/// previous message (history pages by time never skip a message), the unread counters, and
-/// (for a user's own message) the sender's read position, since sending implies having read
-/// the room. The message goes to the feed for the room's audience plus `extra`.
-pub(super) fn append_message(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    room: &Room,
-    new: NewMessage,
-    extra: &[UserId],
-) -> Result<Message, StoreError> {
-    let counts = new.counts_as_unread();
-    let (id, version) = super::pool::with_counters(conn, |c| {
-        c.message_id += 1;
-        c.version += 1;
-        (c.message_id, c.version)
-    })?;
-    let (seq, chat_count, created): (i64, i64, i64) = conn
-        .prepare_cached(
-            "UPDATE rooms SET last_seq = last_seq + 1, chat_count = chat_count + ?2, \
-             last_activity = max(?3, last_activity + 1), last_message_id = ?4 WHERE id = ?1 \
-             RETURNING last_seq, chat_count, last_activity",
-        )?
-        .query_row(params![room.id, i64::from(counts), now_ms(), id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-    // Messages that never count as unread are born delivered and read, so that clients
-    // counting unread messages themselves agree with the server.
-    let settled = !counts;
-    conn.prepare_cached(
-        "INSERT INTO messages (room_id, seq, sender_id, local_id, type, body, data, \
-             filter_id, is_hidden, quote, reply_to, forward_from, action, target, \
-             is_delivered, is_read, ordinal, version, born, created, updated, id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, \
-             ?16, ?17, ?17, ?18, ?18, ?19)",
-    )?
-    .execute(params![
-        room.id,
-        seq,
-        new.sender,
-        new.local_id,
-        new.kind,
-        new.body,
-        new.data,
-        new.filter_id,
-        new.is_hidden,
-        rows::json_unless_default(&new.quote),
-        rows::json_unless_default(&new.reply_to),
-        rows::json_unless_default(&new.forward_from),
-        new.action,
-        rows::json_unless_default(&new.target),
-        settled,
-        chat_count,
-        version,
-        created,
-        id
-    ])?;
-    let sender = match new.sender {
-        Some(sender) => {
-            set_read_position(conn, sender, room.id, seq, chat_count)?;
-            Some(super::users::user_by_id(conn, sender)?)
-        }
-        None => None,
-    };
-    let message = appended(new, Placement { id, seq, created }, room, sender);
-    feed.push(FeedItem {
-        kind: FeedKind::New,
-        message: message.clone(),
-        audience: new_message_audience(conn, app, room, extra)?,
-    });
-    Ok(message)
 }
 
 /// A message of this app by ID.
@@ -211,8 +96,7 @@ pub(super) fn send(
             resolve_room(conn, app, sender, *room, true)?.ok_or(StoreError::RoomNotFound)?
         }
         Destination::XcRoom(xc) => {
-            let room =
-                super::rooms::room_by_xc_id(conn, app, xc)?.ok_or(StoreError::RoomNotFound)?;
+            let room = room_by_xc_id(conn, app, xc)?.ok_or(StoreError::RoomNotFound)?;
             if !is_participant(conn, &room, sender)? {
                 return Err(StoreError::Forbidden(
                     "not a participant of this room".into(),

@@ -1,10 +1,11 @@
 //! The embedded default store: one SQLite file in WAL mode.
 
+mod append;
 mod client_rooms;
 mod messages;
 mod pool;
 mod rooms;
-pub(crate) mod rows;
+mod rows;
 mod sessions;
 mod users;
 
@@ -29,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_fewer_message_indexes.sql"),
     include_str!("../../../migrations/sqlite/0003_version_index_for_changes_only.sql"),
+    include_str!("../../../migrations/sqlite/0004_ticket_expiry_index.sql"),
 ];
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
@@ -348,7 +350,7 @@ impl Store for SqliteStore {
         self.db
             .read(
                 move |c| match rooms::resolve_room(c, app, &user, room, false)? {
-                    Some(room) => rooms::audience(c, app, &room, &[]),
+                    Some(room) => append::audience(c, app, &room, &[]),
                     None => unborn_room_audience(app, room),
                 },
             )

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::messages::{append_message, read_position_at_present};
+use super::append::{append_message, read_position_at_present};
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::store::shared::json;
 pub(super) use crate::store::shared::{NewRoom, unique_users};
-use crate::store::{Audience, FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
+use crate::store::{FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app.
 pub(super) fn room_by_xc_id(
@@ -133,67 +133,6 @@ fn same_app(conn: &Connection, app: AppId, user: UserId) -> Result<bool, StoreEr
         .query_row(params![user, app], |_| Ok(()))
         .optional()?
         .is_some())
-}
-
-/// Everyone who must hear about a room's messages, plus `extra` users (e.g. one just removed,
-/// who still gets the message saying so).
-pub(super) fn audience(
-    conn: &Connection,
-    app: AppId,
-    room: &Room,
-    extra: &[UserId],
-) -> Result<Audience, StoreError> {
-    audience_from(
-        conn,
-        "SELECT rm.user_id, coalesce(p.read_seq, 0) FROM room_members rm \
-         LEFT JOIN read_positions p ON p.user_id = rm.user_id AND p.room_id = rm.room_id \
-         WHERE rm.room_id = ?1",
-        app,
-        room,
-        extra,
-    )
-}
-
-/// The audience of a message being appended, with every read position 0. No member can have
-/// read it yet (a read position never passes the room's newest message), and looking the
-/// positions up cost one index lookup per member on the single writer for every append.
-pub(super) fn new_message_audience(
-    conn: &Connection,
-    app: AppId,
-    room: &Room,
-    extra: &[UserId],
-) -> Result<Audience, StoreError> {
-    audience_from(
-        conn,
-        "SELECT user_id, 0 FROM room_members WHERE room_id = ?1",
-        app,
-        room,
-        extra,
-    )
-}
-
-/// Runs an audience query: `sql` lists `(user_id, read_seq)` for room `?1`.
-fn audience_from(
-    conn: &Connection,
-    sql: &str,
-    app: AppId,
-    room: &Room,
-    extra: &[UserId],
-) -> Result<Audience, StoreError> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut members: Vec<(UserId, i64)> = stmt
-        .query_map([room.id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for user in extra {
-        if !members.iter().any(|(id, _)| id == user) {
-            members.push((*user, 0));
-        }
-    }
-    Ok(Audience {
-        app,
-        members,
-        roles: room.participant_roles.clone(),
-    })
 }
 
 /// The room with its explicit participants (in joining order) and admins.

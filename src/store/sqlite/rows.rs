@@ -1,74 +1,17 @@
-//! Column lists and row decoding shared by every query, so a user, room or message is read the
-//! same way wherever it is joined in.
+//! Row decoding shared by every query, so a user, room or message is read the same way
+//! wherever it is joined in. The column lists it decodes are the ones both backends select
+//! (`store::columns`), re-exported here for this backend's queries.
 
 use rusqlite::Row;
 
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{Message, Room, RoomKind, RoomType, Target, User};
+use crate::store::columns::{json_list, json_or_default};
 
-/// The user columns under a table alias.
-macro_rules! user_columns {
-    ($a:literal) => {
-        concat!(
-            $a,
-            ".id, ",
-            $a,
-            ".xc_user_id, ",
-            $a,
-            ".fullname, ",
-            $a,
-            ".email, ",
-            $a,
-            ".phone, ",
-            $a,
-            ".username, ",
-            $a,
-            ".photo_thumbnail, ",
-            $a,
-            ".photo_fullsize, ",
-            $a,
-            ".role_code, ",
-            $a,
-            ".last_login, ",
-            $a,
-            ".last_activity, ",
-            $a,
-            ".created, ",
-            $a,
-            ".updated, ",
-            $a,
-            ".deleted"
-        )
-    };
-}
-
-/// User columns, for `SELECT` lists with the alias `u`.
-pub(crate) const USER_COLUMNS: &str = user_columns!("u");
-/// Number of columns in [`USER_COLUMNS`].
-pub(crate) const USER_WIDTH: usize = 14;
-
-/// Room columns, alias `r`, followed by the two users of a personal room (`pa`, `pb`);
-/// select them `FROM` [`ROOM_FROM`].
-pub(crate) const ROOM_COLUMNS: &str = concat!(
-    "r.id, r.xc_room_id, r.personal_a, r.personal_b, r.type, r.name, r.photo_thumbnail, \
-     r.photo_fullsize, r.color, r.tags, r.roles, r.locked_time, r.deleted, ",
-    user_columns!("pa"),
-    ", ",
-    user_columns!("pb")
-);
-/// The rooms table with the users of personal rooms joined in, for [`ROOM_COLUMNS`].
-pub(crate) const ROOM_FROM: &str = "rooms r LEFT JOIN users pa ON pa.id = r.personal_a \
-    LEFT JOIN users pb ON pb.id = r.personal_b";
-/// Number of columns in [`ROOM_COLUMNS`].
-pub(crate) const ROOM_WIDTH: usize = 13 + 2 * USER_WIDTH;
-
-/// Message columns, alias `m`.
-pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.seq, m.local_id, m.type, m.body, m.data, \
-    m.filter_id, m.is_hidden, m.quote, m.reply_to, m.forward_from, m.action, m.target, \
-    m.is_delivered, m.is_read, m.is_deleted, m.is_edited, m.created, m.updated, m.deleted, \
-    m.sender_id";
-/// Number of columns in [`MESSAGE_COLUMNS`].
-pub(crate) const MESSAGE_WIDTH: usize = 21;
+pub(super) use crate::store::columns::{
+    MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
+    json_unless_default,
+};
 
 /// Reads a user starting at column `at`; `None` when the (outer-joined) ID is NULL.
 pub(super) fn user_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<User>> {
@@ -96,22 +39,6 @@ pub(super) fn user_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<User>
 /// Reads a user at column 0 of a row that always has one.
 pub(super) fn user(row: &Row<'_>) -> rusqlite::Result<User> {
     user_at(row, 0).map(|u| u.expect("user rows have an id"))
-}
-
-pub(crate) fn json_list(text: String) -> Vec<String> {
-    serde_json::from_str(&text).unwrap_or_default()
-}
-
-pub(crate) fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
-    text.and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
-/// Serializes a message part for storage: `NULL` when it is the empty placeholder.
-pub(crate) fn json_unless_default<T: serde::Serialize + Default + PartialEq>(
-    value: &T,
-) -> Option<String> {
-    (*value != T::default()).then(|| serde_json::to_string(value).expect("plain structs serialize"))
 }
 
 /// Reads a room starting at column `at`.

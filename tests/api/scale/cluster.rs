@@ -301,13 +301,32 @@ async fn concurrent_senders_on_two_nodes_keep_one_gapless_order() {
 #[tokio::test]
 async fn nodes_starting_together_migrate_once() {
     let db = TestDb::postgres().await;
-    let opens = (0..3).map(|_| {
-        let config = confab::config::Config::for_database(db.url());
-        async move { confab::app::App::open(&config).await.map(|_| ()) }
-    });
-    for opened in futures_util::future::join_all(opens).await {
-        opened.unwrap();
-    }
+    let pool = confab::config::Config::for_database(db.url())
+        .database
+        .pool();
+    let opens = (0..3).map(|_| confab::store::postgres::PgStore::open(db.url(), pool, None));
+    let stores: Vec<_> = futures_util::future::join_all(opens)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    let applied: Vec<usize> = stores.iter().map(|s| s.migrations_applied()).collect();
+    assert_eq!(
+        applied.iter().sum::<usize>(),
+        migrations,
+        "between them the nodes apply each migration once: {applied:?}"
+    );
+    let later = confab::store::postgres::PgStore::open(db.url(), pool, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        later.migrations_applied(),
+        0,
+        "a node starting later applies none"
+    );
 }
 
 #[tokio::test]

@@ -2,3 +2,4 @@
 
 mod cluster;
 mod nats;
+mod schema;

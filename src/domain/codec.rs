@@ -70,7 +70,7 @@ pub fn encode_with(text: &str, local_id: &str, r: u8) -> Result<String, CodecErr
 
 /// Encodes `text` with a random digit in 1..=8, the range both SDKs decode.
 pub fn encode(text: &str, local_id: &str) -> Result<String, CodecError> {
-    let [byte] = crate::domain::secret::pooled_random_bytes::<1>();
+    let [byte] = super::secret::pooled_random_bytes::<1>();
     encode_with(text, local_id, byte % 8 + 1)
 }
 

@@ -1,25 +1,14 @@
-//! Turns the store's committed changes into socket frames, in commit order.
+//! Turns one committed change into socket frames for the connected sockets of its audience
+//! on this node. Kept apart from [`super::fanout`], which calls it for local changes and for
+//! other nodes' notices alike.
 
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
 
-use super::{Fanout, Hub};
-use crate::domain::UserId;
-use crate::store::{FeedItem, FeedKind};
+use super::Hub;
+use crate::domain::{FeedItem, FeedKind, UserId};
 use crate::wire::{self, Viewer};
-
-/// Delivers every feed item to the connected sockets of its audience until the feed closes.
-///
-/// One task, fed in commit order, keeps messages ordered per room. A message is rendered
-/// once per distinct view (personal rooms look different to each side; `isRead` depends on
-/// the viewer), not once per recipient.
-pub async fn dispatch(mut feed: mpsc::Receiver<FeedItem>, fanout: Fanout) {
-    while let Some(item) = feed.recv().await {
-        fanout.committed(item);
-    }
-}
 
 /// Delivers one committed change to the connected sockets of its audience on this node.
 pub(super) fn deliver(hub: &Hub, item: &FeedItem) {
