@@ -2,7 +2,7 @@
 //! that record every Server API change to a room.
 
 use crate::domain::codec;
-use crate::domain::model::{ForwardFrom, Quote, ReplyTo, User, UserId};
+use crate::domain::model::{ForwardFrom, Quote, ReplyTo, Room, User, UserId};
 use crate::domain::secret::pooled_random_bytes;
 
 /// Kept at its old path; the type lives in [`model`](crate::domain::model) beside `Message`.
@@ -91,6 +91,16 @@ pub enum SystemAction {
 }
 
 impl SystemAction {
+    /// What locking (`locked`) or unlocking `room` records: `None` when the room already is in
+    /// that state, which changes nothing and appends nothing.
+    pub fn for_lock(room: &Room, locked: bool) -> Option<Self> {
+        match (room.is_locked(), locked) {
+            (false, true) => Some(SystemAction::Lock),
+            (true, false) => Some(SystemAction::Unlock),
+            _ => None,
+        }
+    }
+
     /// The wire `action`.
     pub fn name(self) -> &'static str {
         match self {
@@ -145,6 +155,39 @@ impl SystemAction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{RoomKind, RoomType};
+
+    fn room(locked_time: i64) -> Room {
+        Room {
+            id: 1,
+            kind: RoomKind::Shared { xc_room_id: None },
+            room_type: RoomType::Transaction,
+            name: String::new(),
+            photo_thumbnail: String::new(),
+            photo_fullsize: String::new(),
+            color: String::new(),
+            tags: Vec::new(),
+            participant_roles: Vec::new(),
+            locked_time,
+            deleted: 0,
+            peers: None,
+        }
+    }
+
+    #[test]
+    fn locking_records_a_change_only_when_the_state_changes() {
+        let (open, locked) = (room(0), room(1_767_225_600_000));
+        assert_eq!(
+            SystemAction::for_lock(&open, true),
+            Some(SystemAction::Lock)
+        );
+        assert_eq!(
+            SystemAction::for_lock(&locked, false),
+            Some(SystemAction::Unlock)
+        );
+        assert_eq!(SystemAction::for_lock(&locked, true), None);
+        assert_eq!(SystemAction::for_lock(&open, false), None);
+    }
 
     #[test]
     fn local_ids_have_the_sdk_shape() {

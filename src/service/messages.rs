@@ -4,8 +4,10 @@ use super::{ClientSession, Service, ServiceError};
 use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
-use crate::domain::{AppId, Message, NewMessage, ParamError, RoomRef, Target, Viewed};
-use crate::store::Destination;
+use crate::domain::{
+    AppId, FeedItem, FeedKind, Message, NewMessage, ParamError, RoomRef, Target, UserId, Viewed,
+};
+use crate::store::{ChatTx, Destination, StoreError};
 
 /// Longest part of a Server API message body, in UTF-16 code units (the Android SDK's own
 /// split size); longer bodies are sent as several messages.
@@ -218,9 +220,19 @@ impl Service {
         body: String,
         data: String,
     ) -> Result<Message, ServiceError> {
+        let (app, sender) = (session.app, session.user.id);
         Ok(self
             .store
-            .edit_message(session.app, session.user.clone(), local_id, body, data)
+            .transaction(move |tx| {
+                Box::pin(edit(
+                    tx,
+                    app,
+                    sender,
+                    local_id.clone(),
+                    body.clone(),
+                    data.clone(),
+                ))
+            })
             .await?)
     }
 
@@ -307,6 +319,34 @@ impl Service {
             .new_and_updated(session.app, session.user.clone(), device.to_owned())
             .await?)
     }
+}
+
+/// The edit rule: only the sender edits a message (found by their own local ID), never once it
+/// is deleted (checked by the change itself, so a concurrent delete cannot slip in between);
+/// the edited message goes to the whole room as an update.
+async fn edit(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    sender: UserId,
+    local_id: String,
+    body: String,
+    data: String,
+) -> Result<Message, StoreError> {
+    let message = tx
+        .own_message_by_local_id(sender, &local_id)
+        .await?
+        .ok_or_else(|| StoreError::Forbidden("only the sender may edit a message".into()))?;
+    let edited = tx
+        .edit_message_content(app, message.id, &body, &data)
+        .await?
+        .ok_or_else(|| StoreError::Forbidden("a deleted message cannot be edited".into()))?;
+    let audience = tx.audience(app, &edited.room, &[]).await?;
+    tx.emit(FeedItem {
+        kind: FeedKind::Updated,
+        message: edited.clone(),
+        audience,
+    });
+    Ok(edited)
 }
 
 #[cfg(test)]

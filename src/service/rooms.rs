@@ -1,8 +1,8 @@
 //! Server API room management and room lists.
 
 use super::{Service, ServiceError};
-use crate::domain::{AppId, ParamError, RoomBundle, RoomListEntry, User};
-use crate::store::{LockChange, RoomChange, RoomUpsert, StoreError};
+use crate::domain::{AppId, ParamError, RoomBundle, RoomListEntry, SystemAction, User, now_ms};
+use crate::store::{ChatTx, LockChange, RoomChange, RoomUpsert, RowLock, StoreError};
 
 fn unknown_participant(err: StoreError) -> ServiceError {
     match err {
@@ -71,8 +71,17 @@ impl Service {
         xc_user_id: &str,
         locked: bool,
     ) -> Result<LockChange, ServiceError> {
+        let (xc_room_id, xc_user_id) = (xc_room_id.to_owned(), xc_user_id.to_owned());
         self.store
-            .set_room_lock(app, xc_room_id, xc_user_id, locked)
+            .transaction(move |tx| {
+                Box::pin(set_lock(
+                    tx,
+                    app,
+                    xc_room_id.clone(),
+                    xc_user_id.clone(),
+                    locked,
+                ))
+            })
             .await
             .map_err(|err| match err {
                 StoreError::UnknownUser(id) => ParamError::invalid_because(
@@ -97,4 +106,42 @@ impl Service {
             .rooms_of_user(app, xc_user_id, only_xc_room_ids)
             .await?)
     }
+}
+
+/// The lock rule: the room's row is locked before anything is decided on it; a missing room is
+/// reported before an unknown user; a room already in the requested state changes nothing and
+/// appends nothing; otherwise the state is stored with who set it, and the `room/lock` or
+/// `room/unlock` message, sent by that user, goes to the whole room.
+async fn set_lock(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    xc_room_id: String,
+    xc_user_id: String,
+    locked: bool,
+) -> Result<LockChange, StoreError> {
+    let mut room = tx
+        .room_by_xc_id(app, &xc_room_id, RowLock::Update)
+        .await?
+        .ok_or(StoreError::RoomNotFound)?;
+    let user = tx
+        .user_by_xc_id(app, &xc_user_id)
+        .await?
+        .ok_or(StoreError::UnknownUser(xc_user_id))?;
+    let Some(action) = SystemAction::for_lock(&room, locked) else {
+        return Ok(LockChange {
+            changed: false,
+            messages: Vec::new(),
+        });
+    };
+    let now = now_ms();
+    room.locked_time = if locked { now } else { 0 };
+    tx.set_room_lock(room.id, room.locked_time, locked.then_some(user.id), now)
+        .await?;
+    let message = tx
+        .append_message(app, &room, action.message(Some(user.id), None), &[])
+        .await?;
+    Ok(LockChange {
+        changed: true,
+        messages: vec![message],
+    })
 }

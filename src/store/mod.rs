@@ -10,8 +10,11 @@ mod columns;
 pub mod postgres;
 mod shared;
 pub mod sqlite;
+mod tx;
 
 use async_trait::async_trait;
+
+pub use tx::{ChatTx, RowLock, WriteWork};
 
 use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{
@@ -39,6 +42,9 @@ pub enum StoreError {
     Locked,
     /// An auth ticket, access or refresh token was refused.
     Token(TokenProblem),
+    /// A PostgreSQL transaction lost a race with another (a unique violation, a deadlock, a
+    /// serialization failure) and runs again from the start; the text is for the log.
+    Retry(String),
     /// The store failed; the text is for the log, never for clients.
     Other(String),
 }
@@ -53,6 +59,7 @@ impl std::fmt::Display for StoreError {
             StoreError::Forbidden(why) => write!(f, "forbidden: {why}"),
             StoreError::Locked => f.write_str("the room is locked"),
             StoreError::Token(problem) => write!(f, "token refused: {problem:?}"),
+            StoreError::Retry(why) => write!(f, "lost a race: {why}"),
             StoreError::Other(why) => write!(f, "store failure: {why}"),
         }
     }
@@ -323,15 +330,6 @@ pub trait Store: Send + Sync {
         xc_user_ids: Vec<String>,
     ) -> Result<RoomChange, StoreError>;
 
-    /// Locks (`locked = true`) or unlocks a room on behalf of a user.
-    async fn set_room_lock(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_id: &str,
-        locked: bool,
-    ) -> Result<LockChange, StoreError>;
-
     /// Every room of a user (explicit or by role), newest activity first, optionally only the
     /// rooms whose `xcRoomID` is listed; with the user.
     async fn rooms_of_user(
@@ -442,16 +440,6 @@ pub trait Store: Send + Sync {
         enforce_lock: bool,
     ) -> Result<(Vec<Message>, bool), StoreError>;
 
-    /// Replaces the body and data of the sender's own message.
-    async fn edit_message(
-        &self,
-        app: AppId,
-        sender: User,
-        local_id: String,
-        body: String,
-        data: String,
-    ) -> Result<Message, StoreError>;
-
     /// Marks messages delivered (`read = false`) or read; returns the IDs that changed.
     async fn mark_messages(
         &self,
@@ -507,6 +495,10 @@ pub trait Store: Send + Sync {
         user: User,
         device: String,
     ) -> Result<Vec<Viewed>, StoreError>;
+
+    /// Runs a use case's rule in one write transaction (see [`ChatTx`]); call it through
+    /// `<dyn Store>::transaction`, which gives the result its type back.
+    async fn write(&self, work: WriteWork) -> Result<Box<dyn std::any::Any + Send>, StoreError>;
 
     /// Finishes queued writes and stops accepting new ones.
     async fn close(&self);

@@ -604,4 +604,13 @@ async fn edits_and_deletions_are_the_senders_alone_and_reach_the_room() {
         .expect("chat/updateMessage", |m| m["isDeleted"] == true)
         .await;
     assert!(update["deleted"].as_i64().unwrap() > 0);
+
+    let mut late = text_message(&room, "L1", "too late");
+    late["isMessageEdited"] = json!(true);
+    ann_socket.send("chat/updateMessage", late).await;
+    let refused = ann_socket.expect("error", |e| e["localID"] == "L1").await;
+    assert_eq!(
+        refused["code"], "40301",
+        "a deleted message cannot be edited"
+    );
 }

@@ -48,7 +48,7 @@ async fn read_seq(tx: &Tx<'_>, user: UserId, room: i64) -> Res<i64> {
 }
 
 /// A message of this app by ID.
-async fn message_by_id(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Option<Message>> {
+pub(super) async fn message_by_id(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Option<Message>> {
     static SQL: LazyLock<String> =
         LazyLock::new(|| format!("{} WHERE m.id = $1 AND r.app_id = $2", *MESSAGE_SELECT));
     opt(tx, &SQL, &[&id, &app])
@@ -59,7 +59,7 @@ async fn message_by_id(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Option<Message>>
 }
 
 /// The messages a sender already stored under these local IDs, in sequence order.
-async fn messages_by_local_ids(
+pub(super) async fn messages_by_local_ids(
     tx: &Tx<'_>,
     sender: UserId,
     local_ids: &[String],
@@ -126,7 +126,8 @@ pub(super) async fn send(
     Ok((stored, false))
 }
 
-async fn touch(tx: &Tx<'_>, id: i64) -> Res<()> {
+/// Records a change to a message: a new change version and a later `updated`.
+pub(super) async fn touch(tx: &Tx<'_>, id: i64) -> Res<()> {
     let version = next_version(tx).await?;
     exec(
         tx,
@@ -199,41 +200,6 @@ pub(super) async fn mark(
         changed.push(id);
     }
     Ok(changed)
-}
-
-/// Replaces the content of the sender's own message (`chat/updateMessage` from a client).
-pub(super) async fn edit(
-    tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    user: &User,
-    local_id: &str,
-    body: &str,
-    data: &str,
-) -> Res<Message> {
-    let message = messages_by_local_ids(tx, user.id, &[local_id.to_owned()])
-        .await?
-        .pop()
-        .ok_or_else(|| StoreError::Forbidden("only the sender may edit a message".into()))?;
-    if message.is_deleted {
-        return Err(StoreError::Forbidden("a deleted message cannot be edited".into()).into());
-    }
-    exec(
-        tx,
-        "UPDATE messages SET body = $2, data = $3, is_edited = TRUE WHERE id = $1",
-        &[&message.id, &body, &data],
-    )
-    .await?;
-    touch(tx, message.id).await?;
-    let updated = message_by_id(tx, app, message.id)
-        .await?
-        .ok_or(StoreError::RoomNotFound)?;
-    feed.push(FeedItem {
-        kind: FeedKind::Updated,
-        message: updated.clone(),
-        audience: audience(tx, app, &updated.room, &[]).await?,
-    });
-    Ok(updated)
 }
 
 /// Deletes the sender's own messages of a room for everyone; returns the IDs deleted.

@@ -22,6 +22,7 @@ mod messages;
 mod rooms;
 mod rows;
 mod sessions;
+mod tx;
 mod users;
 
 use std::str::FromStr;
@@ -40,8 +41,8 @@ use crate::domain::{
 use crate::store::shared::unborn_room_audience;
 use crate::store::{
     ApiKeyRecord, Audience, ClientRoomChange, ContactCounts, ContactOp, Destination, FeedItem,
-    FeedSink, LockChange, NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError,
-    UserProfile,
+    FeedSink, NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile,
+    WriteWork,
 };
 
 /// Migrations in order; `confab_migrations` records which have been applied. The numbering
@@ -93,13 +94,27 @@ impl From<deadpool_postgres::PoolError> for Fail {
 impl Fail {
     /// Whether the transaction lost a race and would succeed when run again.
     fn retryable(&self) -> bool {
-        let Fail::Db(err) = self else { return false };
+        let err = match self {
+            Fail::Db(err) => err,
+            Fail::Store(err) => return matches!(err, StoreError::Retry(_)),
+        };
         matches!(
             err.code(),
             Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
                 || *c == SqlState::T_R_DEADLOCK_DETECTED
                 || *c == SqlState::UNIQUE_VIOLATION
         )
+    }
+}
+
+impl Fail {
+    /// The failure as a rule sees it: a lost race stays one ([`StoreError::Retry`]), so that
+    /// the transaction runs again when the rule passes it on.
+    fn into_store_error(self) -> StoreError {
+        match &self {
+            Fail::Db(err) if self.retryable() => StoreError::Retry(describe(err)),
+            _ => self.into(),
+        }
     }
 }
 
@@ -470,18 +485,6 @@ impl Store for PgStore {
         })
     }
 
-    async fn set_room_lock(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_id: &str,
-        locked: bool,
-    ) -> Result<LockChange, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            rooms::set_lock(&tx, &mut feed, app, xc_room_id, xc_user_id, locked).await
-        })
-    }
-
     async fn rooms_of_user(
         &self,
         app: AppId,
@@ -696,19 +699,6 @@ impl Store for PgStore {
         })
     }
 
-    async fn edit_message(
-        &self,
-        app: AppId,
-        sender: User,
-        local_id: String,
-        body: String,
-        data: String,
-    ) -> Result<Message, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            messages::edit(&tx, &mut feed, app, &sender, &local_id, &body, &data).await
-        })
-    }
-
     async fn mark_messages(
         &self,
         app: AppId,
@@ -786,6 +776,16 @@ impl Store for PgStore {
             };
             messages::mark_device_synced(&tx, user.id, &device).await?;
             Ok(list)
+        })
+    }
+
+    async fn write(&self, work: WriteWork) -> Result<Box<dyn std::any::Any + Send>, StoreError> {
+        transact!(self, Mode::Write, |tx, feed| {
+            let mut chat = tx::PgTx {
+                tx: &tx,
+                feed: &mut feed,
+            };
+            work(&mut chat).await.map_err(Fail::Store)
         })
     }
 

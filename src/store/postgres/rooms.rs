@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::store::shared::json;
 pub(super) use crate::store::shared::{NewRoom, unique_users};
-use crate::store::{FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
+use crate::store::{FeedItem, RoomChange, RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app; with `lock`, its row stays locked to commit.
 pub(super) async fn room_by_xc_id(
@@ -358,50 +358,6 @@ pub(super) async fn change_participants(
     let room = existing_room(tx, app, xc_room_id).await?;
     let users = users_by_xc_ids(tx, app, xc_user_ids).await?;
     change_members(tx, feed, app, room, None, users, add).await
-}
-
-pub(super) async fn set_lock(
-    tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    xc_room_id: &str,
-    xc_user_id: &str,
-    locked: bool,
-) -> Res<LockChange> {
-    let room = existing_room(tx, app, xc_room_id).await?;
-    let user = user_by_xc_id(tx, app, xc_user_id)
-        .await?
-        .ok_or_else(|| StoreError::UnknownUser(xc_user_id.to_owned()))?;
-    if room.is_locked() == locked {
-        return Ok(LockChange {
-            changed: false,
-            messages: Vec::new(),
-        });
-    }
-    let now = now_ms();
-    exec(
-        tx,
-        "UPDATE rooms SET locked_time = $2, locked_by = $3, updated = $4 WHERE id = $1",
-        &[
-            &room.id,
-            &if locked { now } else { 0 },
-            &locked.then_some(user.id),
-            &now,
-        ],
-    )
-    .await?;
-    let room = room_by_id(tx, app, room.id).await?;
-    let action = if locked {
-        SystemAction::Lock
-    } else {
-        SystemAction::Unlock
-    };
-    let new = action.message(Some(user.id), None);
-    let message = append_message(tx, feed, app, &room, new, &[]).await?;
-    Ok(LockChange {
-        changed: true,
-        messages: vec![message],
-    })
 }
 
 /// The user's rooms, explicit or by role, as a `WITH mine (room_id)` clause over `$1` user,

@@ -58,7 +58,7 @@ pub(super) fn message_by_id(
 }
 
 /// The messages a sender already stored under these local IDs, in sequence order.
-fn messages_by_local_ids(
+pub(super) fn messages_by_local_ids(
     conn: &Connection,
     sender: UserId,
     local_ids: &[String],
@@ -117,7 +117,8 @@ pub(super) fn send(
     Ok((stored, false))
 }
 
-fn touch(conn: &Connection, id: i64) -> Result<(), StoreError> {
+/// Records a change to a message: a new change version and a later `updated`.
+pub(super) fn touch(conn: &Connection, id: i64) -> Result<(), StoreError> {
     let version = next_version(conn)?;
     conn.prepare_cached(
         "UPDATE messages SET updated = max(?2, updated + 1), version = ?3 WHERE id = ?1",
@@ -178,36 +179,6 @@ pub(super) fn mark(
         changed.push(id);
     }
     Ok(changed)
-}
-
-/// Replaces the content of the sender's own message (`chat/updateMessage` from a client).
-pub(super) fn edit(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    user: &User,
-    local_id: &str,
-    body: &str,
-    data: &str,
-) -> Result<Message, StoreError> {
-    let message = messages_by_local_ids(conn, user.id, &[local_id.to_owned()])?
-        .pop()
-        .ok_or_else(|| StoreError::Forbidden("only the sender may edit a message".into()))?;
-    if message.is_deleted {
-        return Err(StoreError::Forbidden(
-            "a deleted message cannot be edited".into(),
-        ));
-    }
-    conn.prepare_cached("UPDATE messages SET body = ?2, data = ?3, is_edited = 1 WHERE id = ?1")?
-        .execute(params![message.id, body, data])?;
-    touch(conn, message.id)?;
-    let updated = message_by_id(conn, app, message.id)?.ok_or(StoreError::RoomNotFound)?;
-    feed.push(FeedItem {
-        kind: FeedKind::Updated,
-        message: updated.clone(),
-        audience: audience(conn, app, &updated.room, &[])?,
-    });
-    Ok(updated)
 }
 
 /// Deletes the sender's own messages of a room for everyone; returns the IDs deleted.

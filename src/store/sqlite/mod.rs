@@ -7,8 +7,10 @@ mod pool;
 mod rooms;
 mod rows;
 mod sessions;
+mod tx;
 mod users;
 
+use std::any::Any;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -21,7 +23,7 @@ use crate::domain::{
 use crate::store::shared::unborn_room_audience;
 use crate::store::{
     ApiKeyRecord, Audience, ClientRoomChange, ContactCounts, ContactOp, Destination, FeedSink,
-    LockChange, NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile,
+    NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile, WriteWork,
 };
 use pool::Db;
 
@@ -186,19 +188,6 @@ impl Store for SqliteStore {
             .write(move |c, feed| {
                 rooms::change_participants(c, feed, app, &xc_room_id, &xc_user_ids, false)
             })
-            .await
-    }
-
-    async fn set_room_lock(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_id: &str,
-        locked: bool,
-    ) -> Result<LockChange, StoreError> {
-        let (xc_room_id, xc_user_id) = (xc_room_id.to_owned(), xc_user_id.to_owned());
-        self.db
-            .write(move |c, feed| rooms::set_lock(c, feed, app, &xc_room_id, &xc_user_id, locked))
             .await
     }
 
@@ -405,19 +394,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn edit_message(
-        &self,
-        app: AppId,
-        sender: User,
-        local_id: String,
-        body: String,
-        data: String,
-    ) -> Result<Message, StoreError> {
-        self.db
-            .write(move |c, feed| messages::edit(c, feed, app, &sender, &local_id, &body, &data))
-            .await
-    }
-
     async fn mark_messages(
         &self,
         app: AppId,
@@ -499,6 +475,12 @@ impl Store for SqliteStore {
                 messages::mark_device_synced(c, user.id, &device)?;
                 Ok(list)
             })
+            .await
+    }
+
+    async fn write(&self, work: WriteWork) -> Result<Box<dyn Any + Send>, StoreError> {
+        self.db
+            .write(move |conn, feed| tx::run_now(work(&mut tx::SqliteTx { conn, feed })))
             .await
     }
 

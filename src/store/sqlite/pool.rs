@@ -63,7 +63,7 @@ const RESTART_FRAMES: i64 = 65536;
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A job runs in its savepoint, fills the feed with what clients must hear, and says whether it
 /// succeeded; its completion answers the caller once the batch's commit is known.
-type Job = Box<dyn FnOnce(&Connection, &mut Vec<FeedItem>) -> (bool, Completion) + Send>;
+type Job = Box<dyn FnOnce(&mut Connection, &mut Vec<FeedItem>) -> (bool, Completion) + Send>;
 
 /// The message-ID and change-version counters, kept by the writer thread itself: only it
 /// writes, so handing out the next values needs no statement. They are written back once per
@@ -222,7 +222,7 @@ impl Db {
     pub(super) async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection, &mut Vec<FeedItem>) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection, &mut Vec<FeedItem>) -> Result<R, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn, feed| {
@@ -474,7 +474,7 @@ fn answer(batch: Committed, feed: Option<&FeedSink>) {
 }
 
 fn run_writer(
-    conn: Connection,
+    mut conn: Connection,
     mut rx: mpsc::Receiver<Command>,
     syncer: Syncer,
     checkpointer: Checkpointer,
@@ -495,7 +495,7 @@ fn run_writer(
             }
         }
         if !batch.is_empty() {
-            if let Some(committed) = run_batch(&conn, batch) {
+            if let Some(committed) = run_batch(&mut conn, batch) {
                 syncer.send(committed);
             }
             checkpointer.after_commit(&conn);
@@ -523,7 +523,7 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// Runs and commits one batch; `None` if it could not even begin (its callers, dropped, hear
 /// an error).
-fn run_batch(conn: &Connection, batch: Vec<Job>) -> Option<Committed> {
+fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Option<Committed> {
     if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
         return None;
@@ -536,7 +536,7 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) -> Option<Committed> {
             continue;
         }
         let mut job_feed = Vec::new();
-        match catch_unwind(AssertUnwindSafe(|| job(conn, &mut job_feed))) {
+        match catch_unwind(AssertUnwindSafe(|| job(&mut *conn, &mut job_feed))) {
             Ok((true, completion)) => {
                 completions.push(completion);
                 committed_feed.append(&mut job_feed);

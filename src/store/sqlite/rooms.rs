@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::store::shared::json;
 pub(super) use crate::store::shared::{NewRoom, unique_users};
-use crate::store::{FeedItem, LockChange, RoomChange, RoomUpsert, StoreError};
+use crate::store::{FeedItem, RoomChange, RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app.
 pub(super) fn room_by_xc_id(
@@ -383,54 +383,6 @@ pub(super) fn change_participants(
     let room = existing_room(conn, app, xc_room_id)?;
     let users = users_by_xc_ids(conn, app, xc_user_ids)?;
     change_members(conn, feed, app, room, None, users, add)
-}
-
-pub(super) fn set_lock(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    xc_room_id: &str,
-    xc_user_id: &str,
-    locked: bool,
-) -> Result<LockChange, StoreError> {
-    let mut room = existing_room(conn, app, xc_room_id)?;
-    let user = user_by_xc_id(conn, app, xc_user_id)?
-        .ok_or_else(|| StoreError::UnknownUser(xc_user_id.to_owned()))?;
-    if room.is_locked() == locked {
-        return Ok(LockChange {
-            changed: false,
-            messages: Vec::new(),
-        });
-    }
-    let now = now_ms();
-    // The room is updated in memory too: `locked_time` is all of this row that a Room holds.
-    room.locked_time = if locked { now } else { 0 };
-    conn.prepare_cached(
-        "UPDATE rooms SET locked_time = ?2, locked_by = ?3, updated = ?4 WHERE id = ?1",
-    )?
-    .execute(params![
-        room.id,
-        room.locked_time,
-        locked.then_some(user.id),
-        now
-    ])?;
-    let action = if locked {
-        SystemAction::Lock
-    } else {
-        SystemAction::Unlock
-    };
-    let message = append_message(
-        conn,
-        feed,
-        app,
-        &room,
-        action.message(Some(user.id), None),
-        &[],
-    )?;
-    Ok(LockChange {
-        changed: true,
-        messages: vec![message],
-    })
 }
 
 /// A user's rooms with last message and unread count, in one query whatever their number.

@@ -1,0 +1,101 @@
+//! [`ChatTx`] on PostgreSQL: a write rule's primitives inside one transaction.
+//!
+//! The rule may run more than once: when the transaction loses a race (a unique violation, a
+//! deadlock, a serialization failure), the primitive reports [`StoreError::Retry`] and the
+//! whole transaction, rule included, runs again from the start.
+
+use async_trait::async_trait;
+
+use super::{Fail, Res, Tx, append, exec, messages, rooms, users};
+use crate::domain::{AppId, Audience, FeedItem, Message, NewMessage, Room, User, UserId};
+use crate::store::{ChatTx, RowLock, StoreError};
+
+/// An open transaction and the attempt's feed, lent to one rule.
+pub(super) struct PgTx<'t, 'c> {
+    pub(super) tx: &'t Tx<'c>,
+    pub(super) feed: &'t mut Vec<FeedItem>,
+}
+
+/// A primitive's outcome in the rule's terms, keeping "run again" for lost races.
+fn rule<T>(result: Res<T>) -> Result<T, StoreError> {
+    result.map_err(Fail::into_store_error)
+}
+
+#[async_trait]
+impl ChatTx for PgTx<'_, '_> {
+    async fn room_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_room_id: &str,
+        lock: RowLock,
+    ) -> Result<Option<Room>, StoreError> {
+        rule(rooms::room_by_xc_id(self.tx, app, xc_room_id, lock == RowLock::Update).await)
+    }
+
+    async fn user_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        rule(users::user_by_xc_id(self.tx, app, xc_user_id).await)
+    }
+
+    async fn set_room_lock(
+        &mut self,
+        room: i64,
+        locked_time: i64,
+        locked_by: Option<UserId>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE rooms SET locked_time = $2, locked_by = $3, updated = $4 WHERE id = $1";
+        rule(exec(self.tx, sql, &[&room, &locked_time, &locked_by, &now]).await).map(drop)
+    }
+
+    async fn append_message(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        message: NewMessage,
+        extra: &[UserId],
+    ) -> Result<Message, StoreError> {
+        rule(append::append_message(self.tx, self.feed, app, room, message, extra).await)
+    }
+
+    async fn own_message_by_local_id(
+        &mut self,
+        sender: UserId,
+        local_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        let found = messages::messages_by_local_ids(self.tx, sender, &[local_id.to_owned()]).await;
+        rule(found).map(|mut list| list.pop())
+    }
+
+    async fn edit_message_content(
+        &mut self,
+        app: AppId,
+        id: i64,
+        body: &str,
+        data: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        let sql = "UPDATE messages SET body = $2, data = $3, is_edited = TRUE \
+                   WHERE id = $1 AND NOT is_deleted";
+        if rule(exec(self.tx, sql, &[&id, &body, &data]).await)? == 0 {
+            return Ok(None);
+        }
+        rule(messages::touch(self.tx, id).await)?;
+        rule(messages::message_by_id(self.tx, app, id).await)
+    }
+
+    async fn audience(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        extra: &[UserId],
+    ) -> Result<Audience, StoreError> {
+        rule(append::audience(self.tx, app, room, extra).await)
+    }
+
+    fn emit(&mut self, item: FeedItem) {
+        self.feed.push(item);
+    }
+}

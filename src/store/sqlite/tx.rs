@@ -1,0 +1,128 @@
+//! [`ChatTx`] on SQLite: a write rule's primitives inside the writer thread's job.
+//!
+//! The rule runs in the job's savepoint on the writer thread; every primitive does its work at
+//! once (SQLite is synchronous), so the rule's future completes in a single poll and never
+//! leaves the thread whose message-ID and version counters it uses.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+
+use super::{append, messages, rooms, users};
+use crate::domain::AppId;
+use crate::domain::{Audience, FeedItem, Message, NewMessage, Room, User, UserId};
+use crate::store::{ChatTx, RowLock, StoreError};
+
+/// The writer's connection and the job's feed, lent to one rule.
+pub(super) struct SqliteTx<'a> {
+    pub(super) conn: &'a mut Connection,
+    pub(super) feed: &'a mut Vec<FeedItem>,
+}
+
+/// Polls a rule's future once on this thread. Every SQLite primitive is ready at once, so a
+/// rule that is still pending waited on something that is not SQLite: an error, not a hang.
+pub(super) fn run_now<T>(
+    future: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(StoreError::Other(
+            "a write rule waited on something other than SQLite".into(),
+        )),
+    }
+}
+
+#[async_trait]
+impl ChatTx for SqliteTx<'_> {
+    async fn room_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_room_id: &str,
+        _lock: RowLock,
+    ) -> Result<Option<Room>, StoreError> {
+        // The single writer already holds every row until the batch commits.
+        rooms::room_by_xc_id(self.conn, app, xc_room_id)
+    }
+
+    async fn user_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        users::user_by_xc_id(self.conn, app, xc_user_id)
+    }
+
+    async fn set_room_lock(
+        &mut self,
+        room: i64,
+        locked_time: i64,
+        locked_by: Option<UserId>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE rooms SET locked_time = ?2, locked_by = ?3, updated = ?4 WHERE id = ?1",
+            )?
+            .execute(params![room, locked_time, locked_by, now])?;
+        Ok(())
+    }
+
+    async fn append_message(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        message: NewMessage,
+        extra: &[UserId],
+    ) -> Result<Message, StoreError> {
+        append::append_message(self.conn, self.feed, app, room, message, extra)
+    }
+
+    async fn own_message_by_local_id(
+        &mut self,
+        sender: UserId,
+        local_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        Ok(messages::messages_by_local_ids(self.conn, sender, &[local_id.to_owned()])?.pop())
+    }
+
+    async fn edit_message_content(
+        &mut self,
+        app: AppId,
+        id: i64,
+        body: &str,
+        data: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE messages SET body = ?2, data = ?3, is_edited = 1 \
+                 WHERE id = ?1 AND NOT is_deleted",
+            )?
+            .execute(params![id, body, data])?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        messages::touch(self.conn, id)?;
+        messages::message_by_id(self.conn, app, id)
+    }
+
+    async fn audience(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        extra: &[UserId],
+    ) -> Result<Audience, StoreError> {
+        append::audience(self.conn, app, room, extra)
+    }
+
+    fn emit(&mut self, item: FeedItem) {
+        self.feed.push(item);
+    }
+}
