@@ -100,7 +100,7 @@ enum Cmd {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// confab's JSON writer against serde_json on a room list, in this process (no server).
+    /// The time to serialize a room list, in this process (no server).
     Json {
         /// Entries in the list.
         #[arg(long, default_value_t = 1000)]

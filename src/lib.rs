@@ -13,11 +13,10 @@
 //! - [`realtime`] — live delivery: who is connected, and getting each committed change to
 //!   their sockets, on this node and (through [`bus`]) on the others.
 //! - [`wire`] — the protocol's JSON objects (users, rooms, messages, socket events).
-//!   [`json`] writes them (and every response) faster than `serde_json`, byte for byte the same.
 //! - [`domain`] — value types and rules, with no I/O: the chat model, the feed of committed
 //!   changes that stores publish and realtime delivers, and [`codec`], the message-body cipher
 //!   of the SDKs (also reachable at the crate root).
-//! - [`config`] and [`bus`] — leaves, like [`json`]: they import no other confab module.
+//! - [`config`] and [`bus`] — leaves: they import no other confab module.
 //!
 //! [`app`] wires these together from a [`config::Config`]; [`cli`] is the command line. Nothing
 //! but them imports [`app`], [`cli`] or [`http`].
@@ -33,7 +32,6 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
-pub mod json;
 pub mod realtime;
 pub mod service;
 pub mod store;

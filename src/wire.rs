@@ -276,7 +276,7 @@ pub fn event(name: &str, data: &impl Serialize) -> bytes::Bytes {
         data: &'a T,
     }
     let mut out = Vec::with_capacity(1024);
-    crate::json::write(
+    serde_json::to_writer(
         &mut out,
         &Event {
             event_name: name,

@@ -30,7 +30,7 @@ impl Data {
     pub fn of(value: &impl serde::Serialize) -> Self {
         let mut body = Vec::with_capacity(4096);
         body.extend_from_slice(SUCCESS_HEAD);
-        crate::json::write(&mut body, value).expect("response data serializes");
+        serde_json::to_writer(&mut body, value).expect("response data serializes");
         body.push(b'}');
         Self(body)
     }
@@ -156,7 +156,7 @@ fn envelope(status: u16, code: &str, message: &str, field: &str, data: &[u8]) ->
         message,
         field,
     };
-    crate::json::write(&mut body, &error).expect("strings serialize");
+    serde_json::to_writer(&mut body, &error).expect("strings serialize");
     body.extend_from_slice(b",\"data\":");
     body.extend_from_slice(data);
     body.push(b'}');
