@@ -1,45 +1,22 @@
 //! Fan-out of live events to sockets on this node and, with a bus, on every other node.
 //!
 //! Each node delivers to its own sockets through its [`Hub`]. With a bus, everything a node
-//! delivers is also published as a [`Notice`], and every other node delivers it to the sockets
-//! it holds. The bus carries notifications only: nothing is acknowledged on the strength of
-//! it, and a notice lost while a node or the bus restarts is recovered by the clients, which
-//! resync from the database (`new_and_updated`) when they reconnect.
+//! delivers is also published as a [`Notice`], in the bus's own versioned format (see
+//! [`super::notice`]), and every other node delivers it to the sockets it holds. The bus
+//! carries notifications only: nothing is acknowledged on the strength of it, and a notice
+//! lost while a node or the bus restarts is recovered by the clients, which resync from the
+//! database (`new_and_updated`) when they reconnect.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use super::notice::{self, DecodeError, Notice};
 use super::{CloseReason, Hub};
 use crate::bus::nats::Nats;
 use crate::domain::{Audience, FeedItem, UserId};
-
-/// What one node tells the others.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum Notice {
-    /// A committed message change, for the room's connected audience.
-    Committed { item: Box<FeedItem> },
-    /// A frame for these users' sockets (presence).
-    Users { users: Vec<UserId>, frame: String },
-    /// A frame for a room's connected audience except one user (typing).
-    Room {
-        audience: Audience,
-        except: UserId,
-        frame: String,
-    },
-    /// Sessions revoked: their sockets close.
-    Revoked { sessions: Vec<i64> },
-}
-
-/// A notice with the node that sent it, which ignores its own notices.
-#[derive(Debug, Serialize, Deserialize)]
-struct Envelope {
-    origin: String,
-    notice: Notice,
-}
 
 struct Link {
     nats: Nats,
@@ -77,11 +54,7 @@ impl Fanout {
     /// Publishes a notice to the other nodes; builds it only when there is a bus.
     fn publish(&self, notice: impl FnOnce() -> Notice) {
         let Some(link) = &self.link else { return };
-        let envelope = Envelope {
-            origin: link.node.clone(),
-            notice: notice(),
-        };
-        match serde_json::to_vec(&envelope) {
+        match notice::encode(&link.node, notice()) {
             Ok(payload) => link.nats.publish(&link.subject, Bytes::from(payload)),
             Err(err) => tracing::error!(error = %err, "cannot encode a bus notice"),
         }
@@ -132,16 +105,22 @@ impl Fanout {
         let Some(link) = self.link.clone() else {
             return;
         };
+        // Versions already warned about: a newer node sends many notices, one line is enough.
+        let mut unknown = HashSet::new();
         while let Some(payload) = incoming.recv().await {
-            let envelope: Envelope = match serde_json::from_slice(&payload) {
-                Ok(envelope) => envelope,
-                Err(err) => {
-                    tracing::warn!(error = %err, "ignoring a malformed bus notice");
-                    continue;
+            match notice::decode(&payload, &link.node) {
+                Ok(Some(notice)) => self.apply(notice),
+                Ok(None) => {}
+                Err(DecodeError::UnknownVersion(version)) => {
+                    if unknown.insert(version) {
+                        tracing::warn!(
+                            version,
+                            "ignoring bus notices of an unknown format version \
+                             (logged once per version)"
+                        );
+                    }
                 }
-            };
-            if envelope.origin != link.node {
-                self.apply(envelope.notice);
+                Err(err) => tracing::warn!(error = %err, "ignoring a bus notice"),
             }
         }
     }

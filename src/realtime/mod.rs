@@ -7,6 +7,7 @@
 
 mod deliver;
 mod fanout;
+mod notice;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
