@@ -15,7 +15,7 @@ pub use feed::{Audience, FeedItem, FeedKind};
 pub use message::{NewMessage, SystemAction};
 pub use model::{
     AppId, Message, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, Target, User,
-    UserId, Viewed,
+    UserId, Viewed, unique_users,
 };
 pub use param::ParamError;
 

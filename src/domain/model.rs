@@ -1,4 +1,11 @@
 //! Users, rooms and messages as the rest of confab sees them.
+//!
+//! None of these types has a serialized form of its own, so renaming a field changes no
+//! bytes anywhere: the HTTP and socket JSON is rendered by [`crate::wire`], and what nodes
+//! tell each other over the bus has its own versioned format in `realtime::notice`. The
+//! exceptions are the message parts ([`Quote`], [`ReplyTo`], [`ForwardFrom`], [`Target`]):
+//! their JSON, with the protocol's field names, is what clients send in socket frames, what
+//! the wire renders and what the stores keep in their JSON columns, so they keep serde.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +17,7 @@ pub type AppId = i64;
 pub type UserId = i64;
 
 /// A user, with every field the wire's user object carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// Platform ID.
     pub id: UserId,
@@ -43,7 +50,7 @@ pub struct User {
 }
 
 /// The room types of the protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoomType {
     /// A one-to-one room whose ID is `"<a>-<b>"`; created by the clients.
     Personal,
@@ -79,7 +86,7 @@ impl RoomType {
 }
 
 /// How a room is addressed: by the customer's `xcRoomID` or as a personal pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoomKind {
     /// A room with a server-assigned ID (group, channel, transaction); `xc_room_id` is set for
     /// rooms created through the Server API.
@@ -97,7 +104,7 @@ pub enum RoomKind {
 }
 
 /// A room's stored state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Room {
     /// Internal row ID; the wire `roomID` is derived from it (see [`Room::wire_id`]).
     pub id: i64,
@@ -355,7 +362,7 @@ impl Target {
 }
 
 /// A stored message with its room and sender resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// Global, increasing message ID.
     pub id: i64,
@@ -429,6 +436,13 @@ impl Viewed {
     pub fn new(message: Message, read_seq: i64) -> Self {
         Self { message, read_seq }
     }
+}
+
+/// The users in order of first appearance, each once: a request that names a user twice
+/// changes them once.
+pub fn unique_users(users: Vec<User>) -> Vec<User> {
+    let mut seen = std::collections::HashSet::new();
+    users.into_iter().filter(|u| seen.insert(u.id)).collect()
 }
 
 #[cfg(test)]

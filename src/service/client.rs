@@ -1,6 +1,6 @@
 //! Client API use cases besides messages: users, contacts, push tokens and rooms.
 
-use super::{ClientRoomChange, ClientSession, RoomChange, Service, ServiceError};
+use super::{ClientRoomChange, ClientSession, RoomChange, Service, ServiceError, membership};
 use crate::domain::{ParamError, RoomBundle, RoomRef, User, UserId};
 use crate::store::StoreError;
 
@@ -118,8 +118,16 @@ impl Service {
         session: &ClientSession,
         change: ClientRoomChange,
     ) -> Result<RoomChange, ServiceError> {
+        let (app, actor) = (session.app, session.user.clone());
         self.store
-            .client_room_change(session.app, session.user.clone(), change)
+            .transaction(move |tx| {
+                Box::pin(membership::client_change(
+                    tx,
+                    app,
+                    actor.clone(),
+                    change.clone(),
+                ))
+            })
             .await
             .map_err(|err| match err {
                 StoreError::UnknownUser(id) => {

@@ -4,6 +4,7 @@
 mod client;
 mod keys;
 mod live;
+mod membership;
 mod messages;
 mod rooms;
 mod sessions;
@@ -18,10 +19,10 @@ pub use crate::config::ServiceConfig;
 /// Why the server closes a socket; re-exported so the HTTP edge need not reach into realtime.
 pub use crate::realtime::CloseReason;
 pub use crate::store::{
-    ClientRoomChange, ContactCounts, ContactOp, Destination, LockChange, RoomChange, RoomUpsert,
-    UserProfile,
+    ContactCounts, ContactOp, Destination, LockChange, RoomChange, RoomUpsert, UserProfile,
 };
 pub use keys::{KEY_CACHE_TTL, KeyError};
+pub use membership::ClientRoomChange;
 pub use messages::{OutgoingMessage, ServerMessage};
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
 

@@ -1,6 +1,6 @@
 //! Server API room management and room lists.
 
-use super::{Service, ServiceError};
+use super::{Service, ServiceError, membership};
 use crate::domain::{AppId, ParamError, RoomBundle, RoomListEntry, SystemAction, User, now_ms};
 use crate::store::{ChatTx, LockChange, RoomChange, RoomUpsert, RowLock, StoreError};
 
@@ -44,10 +44,8 @@ impl Service {
         xc_room_id: &str,
         xc_user_ids: Vec<String>,
     ) -> Result<RoomChange, ServiceError> {
-        self.store
-            .add_participants(app, xc_room_id, xc_user_ids)
+        self.change_participants(app, xc_room_id, xc_user_ids, true)
             .await
-            .map_err(unknown_participant)
     }
 
     /// Removes participants; users who are not participants are skipped.
@@ -57,8 +55,28 @@ impl Service {
         xc_room_id: &str,
         xc_user_ids: Vec<String>,
     ) -> Result<RoomChange, ServiceError> {
+        self.change_participants(app, xc_room_id, xc_user_ids, false)
+            .await
+    }
+
+    async fn change_participants(
+        &self,
+        app: AppId,
+        xc_room_id: &str,
+        xc_user_ids: Vec<String>,
+        add: bool,
+    ) -> Result<RoomChange, ServiceError> {
+        let xc_room_id = xc_room_id.to_owned();
         self.store
-            .remove_participants(app, xc_room_id, xc_user_ids)
+            .transaction(move |tx| {
+                Box::pin(membership::server_change_participants(
+                    tx,
+                    app,
+                    xc_room_id.clone(),
+                    xc_user_ids.clone(),
+                    add,
+                ))
+            })
             .await
             .map_err(unknown_participant)
     }

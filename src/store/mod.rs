@@ -14,7 +14,8 @@ mod tx;
 
 use async_trait::async_trait;
 
-pub use tx::{ChatTx, RowLock, WriteWork};
+pub use shared::NewRoom;
+pub use tx::{ChatTx, Joining, RowLock, WriteWork};
 
 use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{
@@ -218,47 +219,6 @@ pub struct LockChange {
     pub messages: Vec<Message>,
 }
 
-/// A room operation of the client API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientRoomChange {
-    /// Create a group (or channel) with the actor as admin.
-    Create {
-        /// Name.
-        name: String,
-        /// Type (group or channel).
-        room_type: RoomType,
-        /// The other participants.
-        user_ids: Vec<UserId>,
-    },
-    /// Rename (admins only).
-    Rename {
-        /// The room.
-        room: crate::domain::RoomRef,
-        /// New name.
-        name: String,
-    },
-    /// Leave.
-    Leave(crate::domain::RoomRef),
-    /// Add (`add`) or remove participants (admins only).
-    Participants {
-        /// The room.
-        room: crate::domain::RoomRef,
-        /// Who.
-        user_ids: Vec<UserId>,
-        /// Add or remove.
-        add: bool,
-    },
-    /// Promote (`promote`) or demote admins (admins only).
-    Admins {
-        /// The room.
-        room: crate::domain::RoomRef,
-        /// Who.
-        user_ids: Vec<UserId>,
-        /// Promote or demote.
-        promote: bool,
-    },
-}
-
 /// The persistence contract. Every method is scoped to one app: nothing of another app is
 /// visible or changeable through it.
 #[async_trait]
@@ -313,22 +273,6 @@ pub trait Store: Send + Sync {
 
     /// A room by its customer ID.
     async fn room_by_xc_id(&self, app: AppId, xc_room_id: &str) -> Result<RoomBundle, StoreError>;
-
-    /// Adds participants (existing ones are skipped), one `room/addParticipant` each.
-    async fn add_participants(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_ids: Vec<String>,
-    ) -> Result<RoomChange, StoreError>;
-
-    /// Removes participants (non-participants are skipped), one `room/removeParticipant` each.
-    async fn remove_participants(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_ids: Vec<String>,
-    ) -> Result<RoomChange, StoreError>;
 
     /// Every room of a user (explicit or by role), newest activity first, optionally only the
     /// rooms whose `xcRoomID` is listed; with the user.
@@ -420,14 +364,6 @@ pub trait Store: Send + Sync {
         user: User,
         room: crate::domain::RoomRef,
     ) -> Result<Audience, StoreError>;
-
-    /// Applies a client room operation.
-    async fn client_room_change(
-        &self,
-        app: AppId,
-        actor: User,
-        change: ClientRoomChange,
-    ) -> Result<RoomChange, StoreError>;
 
     /// Stores a message (or the parts of a split one). Returns the stored messages and whether
     /// they were stored before (an idempotent retry).

@@ -1,15 +1,9 @@
 //! Pieces both stores build the same way, whatever their SQL.
 
-use std::collections::HashSet;
-
 use crate::domain::{AppId, Message, NewMessage, Room, RoomKind, RoomRef, RoomType, User};
 use crate::store::{Audience, RoomUpsert, StoreError};
 
-/// The users in order of first appearance, each once.
-pub(crate) fn unique_users(users: Vec<User>) -> Vec<User> {
-    let mut seen = HashSet::new();
-    users.into_iter().filter(|u| seen.insert(u.id)).collect()
-}
+pub(crate) use crate::domain::unique_users;
 
 /// A list of strings as stored: a JSON array.
 pub(crate) fn json(list: &[String]) -> String {
@@ -17,19 +11,27 @@ pub(crate) fn json(list: &[String]) -> String {
 }
 
 /// A shared room to insert.
-pub(crate) struct NewRoom<'a> {
-    pub(crate) xc_room_id: Option<&'a str>,
-    pub(crate) room_type: RoomType,
-    pub(crate) name: &'a str,
-    pub(crate) photo_thumbnail: Option<&'a str>,
-    pub(crate) photo_fullsize: Option<&'a str>,
-    pub(crate) tags: &'a [String],
-    pub(crate) roles: &'a [String],
+#[derive(Debug)]
+pub struct NewRoom<'a> {
+    /// The customer's room ID (Server API rooms only).
+    pub xc_room_id: Option<&'a str>,
+    /// Group, channel or transaction.
+    pub room_type: RoomType,
+    /// Name.
+    pub name: &'a str,
+    /// Thumbnail URL.
+    pub photo_thumbnail: Option<&'a str>,
+    /// Full-size URL.
+    pub photo_fullsize: Option<&'a str>,
+    /// Tags.
+    pub tags: &'a [String],
+    /// Participant roles.
+    pub roles: &'a [String],
 }
 
 impl<'a> NewRoom<'a> {
     /// The room a Server API upsert creates when its `xcRoomID` is new.
-    pub(crate) fn from_upsert(up: &'a RoomUpsert) -> Self {
+    pub fn from_upsert(up: &'a RoomUpsert) -> Self {
         Self {
             xc_room_id: Some(&up.xc_room_id),
             room_type: up.room_type,
@@ -42,7 +44,7 @@ impl<'a> NewRoom<'a> {
     }
 
     /// The room as stored under `id` (what reading it back would give).
-    pub(crate) fn room(&self, id: i64) -> Room {
+    pub fn room(&self, id: i64) -> Room {
         Room {
             id,
             kind: RoomKind::Shared {
@@ -62,7 +64,7 @@ impl<'a> NewRoom<'a> {
     }
 
     /// A group a client creates: a name and a type, nothing else.
-    pub(crate) fn client_group(name: &'a str, room_type: RoomType) -> Self {
+    pub fn client_group(name: &'a str, room_type: RoomType) -> Self {
         Self {
             xc_room_id: None,
             room_type,

@@ -13,8 +13,9 @@ use std::any::Any;
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 
+use super::NewRoom;
 use super::{Store, StoreError};
-use crate::domain::{AppId, FeedItem, Message, NewMessage, Room, User, UserId};
+use crate::domain::{AppId, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId};
 
 /// Whether a read takes the row's lock (PostgreSQL: `FOR UPDATE`, held until commit; SQLite's
 /// single writer holds every row already).
@@ -24,6 +25,17 @@ pub enum RowLock {
     None,
     /// Lock the row until commit, before any decision is made on what was read.
     Update,
+}
+
+/// Which room a participant joins, which says where their read position starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joining {
+    /// A room with history: the position starts at its present, so earlier messages are not
+    /// unread for the newcomer.
+    ExistingRoom,
+    /// A room created in this transaction: it has no history, and a missing position reads as
+    /// the start of the room, so a backend may write none.
+    NewRoom,
 }
 
 /// The primitives a write rule uses. Every method runs inside the caller's transaction.
@@ -37,12 +49,60 @@ pub trait ChatTx: Send {
         lock: RowLock,
     ) -> Result<Option<Room>, StoreError>;
 
+    /// The room with this ID in this app; [`StoreError::RoomNotFound`] if there is none.
+    async fn room_by_id(&mut self, app: AppId, id: i64, lock: RowLock) -> Result<Room, StoreError>;
+
+    /// The room with its explicit participants (in joining order) and admins.
+    async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError>;
+
+    /// Inserts a shared room (and its participant roles); returns its ID.
+    async fn insert_shared_room(
+        &mut self,
+        app: AppId,
+        room: &NewRoom<'_>,
+    ) -> Result<i64, StoreError>;
+
+    /// Renames a room.
+    async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError>;
+
+    /// Makes `user` an explicit participant of `room`; `false` if they already were.
+    async fn add_member(
+        &mut self,
+        room: i64,
+        user: UserId,
+        admin: bool,
+        now: i64,
+        joining: Joining,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends `user`'s explicit participation; `false` if they were not an explicit participant.
+    async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
+
+    /// Whether `user` is an admin of `room`.
+    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
+
+    /// Makes a participant an admin or not; `false` if that was already so (or they are not a
+    /// participant).
+    async fn set_admin(&mut self, room: i64, user: UserId, admin: bool)
+    -> Result<bool, StoreError>;
+
     /// The user with this `xcUserID` in this app.
     async fn user_by_xc_id(
         &mut self,
         app: AppId,
         xc_user_id: &str,
     ) -> Result<Option<User>, StoreError>;
+
+    /// Users by `xcUserID`, in the order given; [`StoreError::UnknownUser`] for the first that
+    /// is not in this app.
+    async fn users_by_xc_ids(
+        &mut self,
+        app: AppId,
+        xc_user_ids: &[String],
+    ) -> Result<Vec<User>, StoreError>;
+
+    /// The user with this platform ID, if they are in this app.
+    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError>;
 
     /// Stores a room's lock state: `locked_time` is `0` when unlocked, `locked_by` who locked it.
     async fn set_room_lock(

@@ -17,7 +17,6 @@
 //! serialization failures are retried the same way, a bounded number of times.
 
 mod append;
-mod client_rooms;
 mod messages;
 mod rooms;
 mod rows;
@@ -40,9 +39,8 @@ use crate::domain::{
 };
 use crate::store::shared::unborn_room_audience;
 use crate::store::{
-    ApiKeyRecord, Audience, ClientRoomChange, ContactCounts, ContactOp, Destination, FeedItem,
-    FeedSink, NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile,
-    WriteWork,
+    ApiKeyRecord, Audience, ContactCounts, ContactOp, Destination, FeedItem, FeedSink, NewTokens,
+    RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile, WriteWork,
 };
 
 /// Migrations in order; `confab_migrations` records which have been applied. The numbering
@@ -463,28 +461,6 @@ impl Store for PgStore {
         })
     }
 
-    async fn add_participants(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_ids: Vec<String>,
-    ) -> Result<RoomChange, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            rooms::change_participants(&tx, &mut feed, app, xc_room_id, &xc_user_ids, true).await
-        })
-    }
-
-    async fn remove_participants(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_ids: Vec<String>,
-    ) -> Result<RoomChange, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            rooms::change_participants(&tx, &mut feed, app, xc_room_id, &xc_user_ids, false).await
-        })
-    }
-
     async fn rooms_of_user(
         &self,
         app: AppId,
@@ -628,51 +604,6 @@ impl Store for PgStore {
             match rooms::resolve_room(&tx, app, &user, room, false).await? {
                 Some(room) => append::audience(&tx, app, &room, &[]).await,
                 None => Ok(unborn_room_audience(app, room)?),
-            }
-        })
-    }
-
-    async fn client_room_change(
-        &self,
-        app: AppId,
-        actor: User,
-        change: ClientRoomChange,
-    ) -> Result<RoomChange, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            let feed = &mut feed;
-            match &change {
-                ClientRoomChange::Create {
-                    name,
-                    room_type,
-                    user_ids,
-                } => {
-                    client_rooms::create_group(&tx, feed, app, &actor, name, *room_type, user_ids)
-                        .await
-                }
-                ClientRoomChange::Rename { room, name } => {
-                    client_rooms::rename(&tx, feed, app, &actor, *room, name).await
-                }
-                ClientRoomChange::Leave(room) => {
-                    client_rooms::leave(&tx, feed, app, &actor, *room).await
-                }
-                ClientRoomChange::Participants {
-                    room,
-                    user_ids,
-                    add,
-                } => {
-                    client_rooms::client_change_participants(
-                        &tx, feed, app, &actor, *room, user_ids, *add,
-                    )
-                    .await
-                }
-                ClientRoomChange::Admins {
-                    room,
-                    user_ids,
-                    promote,
-                } => {
-                    client_rooms::change_admins(&tx, feed, app, &actor, *room, user_ids, *promote)
-                        .await
-                }
             }
         })
     }

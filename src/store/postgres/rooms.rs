@@ -64,13 +64,6 @@ async fn personal_room(tx: &Tx<'_>, app: AppId, a: UserId, b: UserId) -> Res<Opt
         .transpose()
 }
 
-async fn existing_room(tx: &Tx<'_>, app: AppId, xc_room_id: &str) -> Res<Room> {
-    match room_by_xc_id(tx, app, xc_room_id, true).await? {
-        Some(room) => Ok(room),
-        None => Err(StoreError::RoomNotFound.into()),
-    }
-}
-
 /// Whether `user` may read and write `room`: one of a personal room's two users, an explicit
 /// participant, or the holder of one of the room's participant roles.
 pub(super) async fn is_participant(tx: &Tx<'_>, room: &Room, user: &User) -> Res<bool> {
@@ -307,57 +300,6 @@ pub(super) async fn create_or_update(
         bundle: bundle(tx, room).await?,
         messages: vec![message],
     })
-}
-
-/// Adds (`add = true`) or removes users, one system message per actual change, sent by
-/// `actor` (`None`: the server). The caller holds the room's lock.
-pub(super) async fn change_members(
-    tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    room: Room,
-    actor: Option<UserId>,
-    users: Vec<User>,
-    add: bool,
-) -> Res<RoomChange> {
-    let now = now_ms();
-    let mut messages = Vec::new();
-    for user in unique_users(users) {
-        let (changed, action) = if add {
-            (
-                add_member(tx, room.id, user.id, false, now).await?,
-                SystemAction::AddParticipant,
-            )
-        } else {
-            (
-                remove_member(tx, room.id, user.id).await?,
-                SystemAction::RemoveParticipant,
-            )
-        };
-        if changed {
-            let extra = if add { vec![] } else { vec![user.id] };
-            let new = action.message(actor, Some(&user));
-            messages.push(append_message(tx, feed, app, &room, new, &extra).await?);
-        }
-    }
-    Ok(RoomChange {
-        bundle: bundle(tx, room).await?,
-        messages,
-    })
-}
-
-/// Server API: adds or removes participants by `xcUserID`.
-pub(super) async fn change_participants(
-    tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    xc_room_id: &str,
-    xc_user_ids: &[String],
-    add: bool,
-) -> Res<RoomChange> {
-    let room = existing_room(tx, app, xc_room_id).await?;
-    let users = users_by_xc_ids(tx, app, xc_user_ids).await?;
-    change_members(tx, feed, app, room, None, users, add).await
 }
 
 /// The user's rooms, explicit or by role, as a `WITH mine (room_id)` clause over `$1` user,

@@ -6,9 +6,11 @@
 
 use async_trait::async_trait;
 
-use super::{Fail, Res, Tx, append, exec, messages, rooms, users};
-use crate::domain::{AppId, Audience, FeedItem, Message, NewMessage, Room, User, UserId};
-use crate::store::{ChatTx, RowLock, StoreError};
+use super::{Fail, Res, Tx, append, exec, messages, opt, rooms, users};
+use crate::domain::{
+    AppId, Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId,
+};
+use crate::store::{ChatTx, Joining, NewRoom, RowLock, StoreError};
 
 /// An open transaction and the attempt's feed, lent to one rule.
 pub(super) struct PgTx<'t, 'c> {
@@ -30,6 +32,77 @@ impl ChatTx for PgTx<'_, '_> {
         lock: RowLock,
     ) -> Result<Option<Room>, StoreError> {
         rule(rooms::room_by_xc_id(self.tx, app, xc_room_id, lock == RowLock::Update).await)
+    }
+
+    async fn room_by_id(&mut self, app: AppId, id: i64, lock: RowLock) -> Result<Room, StoreError> {
+        match lock {
+            RowLock::Update => rule(rooms::lock_room(self.tx, app, id).await),
+            RowLock::None => rule(rooms::room_by_id(self.tx, app, id).await),
+        }
+    }
+
+    async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError> {
+        rule(rooms::bundle(self.tx, room).await)
+    }
+
+    async fn insert_shared_room(
+        &mut self,
+        app: AppId,
+        room: &NewRoom<'_>,
+    ) -> Result<i64, StoreError> {
+        rule(rooms::insert_shared_room(self.tx, app, room).await)
+    }
+
+    async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError> {
+        let sql = "UPDATE rooms SET name = $2, updated = $3 WHERE id = $1";
+        rule(exec(self.tx, sql, &[&room, &name, &now]).await).map(drop)
+    }
+
+    async fn add_member(
+        &mut self,
+        room: i64,
+        user: UserId,
+        admin: bool,
+        now: i64,
+        _joining: Joining,
+    ) -> Result<bool, StoreError> {
+        // A position at the present of a room without history reads the same as none.
+        rule(rooms::add_member(self.tx, room, user, admin, now).await)
+    }
+
+    async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        rule(rooms::remove_member(self.tx, room, user).await)
+    }
+
+    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        let sql = "SELECT is_admin FROM room_members WHERE room_id = $1 AND user_id = $2";
+        match rule(opt(self.tx, sql, &[&room, &user]).await)? {
+            Some(row) => row.try_get(0).map_err(|e| Fail::Db(e).into_store_error()),
+            None => Ok(false),
+        }
+    }
+
+    async fn set_admin(
+        &mut self,
+        room: i64,
+        user: UserId,
+        admin: bool,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE room_members SET is_admin = $3 \
+                   WHERE room_id = $1 AND user_id = $2 AND is_admin <> $3";
+        rule(exec(self.tx, sql, &[&room, &user, &admin]).await).map(|changed| changed == 1)
+    }
+
+    async fn users_by_xc_ids(
+        &mut self,
+        app: AppId,
+        xc_user_ids: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        rule(users::users_by_xc_ids(self.tx, app, xc_user_ids).await)
+    }
+
+    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        rule(users::user_in_app(self.tx, app, id).await)
     }
 
     async fn user_by_xc_id(

@@ -1,7 +1,6 @@
 //! The embedded default store: one SQLite file in WAL mode.
 
 mod append;
-mod client_rooms;
 mod messages;
 mod pool;
 mod rooms;
@@ -22,8 +21,8 @@ use crate::domain::{
 };
 use crate::store::shared::unborn_room_audience;
 use crate::store::{
-    ApiKeyRecord, Audience, ClientRoomChange, ContactCounts, ContactOp, Destination, FeedSink,
-    NewTokens, RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile, WriteWork,
+    ApiKeyRecord, Audience, ContactCounts, ContactOp, Destination, FeedSink, NewTokens, RoomChange,
+    RoomUpsert, SessionRecord, Store, StoreError, UserProfile, WriteWork,
 };
 use pool::Db;
 
@@ -159,34 +158,6 @@ impl Store for SqliteStore {
                 let room =
                     rooms::room_by_xc_id(c, app, &xc_room_id)?.ok_or(StoreError::RoomNotFound)?;
                 rooms::bundle(c, room)
-            })
-            .await
-    }
-
-    async fn add_participants(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_ids: Vec<String>,
-    ) -> Result<RoomChange, StoreError> {
-        let xc_room_id = xc_room_id.to_owned();
-        self.db
-            .write(move |c, feed| {
-                rooms::change_participants(c, feed, app, &xc_room_id, &xc_user_ids, true)
-            })
-            .await
-    }
-
-    async fn remove_participants(
-        &self,
-        app: AppId,
-        xc_room_id: &str,
-        xc_user_ids: Vec<String>,
-    ) -> Result<RoomChange, StoreError> {
-        let xc_room_id = xc_room_id.to_owned();
-        self.db
-            .write(move |c, feed| {
-                rooms::change_participants(c, feed, app, &xc_room_id, &xc_user_ids, false)
             })
             .await
     }
@@ -343,39 +314,6 @@ impl Store for SqliteStore {
                     None => unborn_room_audience(app, room),
                 },
             )
-            .await
-    }
-
-    async fn client_room_change(
-        &self,
-        app: AppId,
-        actor: User,
-        change: ClientRoomChange,
-    ) -> Result<RoomChange, StoreError> {
-        self.db
-            .write(move |c, feed| match &change {
-                ClientRoomChange::Create {
-                    name,
-                    room_type,
-                    user_ids,
-                } => client_rooms::create_group(c, feed, app, &actor, name, *room_type, user_ids),
-                ClientRoomChange::Rename { room, name } => {
-                    client_rooms::rename(c, feed, app, &actor, *room, name)
-                }
-                ClientRoomChange::Leave(room) => client_rooms::leave(c, feed, app, &actor, *room),
-                ClientRoomChange::Participants {
-                    room,
-                    user_ids,
-                    add,
-                } => client_rooms::client_change_participants(
-                    c, feed, app, &actor, *room, user_ids, *add,
-                ),
-                ClientRoomChange::Admins {
-                    room,
-                    user_ids,
-                    promote,
-                } => client_rooms::change_admins(c, feed, app, &actor, *room, user_ids, *promote),
-            })
             .await
     }
 

@@ -53,10 +53,6 @@ fn personal_room(
         .optional()?)
 }
 
-fn existing_room(conn: &Connection, app: AppId, xc_room_id: &str) -> Result<Room, StoreError> {
-    room_by_xc_id(conn, app, xc_room_id)?.ok_or(StoreError::RoomNotFound)
-}
-
 /// Whether `user` may read and write `room`: one of a personal room's two users, an explicit
 /// participant, or the holder of one of the room's participant roles.
 pub(super) fn is_participant(
@@ -332,57 +328,6 @@ pub(super) fn create_or_update(
         bundle,
         messages: vec![message],
     })
-}
-
-/// Adds (`add = true`) or removes users, one system message per actual change, sent by
-/// `actor` (`None`: the server).
-pub(super) fn change_members(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    room: Room,
-    actor: Option<UserId>,
-    users: Vec<User>,
-    add: bool,
-) -> Result<RoomChange, StoreError> {
-    let now = now_ms();
-    let mut messages = Vec::new();
-    for user in unique_users(users) {
-        let (changed, action) = if add {
-            (
-                add_member(conn, room.id, user.id, false, now)?,
-                SystemAction::AddParticipant,
-            )
-        } else {
-            (
-                remove_member(conn, room.id, user.id)?,
-                SystemAction::RemoveParticipant,
-            )
-        };
-        if changed {
-            let extra = if add { vec![] } else { vec![user.id] };
-            let new = action.message(actor, Some(&user));
-            messages.push(append_message(conn, feed, app, &room, new, &extra)?);
-        }
-    }
-    Ok(RoomChange {
-        bundle: bundle(conn, room)?,
-        messages,
-    })
-}
-
-/// Server API: adds or removes participants by `xcUserID`.
-pub(super) fn change_participants(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    xc_room_id: &str,
-    xc_user_ids: &[String],
-    add: bool,
-) -> Result<RoomChange, StoreError> {
-    let room = existing_room(conn, app, xc_room_id)?;
-    let users = users_by_xc_ids(conn, app, xc_user_ids)?;
-    change_members(conn, feed, app, room, None, users, add)
 }
 
 /// A user's rooms with last message and unread count, in one query whatever their number.

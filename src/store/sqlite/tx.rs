@@ -9,12 +9,12 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{append, messages, rooms, users};
 use crate::domain::AppId;
-use crate::domain::{Audience, FeedItem, Message, NewMessage, Room, User, UserId};
-use crate::store::{ChatTx, RowLock, StoreError};
+use crate::domain::{Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId};
+use crate::store::{ChatTx, Joining, NewRoom, RowLock, StoreError};
 
 /// The writer's connection and the job's feed, lent to one rule.
 pub(super) struct SqliteTx<'a> {
@@ -49,6 +49,91 @@ impl ChatTx for SqliteTx<'_> {
     ) -> Result<Option<Room>, StoreError> {
         // The single writer already holds every row until the batch commits.
         rooms::room_by_xc_id(self.conn, app, xc_room_id)
+    }
+
+    async fn room_by_id(
+        &mut self,
+        app: AppId,
+        id: i64,
+        _lock: RowLock,
+    ) -> Result<Room, StoreError> {
+        rooms::room_by_id(self.conn, app, id)
+    }
+
+    async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError> {
+        rooms::bundle(self.conn, room)
+    }
+
+    async fn insert_shared_room(
+        &mut self,
+        app: AppId,
+        room: &NewRoom<'_>,
+    ) -> Result<i64, StoreError> {
+        rooms::insert_shared_room(self.conn, app, room)
+    }
+
+    async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE rooms SET name = ?2, updated = ?3 WHERE id = ?1")?
+            .execute(params![room, name, now])?;
+        Ok(())
+    }
+
+    async fn add_member(
+        &mut self,
+        room: i64,
+        user: UserId,
+        admin: bool,
+        now: i64,
+        joining: Joining,
+    ) -> Result<bool, StoreError> {
+        match joining {
+            Joining::ExistingRoom => rooms::add_member(self.conn, room, user, admin, now),
+            Joining::NewRoom => rooms::add_first_member(self.conn, room, user, admin, now),
+        }
+    }
+
+    async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        rooms::remove_member(self.conn, room, user)
+    }
+
+    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT is_admin FROM room_members WHERE room_id = ?1 AND user_id = ?2",
+            )?
+            .query_row(params![room, user], |r| r.get::<_, bool>(0))
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    async fn set_admin(
+        &mut self,
+        room: i64,
+        user: UserId,
+        admin: bool,
+    ) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE room_members SET is_admin = ?3 \
+                 WHERE room_id = ?1 AND user_id = ?2 AND is_admin <> ?3",
+            )?
+            .execute(params![room, user, admin])?;
+        Ok(changed == 1)
+    }
+
+    async fn users_by_xc_ids(
+        &mut self,
+        app: AppId,
+        xc_user_ids: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        users::users_by_xc_ids(self.conn, app, xc_user_ids)
+    }
+
+    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        users::user_in_app(self.conn, app, id)
     }
 
     async fn user_by_xc_id(
