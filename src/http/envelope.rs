@@ -71,6 +71,15 @@ impl From<ServiceError> for ApiError {
             ServiceError::Param(p) => ApiError::Param(p),
             ServiceError::RoomNotFound => ApiError::RoomNotFound,
             ServiceError::UserNotFound => ApiError::UserNotFound,
+            // A handler names the parameter (`on_param`); this is the fallback when none did.
+            ServiceError::UnknownUser(id) => ApiError::Param(ParamError::invalid_because(
+                "",
+                "",
+                format!("unknown user '{id}'"),
+            )),
+            ServiceError::Conflict(why) => {
+                ApiError::Param(ParamError::invalid_because("", "", why))
+            }
             ServiceError::Forbidden(why) => ApiError::Forbidden(why),
             ServiceError::Locked => ApiError::Forbidden("The room is locked".into()),
             ServiceError::Auth(why) => ApiError::Auth(why),
@@ -82,9 +91,28 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// Reports a service refusal on the request parameter it is about: an unknown user named by
+/// parameter `name` (field code `field`) as `Param 'name' is invalid: unknown {what} 'ID'`, a
+/// conflict with the stored value as `Param 'name' is invalid: {why}`. Field codes belong to
+/// each endpoint, so they are chosen here at the edge, never in the service.
+pub fn on_param(
+    name: &'static str,
+    field: &'static str,
+    what: &'static str,
+) -> impl FnOnce(ServiceError) -> ApiError {
+    move |err| match err {
+        ServiceError::UnknownUser(id) => {
+            ParamError::invalid_because(name, field, format!("unknown {what} '{id}'")).into()
+        }
+        ServiceError::Conflict(why) => ParamError::invalid_because(name, field, why).into(),
+        other => other.into(),
+    }
+}
+
 impl ApiError {
-    /// `(body status, error.code, error.message, error.field)` — the whole mapping.
-    fn parts(&self) -> (u16, &'static str, Cow<'_, str>, Cow<'_, str>) {
+    /// `(body status, error.code, error.message, error.field)` — the whole mapping, for
+    /// responses and for the socket's `error` events alike.
+    pub fn parts(&self) -> (u16, &'static str, Cow<'_, str>, Cow<'_, str>) {
         let none = Cow::Borrowed("");
         match self {
             ApiError::ServerKey(why) => {

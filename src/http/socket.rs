@@ -185,18 +185,9 @@ async fn handle(state: &AppState, session: &ClientSession, socket: &mut WebSocke
         _ => Ok(()),
     };
     if let Err(err) = outcome {
-        let (code, message) = match err {
-            ServiceError::Param(p) => ("40002", p.message),
-            ServiceError::Locked => ("40301", "The room is locked".to_owned()),
-            ServiceError::Forbidden(why) => ("40301", why),
-            ServiceError::RoomNotFound => ("40401", "Room is not found".to_owned()),
-            ServiceError::UserNotFound => ("40401", "User is not found".to_owned()),
-            ServiceError::Auth(_) => ("40103", "Token is invalid".to_owned()),
-            ServiceError::Internal(cause) => {
-                tracing::error!(%cause, "socket event failed inside confab");
-                ("99999", "Internal server error".to_owned())
-            }
-        };
+        // The same table as the HTTP envelope: one refusal, one code, wherever it is reported.
+        let err = ApiError::from(err);
+        let (_, code, message, _) = err.parts();
         refuse(socket, event, &data, code, &message).await;
     }
 }

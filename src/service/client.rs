@@ -1,8 +1,7 @@
 //! Client API use cases besides messages: users, contacts, push tokens and rooms.
 
 use super::{ClientRoomChange, ClientSession, RoomChange, Service, ServiceError, membership};
-use crate::domain::{ParamError, RoomBundle, RoomRef, User, UserId};
-use crate::store::StoreError;
+use crate::domain::{RoomBundle, RoomRef, User, UserId};
 
 impl Service {
     /// A user of the caller's app by platform ID.
@@ -129,12 +128,6 @@ impl Service {
                 ))
             })
             .await
-            .map_err(|err| match err {
-                StoreError::UnknownUser(id) => {
-                    ParamError::invalid_because("userIDs", "", format!("unknown user ID '{id}'"))
-                        .into()
-                }
-                other => other.into(),
-            })
+            .map_err(ServiceError::from)
     }
 }

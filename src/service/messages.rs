@@ -5,7 +5,7 @@ use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, FeedItem, FeedKind, Message, NewMessage, ParamError, RoomRef, Target, UserId, Viewed,
+    AppId, FeedItem, FeedKind, Message, NewMessage, RoomRef, Target, UserId, Viewed,
 };
 use crate::store::{ChatTx, Destination, StoreError};
 
@@ -43,10 +43,8 @@ pub struct OutgoingMessage {
 pub struct ServerMessage {
     /// Who sends it.
     pub sender_xc_user_id: String,
-    /// Where: a personal room with this user...
-    pub recipient_xc_user_id: Option<String>,
-    /// ... or this room.
-    pub xc_room_id: Option<String>,
+    /// Where it goes.
+    pub to: ServerDestination,
     /// Message type (1001, 1002, 2001, 3xxx).
     pub kind: i64,
     /// Plain-text body.
@@ -59,6 +57,15 @@ pub struct ServerMessage {
     pub is_hidden: bool,
     /// Makes a retry idempotent.
     pub local_id: Option<String>,
+}
+
+/// Where a Server API message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerDestination {
+    /// The personal room of the sender and this user (`xcUserID`), created on first use.
+    Recipient(String),
+    /// The room with this `xcRoomID`.
+    XcRoom(String),
 }
 
 /// Splits text into parts of at most `limit` UTF-16 code units, never inside a character.
@@ -83,10 +90,6 @@ fn wrap_data(data: &str) -> String {
         Ok(serde_json::Value::Array(items)) => serde_json::json!({ "items": items }).to_string(),
         _ => data.to_owned(),
     }
-}
-
-fn unknown_user(name: &str, field: &'static str, id: &str) -> ServiceError {
-    ParamError::invalid_because(name, field, format!("unknown xcUserID '{id}'")).into()
 }
 
 impl Service {
@@ -146,26 +149,18 @@ impl Service {
             .store
             .user_by_xc_id(app, &m.sender_xc_user_id)
             .await?
-            .ok_or_else(|| unknown_user("senderXCUserID", "101", &m.sender_xc_user_id))?;
-        let destination = match (&m.recipient_xc_user_id, &m.xc_room_id) {
-            (Some(recipient), None) => {
+            .ok_or_else(|| ServiceError::UnknownUser(m.sender_xc_user_id.clone()))?;
+        let destination = match &m.to {
+            ServerDestination::Recipient(recipient) => {
                 let other = self
                     .store
                     .user_by_xc_id(app, recipient)
                     .await?
-                    .ok_or_else(|| unknown_user("recipientXCUserID", "102", recipient))?;
+                    .ok_or_else(|| ServiceError::UnknownUser(recipient.clone()))?;
                 let (a, b) = (sender.id.min(other.id), sender.id.max(other.id));
                 Destination::Room(RoomRef::Personal { a, b })
             }
-            (None, Some(room)) => Destination::XcRoom(room.clone()),
-            _ => {
-                return Err(ParamError::invalid_because(
-                    "recipientXCUserID",
-                    "102",
-                    "give exactly one of recipientXCUserID and xcRoomID",
-                )
-                .into());
-            }
+            ServerDestination::XcRoom(room) => Destination::XcRoom(room.clone()),
         };
         let texts = split_utf16(&m.body, SPLIT_AT);
         let count = texts.len();
@@ -201,15 +196,10 @@ impl Service {
                 target: Target::default(),
             });
         }
-        self.store
+        Ok(self
+            .store
             .send_message(app, sender, destination, parts, false)
-            .await
-            .map_err(|err| match ServiceError::from(err) {
-                ServiceError::Forbidden(why) => {
-                    ParamError::invalid_because("senderXCUserID", "101", why).into()
-                }
-                other => other,
-            })
+            .await?)
     }
 
     /// Replaces the content of the caller's own message.

@@ -23,7 +23,7 @@ pub use crate::store::{
 };
 pub use keys::{KEY_CACHE_TTL, KeyError};
 pub use membership::ClientRoomChange;
-pub use messages::{OutgoingMessage, ServerMessage};
+pub use messages::{OutgoingMessage, ServerDestination, ServerMessage};
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
 
 use crate::domain::ParamError;
@@ -39,6 +39,12 @@ pub enum ServiceError {
     RoomNotFound,
     /// The user does not exist in the caller's app (`40401`).
     UserNotFound,
+    /// A user the request names (by `xcUserID` or by user ID) is not in the caller's app. The
+    /// HTTP edge reports it on the parameter that named them.
+    UnknownUser(String),
+    /// The request contradicts what is stored (a room's type cannot change). The HTTP edge
+    /// reports it on the parameter concerned.
+    Conflict(String),
     /// The caller may not do this (`40301`).
     Forbidden(String),
     /// A client tried to send into a locked room (`40301`).
@@ -60,6 +66,8 @@ impl From<StoreError> for ServiceError {
         match err {
             StoreError::RoomNotFound => ServiceError::RoomNotFound,
             StoreError::UserNotFound => ServiceError::UserNotFound,
+            StoreError::UnknownUser(id) => ServiceError::UnknownUser(id),
+            StoreError::Conflict(why) => ServiceError::Conflict(why),
             StoreError::Forbidden(why) => ServiceError::Forbidden(why),
             StoreError::Locked => ServiceError::Locked,
             StoreError::Token(TokenProblem::Invalid) => ServiceError::Auth(AuthError::Invalid),

@@ -1,20 +1,8 @@
 //! Server API room management and room lists.
 
 use super::{Service, ServiceError, membership};
-use crate::domain::{AppId, ParamError, RoomBundle, RoomListEntry, SystemAction, User, now_ms};
+use crate::domain::{AppId, RoomBundle, RoomListEntry, SystemAction, User, now_ms};
 use crate::store::{ChatTx, LockChange, RoomChange, RoomUpsert, RowLock, StoreError};
-
-fn unknown_participant(err: StoreError) -> ServiceError {
-    match err {
-        StoreError::UnknownUser(id) => ParamError::invalid_because(
-            "participantXCUserIDs",
-            "107",
-            format!("unknown xcUserID '{id}'"),
-        )
-        .into(),
-        other => other.into(),
-    }
-}
 
 impl Service {
     /// Creates the room, or updates it when the `xcRoomID` exists.
@@ -23,13 +11,7 @@ impl Service {
         app: AppId,
         upsert: RoomUpsert,
     ) -> Result<RoomChange, ServiceError> {
-        self.store
-            .create_or_update_room(app, upsert)
-            .await
-            .map_err(|err| match err {
-                StoreError::Conflict(why) => ParamError::invalid_because("type", "102", why).into(),
-                other => unknown_participant(other),
-            })
+        Ok(self.store.create_or_update_room(app, upsert).await?)
     }
 
     /// The room with its participants.
@@ -67,7 +49,8 @@ impl Service {
         add: bool,
     ) -> Result<RoomChange, ServiceError> {
         let xc_room_id = xc_room_id.to_owned();
-        self.store
+        Ok(self
+            .store
             .transaction(move |tx| {
                 Box::pin(membership::server_change_participants(
                     tx,
@@ -77,8 +60,7 @@ impl Service {
                     add,
                 ))
             })
-            .await
-            .map_err(unknown_participant)
+            .await?)
     }
 
     /// Locks or unlocks a room on behalf of `xc_user_id`.
@@ -101,15 +83,7 @@ impl Service {
                 ))
             })
             .await
-            .map_err(|err| match err {
-                StoreError::UnknownUser(id) => ParamError::invalid_because(
-                    "xcUserID",
-                    "109",
-                    format!("unknown xcUserID '{id}'"),
-                )
-                .into(),
-                other => other.into(),
-            })
+            .map_err(ServiceError::from)
     }
 
     /// Every room of a user, newest activity first.

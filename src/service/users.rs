@@ -2,8 +2,8 @@
 
 use super::{Service, ServiceError};
 use crate::domain::secret::{hash_secret, random_token};
-use crate::domain::{AppId, ParamError, User, now_ms};
-use crate::store::{ContactCounts, ContactOp, StoreError, UserProfile};
+use crate::domain::{AppId, User, now_ms};
+use crate::store::{ContactCounts, ContactOp, UserProfile};
 
 impl Service {
     /// Creates or updates a user by `xcUserID`.
@@ -41,24 +41,6 @@ impl Service {
         app: AppId,
         ops: Vec<ContactOp>,
     ) -> Result<ContactCounts, ServiceError> {
-        let owners: Vec<String> = ops.iter().map(|op| op.owner_xc_user_id.clone()).collect();
-        self.store
-            .sync_contacts(app, ops)
-            .await
-            .map_err(|err| match err {
-                StoreError::UnknownUser(id) if owners.contains(&id) => ParamError::invalid_because(
-                    "ownerXCUserID",
-                    "102",
-                    format!("unknown xcUserID '{id}'"),
-                )
-                .into(),
-                StoreError::UnknownUser(id) => ParamError::invalid_because(
-                    "contactXCUserID",
-                    "103",
-                    format!("unknown xcUserID '{id}'"),
-                )
-                .into(),
-                other => other.into(),
-            })
+        Ok(self.store.sync_contacts(app, ops).await?)
     }
 }

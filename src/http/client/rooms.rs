@@ -5,7 +5,7 @@ use axum::extract::State;
 use super::{Client, room_ref};
 use crate::domain::{ParamError, RoomType};
 use crate::http::AppState;
-use crate::http::envelope::{ApiResult, Data};
+use crate::http::envelope::{ApiResult, Data, on_param};
 use crate::http::params::Params;
 use crate::service::{ClientRoomChange, ClientSession};
 use crate::wire;
@@ -14,7 +14,11 @@ use crate::wire;
 const MAX_USERS: usize = 1000;
 
 async fn apply(state: &AppState, session: &ClientSession, change: ClientRoomChange) -> ApiResult {
-    let change = state.service.change_room(session, change).await?;
+    let change = state
+        .service
+        .change_room(session, change)
+        .await
+        .map_err(on_param("userIDs", "", "user ID"))?;
     Ok(Data::of(&wire::bundle(&change.bundle, session.user.id)))
 }
 

@@ -7,9 +7,9 @@ use serde_json::json;
 use super::{MAX_SHORT, MAX_XC_ID, ServerApp};
 use crate::domain::ParamError;
 use crate::http::AppState;
-use crate::http::envelope::{ApiResult, Data};
+use crate::http::envelope::{ApiResult, Data, on_param};
 use crate::http::params::Params;
-use crate::service::ServerMessage;
+use crate::service::{ServerDestination, ServerMessage, ServiceError};
 use crate::wire::{self, Viewer};
 
 /// Longest body accepted in one call (it is split into parts of 4,000 UTF-16 units).
@@ -29,14 +29,6 @@ pub(super) async fn send(
     let room = p
         .optional_str("xcRoomID", "103", MAX_XC_ID)?
         .filter(|r| !r.is_empty());
-    if recipient.is_some() == room.is_some() {
-        return Err(ParamError::invalid_because(
-            "recipientXCUserID",
-            "102",
-            "give exactly one of recipientXCUserID and xcRoomID",
-        )
-        .into());
-    }
     let kind = p.required_int("type", "104")?;
     if !matches!(kind, 1001 | 1002 | 2001 | 3000..=3999) {
         return Err(
@@ -60,10 +52,21 @@ pub(super) async fn send(
             ParamError::invalid_because("localID", "109", "letters, digits and '_' only").into(),
         );
     }
+    let to = match (recipient, room) {
+        (Some(recipient), None) => ServerDestination::Recipient(recipient),
+        (None, Some(room)) => ServerDestination::XcRoom(room),
+        _ => {
+            return Err(ParamError::invalid_because(
+                "recipientXCUserID",
+                "102",
+                "give exactly one of recipientXCUserID and xcRoomID",
+            )
+            .into());
+        }
+    };
     let message = ServerMessage {
-        sender_xc_user_id: sender,
-        recipient_xc_user_id: recipient,
-        xc_room_id: room,
+        sender_xc_user_id: sender.clone(),
+        to,
         kind,
         body,
         data,
@@ -71,7 +74,22 @@ pub(super) async fn send(
         is_hidden,
         local_id,
     };
-    let (messages, duplicate) = state.service.send_from_server(app, message).await?;
+    // The sender is looked up first: an unknown user who is the sender is reported as such; a
+    // sender who may not post into the room is refused on the sender's parameter.
+    let (messages, duplicate) =
+        state
+            .service
+            .send_from_server(app, message)
+            .await
+            .map_err(|err| match err {
+                ServiceError::UnknownUser(ref id) if *id == sender => {
+                    on_param("senderXCUserID", "101", "xcUserID")(err)
+                }
+                ServiceError::Forbidden(why) => {
+                    ParamError::invalid_because("senderXCUserID", "101", why).into()
+                }
+                other => on_param("recipientXCUserID", "102", "xcUserID")(other),
+            })?;
     let rendered: Vec<_> = messages
         .iter()
         .map(|m| {

@@ -6,9 +6,9 @@ use serde_json::json;
 use super::{MAX_LIST, MAX_NAME, MAX_SHORT, MAX_URL, MAX_XC_ID, ServerApp};
 use crate::domain::{ParamError, RoomType};
 use crate::http::AppState;
-use crate::http::envelope::{ApiResult, Data};
+use crate::http::envelope::{ApiResult, Data, on_param};
 use crate::http::params::Params;
-use crate::service::RoomUpsert;
+use crate::service::{RoomUpsert, ServiceError};
 use crate::wire;
 
 fn xc_room_id(p: &Params) -> Result<String, ParamError> {
@@ -47,7 +47,14 @@ pub(super) async fn create_or_update(
             MAX_SHORT,
         )?,
     };
-    let change = state.service.create_or_update_room(app, upsert).await?;
+    let change = state
+        .service
+        .create_or_update_room(app, upsert)
+        .await
+        .map_err(|err| match err {
+            ServiceError::Conflict(_) => on_param("type", "102", "")(err),
+            other => on_param("participantXCUserIDs", "107", "xcUserID")(other),
+        })?;
     Ok(Data::of(&wire::bundle(&change.bundle, 0)))
 }
 
@@ -69,7 +76,8 @@ pub(super) async fn add_participants(
     let change = state
         .service
         .add_participants(app, &room, participants(&p)?)
-        .await?;
+        .await
+        .map_err(on_param("participantXCUserIDs", "107", "xcUserID"))?;
     Ok(Data::of(&wire::bundle(&change.bundle, 0)))
 }
 
@@ -82,7 +90,8 @@ pub(super) async fn remove_participants(
     let change = state
         .service
         .remove_participants(app, &room, participants(&p)?)
-        .await?;
+        .await
+        .map_err(on_param("participantXCUserIDs", "107", "xcUserID"))?;
     Ok(Data::of(&wire::bundle(&change.bundle, 0)))
 }
 
@@ -111,7 +120,8 @@ async fn set_lock(state: AppState, app: i64, p: Params, locked: bool) -> ApiResu
     let change = state
         .service
         .set_room_lock(app, &room, &user, locked)
-        .await?;
+        .await
+        .map_err(on_param("xcUserID", "109", "xcUserID"))?;
     let message = match (locked, change.changed) {
         (true, true) => "The room has been locked succesfully",
         (true, false) => "The room is already locked",

@@ -6,9 +6,9 @@ use serde_json::json;
 use super::{MAX_NAME, MAX_SHORT, MAX_URL, MAX_XC_ID, ServerApp};
 use crate::domain::ParamError;
 use crate::http::AppState;
-use crate::http::envelope::{ApiResult, Data};
+use crate::http::envelope::{ApiResult, Data, on_param};
 use crate::http::params::Params;
-use crate::service::{ContactOp, UserProfile};
+use crate::service::{ContactOp, ServiceError, UserProfile};
 
 /// The user fields shared by `auth_ticket/request` and `user/update`, codes 105–112.
 fn profile(p: &Params) -> Result<UserProfile, ParamError> {
@@ -65,7 +65,17 @@ pub(super) async fn sync_contacts(
             })
         })
         .collect::<Result<Vec<_>, ParamError>>()?;
-    let counts = state.service.sync_contacts(app, ops).await?;
+    let owners: Vec<String> = ops.iter().map(|op| op.owner_xc_user_id.clone()).collect();
+    let counts = state
+        .service
+        .sync_contacts(app, ops)
+        .await
+        .map_err(|err| match &err {
+            ServiceError::UnknownUser(id) if owners.contains(id) => {
+                on_param("ownerXCUserID", "102", "xcUserID")(err)
+            }
+            _ => on_param("contactXCUserID", "103", "xcUserID")(err),
+        })?;
     Ok(Data::of(
         &json!({"countInserted": counts.inserted, "countDeleted": counts.deleted}),
     ))
