@@ -1,8 +1,10 @@
 //! Server API room management and room lists.
 
 use super::{Service, ServiceError, membership};
-use crate::domain::{AppId, RoomBundle, RoomListEntry, SystemAction, User, now_ms};
-use crate::store::{ChatTx, LockChange, RoomChange, RoomUpsert, RowLock, StoreError};
+use crate::domain::{AppId, RoomBundle, RoomListEntry, SystemAction, User, now_ms, unique_users};
+use crate::store::{
+    ChatTx, Joining, LockChange, NewRoom, RoomChange, RoomUpsert, RowLock, StoreError,
+};
 
 impl Service {
     /// Creates the room, or updates it when the `xcRoomID` exists.
@@ -11,7 +13,10 @@ impl Service {
         app: AppId,
         upsert: RoomUpsert,
     ) -> Result<RoomChange, ServiceError> {
-        Ok(self.store.create_or_update_room(app, upsert).await?)
+        Ok(self
+            .store
+            .transaction(move |tx| Box::pin(upsert_room(tx, app, upsert.clone())))
+            .await?)
     }
 
     /// The room with its participants.
@@ -134,6 +139,61 @@ async fn set_lock(
         .await?;
     Ok(LockChange {
         changed: true,
+        messages: vec![message],
+    })
+}
+
+/// The Server API's room upsert: a new `xcRoomID` creates the room with its participants
+/// (each once; one unknown user fails it all) and appends `room/create`; an existing one keeps
+/// its type (a different one is a conflict), takes the fields the request gives and appends
+/// `room/update`. Both messages are sent by the Server API (no sender). The row of an existing
+/// room is locked first; two requests creating one `xcRoomID` at once are decided by its unique
+/// index (PostgreSQL runs the loser again, which then finds the room).
+async fn upsert_room(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    up: RoomUpsert,
+) -> Result<RoomChange, StoreError> {
+    let now = now_ms();
+    let existing = tx
+        .room_by_xc_id(app, &up.xc_room_id, RowLock::Update)
+        .await?;
+    let (room, action, joined) = match existing {
+        None => {
+            let users = tx.users_by_xc_ids(app, &up.participant_xc_user_ids).await?;
+            let mut users = unique_users(users);
+            let new_room = NewRoom::from_upsert(&up);
+            let id = tx.insert_shared_room(app, &new_room).await?;
+            for user in &users {
+                tx.add_member(id, user.id, false, now, Joining::NewRoom)
+                    .await?;
+            }
+            // They joined together, so the room lists them by user ID; none is an admin.
+            users.sort_unstable_by_key(|u| u.id);
+            (new_room.room(id), SystemAction::RoomCreate, Some(users))
+        }
+        Some(existing) => {
+            if existing.room_type != up.room_type {
+                return Err(StoreError::Conflict("the room type cannot change".into()));
+            }
+            tx.update_shared_room(app, existing.id, &up, now).await?;
+            let room = tx.room_by_id(app, existing.id, RowLock::None).await?;
+            (room, SystemAction::RoomUpdate, None)
+        }
+    };
+    let message = tx
+        .append_message(app, &room, action.message(None, None), &[])
+        .await?;
+    let bundle = match joined {
+        Some(participants) => RoomBundle {
+            room,
+            participants,
+            admin_ids: Vec::new(),
+        },
+        None => tx.bundle(room).await?,
+    };
+    Ok(RoomChange {
+        bundle,
         messages: vec![message],
     })
 }

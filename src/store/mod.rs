@@ -264,13 +264,6 @@ pub trait Store: Send + Sync {
         ops: Vec<ContactOp>,
     ) -> Result<ContactCounts, StoreError>;
 
-    /// Creates the room or updates it, appending `room/create` or `room/update`.
-    async fn create_or_update_room(
-        &self,
-        app: AppId,
-        upsert: RoomUpsert,
-    ) -> Result<RoomChange, StoreError>;
-
     /// A room by its customer ID.
     async fn room_by_xc_id(&self, app: AppId, xc_room_id: &str) -> Result<RoomBundle, StoreError>;
 

@@ -3,8 +3,6 @@
 use crate::domain::{AppId, Message, NewMessage, Room, RoomKind, RoomRef, RoomType, User};
 use crate::store::{Audience, RoomUpsert, StoreError};
 
-pub(crate) use crate::domain::unique_users;
-
 /// A list of strings as stored: a JSON array.
 pub(crate) fn json(list: &[String]) -> String {
     serde_json::to_string(list).expect("string lists serialize")

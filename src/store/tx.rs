@@ -13,7 +13,7 @@ use std::any::Any;
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 
-use super::NewRoom;
+use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
 use crate::domain::{AppId, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId};
 
@@ -61,6 +61,16 @@ pub trait ChatTx: Send {
         app: AppId,
         room: &NewRoom<'_>,
     ) -> Result<i64, StoreError>;
+
+    /// Applies a Server API upsert to an existing shared room: the name, and every other field
+    /// the upsert gives (`None` keeps the stored value), participant roles included.
+    async fn update_shared_room(
+        &mut self,
+        app: AppId,
+        room: i64,
+        upsert: &RoomUpsert,
+        now: i64,
+    ) -> Result<(), StoreError>;
 
     /// Renames a room.
     async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError>;

@@ -92,7 +92,7 @@ fn text(sender: &User, local_id: &str) -> NewMessage {
 async fn concurrent_creates_of_one_room_make_one_room() {
     let o = open().await;
     user(&o.store, o.app, "ann").await;
-    let creates = (0..12).map(|_| o.store.create_or_update_room(o.app, upsert("R", &["ann"])));
+    let creates = (0..12).map(|_| o.service.create_or_update_room(o.app, upsert("R", &["ann"])));
     let changes = futures_util::future::join_all(creates).await;
     let ids: std::collections::HashSet<i64> = changes
         .into_iter()
@@ -112,7 +112,7 @@ async fn concurrent_senders_get_gapless_sequences_published_once_each() {
     }
     let ids: Vec<String> = senders.iter().map(|u| u.xc_user_id.clone()).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    o.store
+    o.service
         .create_or_update_room(o.app, upsert("R", &ids))
         .await
         .unwrap();
@@ -158,7 +158,7 @@ async fn concurrent_senders_get_gapless_sequences_published_once_each() {
 async fn a_repeated_local_id_stores_nothing_even_when_concurrent() {
     let o = open().await;
     let ann = user(&o.store, o.app, "ann").await;
-    o.store
+    o.service
         .create_or_update_room(o.app, upsert("R", &["ann"]))
         .await
         .unwrap();
@@ -191,7 +191,7 @@ async fn concurrent_participant_changes_lose_no_update() {
     for i in 0..20 {
         names.push(user(&o.store, o.app, &format!("p{i}")).await.xc_user_id);
     }
-    o.store
+    o.service
         .create_or_update_room(o.app, upsert("R", &[]))
         .await
         .unwrap();
@@ -219,7 +219,7 @@ async fn read_positions_only_move_forward_and_refusals_change_nothing() {
     let o = open().await;
     let ann = user(&o.store, o.app, "ann").await;
     let bob = user(&o.store, o.app, "bob").await;
-    o.store
+    o.service
         .create_or_update_room(o.app, upsert("R", &["ann", "bob"]))
         .await
         .unwrap();

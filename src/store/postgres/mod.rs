@@ -40,7 +40,7 @@ use crate::domain::{
 use crate::store::shared::unborn_room_audience;
 use crate::store::{
     ApiKeyRecord, Audience, ContactCounts, ContactOp, Destination, FeedItem, FeedSink, NewTokens,
-    RoomChange, RoomUpsert, SessionRecord, Store, StoreError, UserProfile, WriteWork,
+    SessionRecord, Store, StoreError, UserProfile, WriteWork,
 };
 
 /// Migrations in order; `confab_migrations` records which have been applied. The numbering
@@ -439,16 +439,6 @@ impl Store for PgStore {
     ) -> Result<ContactCounts, StoreError> {
         transact!(self, Mode::Write, |tx, feed| {
             users::sync_contacts(&tx, app, &ops).await
-        })
-    }
-
-    async fn create_or_update_room(
-        &self,
-        app: AppId,
-        upsert: RoomUpsert,
-    ) -> Result<RoomChange, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            rooms::create_or_update(&tx, &mut feed, app, &upsert).await
         })
     }
 

@@ -3,18 +3,18 @@
 //! Every change to a room first locks its row ([`lock_room`]) and re-reads it, so checks and
 //! changes see the room as no other node can change it until commit.
 
-use super::append::{append_message, set_read_position};
+use super::append::set_read_position;
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
-use super::users::{user_by_xc_id, users_by_xc_ids};
+use super::users::user_by_xc_id;
 use super::{Res, Tx, exec, one, opt, rows as all};
 use crate::domain::{
-    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, SystemAction, User, UserId, now_ms,
+    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, User, UserId, now_ms,
 };
+pub(super) use crate::store::shared::NewRoom;
 use crate::store::shared::json;
-pub(super) use crate::store::shared::{NewRoom, unique_users};
-use crate::store::{FeedItem, RoomChange, RoomUpsert, StoreError};
+use crate::store::{RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app; with `lock`, its row stays locked to commit.
 pub(super) async fn room_by_xc_id(
@@ -249,57 +249,34 @@ pub(super) async fn insert_shared_room(tx: &Tx<'_>, app: AppId, room: &NewRoom<'
     Ok(id)
 }
 
-pub(super) async fn create_or_update(
+/// Applies a Server API upsert to an existing shared room (`None` fields keep their value).
+pub(super) async fn update_shared_room(
     tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
     app: AppId,
+    room: i64,
     up: &RoomUpsert,
-) -> Res<RoomChange> {
-    let now = now_ms();
-    let (room, action) = match room_by_xc_id(tx, app, &up.xc_room_id, true).await? {
-        None => {
-            let users = unique_users(users_by_xc_ids(tx, app, &up.participant_xc_user_ids).await?);
-            let new_room = NewRoom::from_upsert(up);
-            let id = insert_shared_room(tx, app, &new_room).await?;
-            for user in &users {
-                add_member(tx, id, user.id, false, now).await?;
-            }
-            (room_by_id(tx, app, id).await?, SystemAction::RoomCreate)
-        }
-        Some(existing) => {
-            if existing.room_type != up.room_type {
-                return Err(StoreError::Conflict("the room type cannot change".into()).into());
-            }
-            exec(
-                tx,
-                "UPDATE rooms SET name = $2, photo_thumbnail = COALESCE($3, photo_thumbnail), \
-                     photo_fullsize = COALESCE($4, photo_fullsize), tags = COALESCE($5, tags), \
-                     roles = COALESCE($6, roles), updated = $7 WHERE id = $1",
-                &[
-                    &existing.id,
-                    &up.name,
-                    &up.photo_thumbnail,
-                    &up.photo_fullsize,
-                    &up.tags.as_deref().map(json),
-                    &up.participant_roles.as_deref().map(json),
-                    &now,
-                ],
-            )
-            .await?;
-            if let Some(roles) = &up.participant_roles {
-                replace_roles(tx, app, existing.id, roles).await?;
-            }
-            (
-                room_by_id(tx, app, existing.id).await?,
-                SystemAction::RoomUpdate,
-            )
-        }
-    };
-    let message = append_message(tx, feed, app, &room, action.message(None, None), &[]).await?;
-    Ok(RoomChange {
-        bundle: bundle(tx, room).await?,
-        messages: vec![message],
-    })
+    now: i64,
+) -> Res<()> {
+    exec(
+        tx,
+        "UPDATE rooms SET name = $2, photo_thumbnail = COALESCE($3, photo_thumbnail), \
+             photo_fullsize = COALESCE($4, photo_fullsize), tags = COALESCE($5, tags), \
+             roles = COALESCE($6, roles), updated = $7 WHERE id = $1",
+        &[
+            &room,
+            &up.name,
+            &up.photo_thumbnail,
+            &up.photo_fullsize,
+            &up.tags.as_deref().map(json),
+            &up.participant_roles.as_deref().map(json),
+            &now,
+        ],
+    )
+    .await?;
+    if let Some(roles) = &up.participant_roles {
+        replace_roles(tx, app, room, roles).await?;
+    }
+    Ok(())
 }
 
 /// The user's rooms, explicit or by role, as a `WITH mine (room_id)` clause over `$1` user,

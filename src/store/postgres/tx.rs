@@ -10,7 +10,7 @@ use super::{Fail, Res, Tx, append, exec, messages, opt, rooms, users};
 use crate::domain::{
     AppId, Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId,
 };
-use crate::store::{ChatTx, Joining, NewRoom, RowLock, StoreError};
+use crate::store::{ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
 /// An open transaction and the attempt's feed, lent to one rule.
 pub(super) struct PgTx<'t, 'c> {
@@ -51,6 +51,16 @@ impl ChatTx for PgTx<'_, '_> {
         room: &NewRoom<'_>,
     ) -> Result<i64, StoreError> {
         rule(rooms::insert_shared_room(self.tx, app, room).await)
+    }
+
+    async fn update_shared_room(
+        &mut self,
+        app: AppId,
+        room: i64,
+        upsert: &RoomUpsert,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        rule(rooms::update_shared_room(self.tx, app, room, upsert, now).await)
     }
 
     async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError> {

@@ -21,8 +21,8 @@ use crate::domain::{
 };
 use crate::store::shared::unborn_room_audience;
 use crate::store::{
-    ApiKeyRecord, Audience, ContactCounts, ContactOp, Destination, FeedSink, NewTokens, RoomChange,
-    RoomUpsert, SessionRecord, Store, StoreError, UserProfile, WriteWork,
+    ApiKeyRecord, Audience, ContactCounts, ContactOp, Destination, FeedSink, NewTokens,
+    SessionRecord, Store, StoreError, UserProfile, WriteWork,
 };
 use pool::Db;
 
@@ -138,16 +138,6 @@ impl Store for SqliteStore {
     ) -> Result<ContactCounts, StoreError> {
         self.db
             .write(move |c, _| users::sync_contacts(c, app, &ops))
-            .await
-    }
-
-    async fn create_or_update_room(
-        &self,
-        app: AppId,
-        upsert: RoomUpsert,
-    ) -> Result<RoomChange, StoreError> {
-        self.db
-            .write(move |c, feed| rooms::create_or_update(c, feed, app, &upsert))
             .await
     }
 

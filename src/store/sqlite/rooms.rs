@@ -2,17 +2,17 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::append::{append_message, read_position_at_present};
+use super::append::read_position_at_present;
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
-use super::users::{user_by_xc_id, users_by_xc_ids};
+use super::users::user_by_xc_id;
 use crate::domain::{
-    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, SystemAction, User, UserId, now_ms,
+    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, User, UserId, now_ms,
 };
+pub(super) use crate::store::shared::NewRoom;
 use crate::store::shared::json;
-pub(super) use crate::store::shared::{NewRoom, unique_users};
-use crate::store::{FeedItem, RoomChange, RoomUpsert, StoreError};
+use crate::store::{RoomUpsert, StoreError};
 
 /// The room with this `xcRoomID` in this app.
 pub(super) fn room_by_xc_id(
@@ -267,67 +267,32 @@ pub(super) fn insert_shared_room(
     Ok(id)
 }
 
-pub(super) fn create_or_update(
+/// Applies a Server API upsert to an existing shared room (`None` fields keep their value).
+pub(super) fn update_shared_room(
     conn: &Connection,
-    feed: &mut Vec<FeedItem>,
     app: AppId,
+    room: i64,
     up: &RoomUpsert,
-) -> Result<RoomChange, StoreError> {
-    let now = now_ms();
-    // A new room and its participants are known without reading them back: they joined
-    // together, so they are listed by user ID, and none is an admin.
-    let (room, action, joined) = match room_by_xc_id(conn, app, &up.xc_room_id)? {
-        None => {
-            let mut users = unique_users(users_by_xc_ids(conn, app, &up.participant_xc_user_ids)?);
-            let new_room = NewRoom::from_upsert(up);
-            let id = insert_shared_room(conn, app, &new_room)?;
-            for user in &users {
-                add_first_member(conn, id, user.id, false, now)?;
-            }
-            users.sort_unstable_by_key(|u| u.id);
-            (new_room.room(id), SystemAction::RoomCreate, Some(users))
-        }
-        Some(existing) => {
-            if existing.room_type != up.room_type {
-                return Err(StoreError::Conflict("the room type cannot change".into()));
-            }
-            conn.prepare_cached(
-                "UPDATE rooms SET name = ?2, photo_thumbnail = COALESCE(?3, photo_thumbnail), \
-                     photo_fullsize = COALESCE(?4, photo_fullsize), tags = COALESCE(?5, tags), \
-                     roles = COALESCE(?6, roles), updated = ?7 WHERE id = ?1",
-            )?
-            .execute(params![
-                existing.id,
-                up.name,
-                up.photo_thumbnail,
-                up.photo_fullsize,
-                up.tags.as_deref().map(json),
-                up.participant_roles.as_deref().map(json),
-                now
-            ])?;
-            if let Some(roles) = &up.participant_roles {
-                replace_roles(conn, app, existing.id, roles)?;
-            }
-            (
-                room_by_id(conn, app, existing.id)?,
-                SystemAction::RoomUpdate,
-                None,
-            )
-        }
-    };
-    let message = append_message(conn, feed, app, &room, action.message(None, None), &[])?;
-    let bundle = match joined {
-        Some(participants) => RoomBundle {
-            room,
-            participants,
-            admin_ids: Vec::new(),
-        },
-        None => bundle(conn, room)?,
-    };
-    Ok(RoomChange {
-        bundle,
-        messages: vec![message],
-    })
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE rooms SET name = ?2, photo_thumbnail = COALESCE(?3, photo_thumbnail), \
+             photo_fullsize = COALESCE(?4, photo_fullsize), tags = COALESCE(?5, tags), \
+             roles = COALESCE(?6, roles), updated = ?7 WHERE id = ?1",
+    )?
+    .execute(params![
+        room,
+        up.name,
+        up.photo_thumbnail,
+        up.photo_fullsize,
+        up.tags.as_deref().map(json),
+        up.participant_roles.as_deref().map(json),
+        now
+    ])?;
+    if let Some(roles) = &up.participant_roles {
+        replace_roles(conn, app, room, roles)?;
+    }
+    Ok(())
 }
 
 /// A user's rooms with last message and unread count, in one query whatever their number.

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{append, messages, rooms, users};
 use crate::domain::AppId;
 use crate::domain::{Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId};
-use crate::store::{ChatTx, Joining, NewRoom, RowLock, StoreError};
+use crate::store::{ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
 /// The writer's connection and the job's feed, lent to one rule.
 pub(super) struct SqliteTx<'a> {
@@ -70,6 +70,16 @@ impl ChatTx for SqliteTx<'_> {
         room: &NewRoom<'_>,
     ) -> Result<i64, StoreError> {
         rooms::insert_shared_room(self.conn, app, room)
+    }
+
+    async fn update_shared_room(
+        &mut self,
+        app: AppId,
+        room: i64,
+        upsert: &RoomUpsert,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        rooms::update_shared_room(self.conn, app, room, upsert, now)
     }
 
     async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError> {
