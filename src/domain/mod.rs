@@ -14,8 +14,8 @@ pub mod secret;
 pub use feed::{Audience, FeedItem, FeedKind};
 pub use message::{NewMessage, SystemAction};
 pub use model::{
-    AppId, Message, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, Target, User,
-    UserId, Viewed, unique_users,
+    AppId, Message, Participation, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType,
+    Target, User, UserId, Viewed, unique_users,
 };
 pub use param::ParamError;
 

@@ -133,7 +133,35 @@ pub struct Room {
     pub peers: Option<Box<(User, User)>>,
 }
 
+/// What a room's own record says about whether a user takes part in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Participation {
+    /// They do: one of a personal room's two users, or the holder of one of its roles.
+    Yes,
+    /// They do not: a personal room of two other users.
+    No,
+    /// Only if they are an explicit participant, which the room's record does not hold.
+    IfMember,
+}
+
 impl Room {
+    /// The participation rule: a personal room is its two users'; a shared room is its
+    /// explicit participants' and those of the users whose role code is one of its roles.
+    /// Every check of who may read and write a room starts here.
+    pub fn participation(&self, user: &User) -> Participation {
+        match self.kind {
+            RoomKind::Personal { a, b } if user.id == a || user.id == b => Participation::Yes,
+            RoomKind::Personal { .. } => Participation::No,
+            RoomKind::Shared { .. }
+                if !user.role_code.is_empty()
+                    && self.participant_roles.contains(&user.role_code) =>
+            {
+                Participation::Yes
+            }
+            RoomKind::Shared { .. } => Participation::IfMember,
+        }
+    }
+
     /// The user on the other side of a personal room, as seen by `viewer`.
     pub fn peer_of(&self, viewer: UserId) -> Option<&User> {
         self.peers
@@ -438,6 +466,18 @@ impl Viewed {
     }
 }
 
+impl RoomBundle {
+    /// Whether `user` takes part in the room, by [`Room::participation`] and the bundle's
+    /// explicit participants.
+    pub fn includes(&self, user: &User) -> bool {
+        match self.room.participation(user) {
+            Participation::Yes => true,
+            Participation::No => false,
+            Participation::IfMember => self.participants.iter().any(|p| p.id == user.id),
+        }
+    }
+}
+
 /// The users in order of first appearance, each once: a request that names a user twice
 /// changes them once.
 pub fn unique_users(users: Vec<User>) -> Vec<User> {
@@ -448,6 +488,82 @@ pub fn unique_users(users: Vec<User>) -> Vec<User> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(id: UserId, role: &str) -> User {
+        User {
+            id,
+            xc_user_id: id.to_string(),
+            fullname: String::new(),
+            email: String::new(),
+            phone: String::new(),
+            username: String::new(),
+            photo_thumbnail: String::new(),
+            photo_fullsize: String::new(),
+            role_code: role.into(),
+            last_login: 0,
+            last_activity: 0,
+            created: 0,
+            updated: 0,
+            deleted: 0,
+        }
+    }
+
+    fn room(kind: RoomKind, roles: &[&str]) -> Room {
+        Room {
+            id: 1,
+            kind,
+            room_type: RoomType::Transaction,
+            name: String::new(),
+            photo_thumbnail: String::new(),
+            photo_fullsize: String::new(),
+            color: String::new(),
+            tags: Vec::new(),
+            participant_roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            locked_time: 0,
+            deleted: 0,
+            peers: None,
+        }
+    }
+
+    #[test]
+    fn a_room_is_its_users_its_roles_and_its_explicit_participants() {
+        let personal = room(RoomKind::Personal { a: 2, b: 5 }, &[]);
+        assert_eq!(personal.participation(&user(5, "")), Participation::Yes);
+        assert_eq!(personal.participation(&user(3, "")), Participation::No);
+        let shared = room(RoomKind::Shared { xc_room_id: None }, &["agent:1"]);
+        assert_eq!(
+            shared.participation(&user(3, "agent:1")),
+            Participation::Yes
+        );
+        assert_eq!(
+            shared.participation(&user(3, "agent:2")),
+            Participation::IfMember
+        );
+        // An empty role code never matches, even a room with an empty role in its list.
+        let odd = room(RoomKind::Shared { xc_room_id: None }, &[""]);
+        assert_eq!(odd.participation(&user(3, "")), Participation::IfMember);
+        let bundle = RoomBundle {
+            room: shared,
+            participants: vec![user(4, "")],
+            admin_ids: Vec::new(),
+        };
+        assert!(bundle.includes(&user(4, "")));
+        assert!(bundle.includes(&user(9, "agent:1")));
+        assert!(!bundle.includes(&user(9, "")));
+    }
+
+    #[test]
+    fn each_user_is_kept_once_in_order_of_first_appearance() {
+        let users = vec![
+            user(3, ""),
+            user(1, ""),
+            user(3, ""),
+            user(2, ""),
+            user(1, ""),
+        ];
+        let ids: Vec<UserId> = unique_users(users).iter().map(|u| u.id).collect();
+        assert_eq!(ids, [3, 1, 2]);
+    }
 
     #[test]
     fn room_ids_parse_only_in_canonical_form() {

@@ -99,11 +99,7 @@ impl Service {
         xc_room_id: &str,
     ) -> Result<RoomBundle, ServiceError> {
         let bundle = self.store.room_by_xc_id(session.app, xc_room_id).await?;
-        let user = &session.user;
-        let member = bundle.participants.iter().any(|p| p.id == user.id)
-            || (!user.role_code.is_empty()
-                && bundle.room.participant_roles.contains(&user.role_code));
-        if !member {
+        if !bundle.includes(&session.user) {
             return Err(ServiceError::Forbidden(
                 "not a participant of this room".into(),
             ));

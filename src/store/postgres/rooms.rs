@@ -10,7 +10,7 @@ use super::rows::{
 use super::users::user_by_xc_id;
 use super::{Res, Tx, exec, one, opt, rows as all};
 use crate::domain::{
-    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, User, UserId, now_ms,
+    AppId, Participation, Room, RoomBundle, RoomListEntry, RoomRef, User, UserId, now_ms,
 };
 pub(super) use crate::store::shared::NewRoom;
 use crate::store::shared::json;
@@ -64,14 +64,12 @@ async fn personal_room(tx: &Tx<'_>, app: AppId, a: UserId, b: UserId) -> Res<Opt
         .transpose()
 }
 
-/// Whether `user` may read and write `room`: one of a personal room's two users, an explicit
-/// participant, or the holder of one of the room's participant roles.
+/// Whether `user` may read and write `room` ([`Room::participation`], then the membership row).
 pub(super) async fn is_participant(tx: &Tx<'_>, room: &Room, user: &User) -> Res<bool> {
-    if let RoomKind::Personal { a, b } = room.kind {
-        return Ok(user.id == a || user.id == b);
-    }
-    if !user.role_code.is_empty() && room.participant_roles.contains(&user.role_code) {
-        return Ok(true);
+    match room.participation(user) {
+        Participation::Yes => return Ok(true),
+        Participation::No => return Ok(false),
+        Participation::IfMember => {}
     }
     Ok(opt(
         tx,

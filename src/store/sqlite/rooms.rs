@@ -8,7 +8,7 @@ use super::rows::{
 };
 use super::users::user_by_xc_id;
 use crate::domain::{
-    AppId, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, User, UserId, now_ms,
+    AppId, Participation, Room, RoomBundle, RoomListEntry, RoomRef, User, UserId, now_ms,
 };
 pub(super) use crate::store::shared::NewRoom;
 use crate::store::shared::json;
@@ -53,18 +53,16 @@ fn personal_room(
         .optional()?)
 }
 
-/// Whether `user` may read and write `room`: one of a personal room's two users, an explicit
-/// participant, or the holder of one of the room's participant roles.
+/// Whether `user` may read and write `room` ([`Room::participation`], then the membership row).
 pub(super) fn is_participant(
     conn: &Connection,
     room: &Room,
     user: &User,
 ) -> Result<bool, StoreError> {
-    if let RoomKind::Personal { a, b } = room.kind {
-        return Ok(user.id == a || user.id == b);
-    }
-    if !user.role_code.is_empty() && room.participant_roles.contains(&user.role_code) {
-        return Ok(true);
+    match room.participation(user) {
+        Participation::Yes => return Ok(true),
+        Participation::No => return Ok(false),
+        Participation::IfMember => {}
     }
     Ok(conn
         .prepare_cached("SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
