@@ -5,7 +5,8 @@ use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, FeedItem, FeedKind, Message, NewMessage, RoomRef, Target, UserId, Viewed,
+    AppId, FeedItem, FeedKind, Message, NewMessage, Participation, Room, RoomRef, Target, User,
+    UserId, Viewed, now_ms,
 };
 use crate::store::{ChatTx, Destination, StoreError};
 
@@ -233,9 +234,10 @@ impl Service {
         ids: Vec<i64>,
         read: bool,
     ) -> Result<Vec<i64>, ServiceError> {
+        let (app, reader) = (session.app, session.user.clone());
         Ok(self
             .store
-            .mark_messages(session.app, session.user.clone(), ids, read)
+            .transaction(move |tx| Box::pin(mark(tx, app, reader.clone(), ids.clone(), read)))
             .await?)
     }
 
@@ -246,9 +248,10 @@ impl Service {
         room: RoomRef,
         ids: Vec<i64>,
     ) -> Result<Vec<i64>, ServiceError> {
+        let (app, user) = (session.app, session.user.clone());
         Ok(self
             .store
-            .delete_messages(session.app, session.user.clone(), room, ids)
+            .transaction(move |tx| Box::pin(delete(tx, app, user.clone(), room, ids.clone())))
             .await?)
     }
 
@@ -337,6 +340,101 @@ async fn edit(
         audience,
     });
     Ok(edited)
+}
+
+/// Whether `user` takes part in `room`: the room's own rule, then its membership row.
+async fn is_participant(tx: &mut dyn ChatTx, room: &Room, user: &User) -> Result<bool, StoreError> {
+    match room.participation(user) {
+        Participation::Yes => Ok(true),
+        Participation::No => Ok(false),
+        Participation::IfMember => tx.is_member(room.id, user.id).await,
+    }
+}
+
+/// The receipt rule: only recipients change a message's state (a sender's own messages,
+/// system messages, unknown IDs and rooms the reader is not in are skipped, not refused).
+/// Reading a message moves the reader's read position to it, and so reads everything before
+/// it; read implies delivered. A message is reported once, and only when its state changed;
+/// the sender and the reader's other devices hear about it.
+async fn mark(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    reader: User,
+    ids: Vec<i64>,
+    read: bool,
+) -> Result<Vec<i64>, StoreError> {
+    let mut changed = Vec::new();
+    for id in ids {
+        let Some(message) = tx.message_by_id(app, id).await? else {
+            continue;
+        };
+        let Some(sender) = message.sender.as_ref().map(|s| s.id) else {
+            continue;
+        };
+        if sender == reader.id || !is_participant(tx, &message.room, &reader).await? {
+            continue;
+        }
+        if read {
+            let ordinal = tx.message_ordinal(id).await?;
+            tx.set_read_position(reader.id, message.room.id, message.seq, ordinal)
+                .await?;
+        }
+        let differs = !message.is_delivered || (read && !message.is_read);
+        if !differs || changed.contains(&id) {
+            continue;
+        }
+        let Some(updated) = tx.set_receipt(app, id, read).await? else {
+            continue;
+        };
+        let mut audience = tx.audience(app, &updated.room, &[]).await?;
+        audience
+            .members
+            .retain(|(member, _)| *member == sender || *member == reader.id);
+        audience.roles.clear();
+        tx.emit(FeedItem {
+            kind: FeedKind::Updated,
+            message: updated,
+            audience,
+        });
+        changed.push(id);
+    }
+    Ok(changed)
+}
+
+/// The delete rule: for everyone, by the sender alone, in a room they take part in (a personal
+/// room not created yet has nothing to delete); others' messages, messages of other rooms and
+/// ones already deleted are skipped. The whole room hears of each deletion.
+async fn delete(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    user: User,
+    room: RoomRef,
+    ids: Vec<i64>,
+) -> Result<Vec<i64>, StoreError> {
+    let Some(room) = tx.resolve_room(app, &user, room, false).await? else {
+        return Ok(Vec::new());
+    };
+    let mut deleted = Vec::new();
+    for id in ids {
+        let Some(message) = tx.message_by_id(app, id).await? else {
+            continue;
+        };
+        let own = message.sender.as_ref().is_some_and(|s| s.id == user.id);
+        if message.room.id != room.id || !own || message.is_deleted {
+            continue;
+        }
+        let Some(updated) = tx.delete_message(app, id, now_ms()).await? else {
+            continue;
+        };
+        let audience = tx.audience(app, &room, &[]).await?;
+        tx.emit(FeedItem {
+            kind: FeedKind::Deleted,
+            message: updated,
+            audience,
+        });
+        deleted.push(id);
+    }
+    Ok(deleted)
 }
 
 #[cfg(test)]

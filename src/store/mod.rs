@@ -369,24 +369,6 @@ pub trait Store: Send + Sync {
         enforce_lock: bool,
     ) -> Result<(Vec<Message>, bool), StoreError>;
 
-    /// Marks messages delivered (`read = false`) or read; returns the IDs that changed.
-    async fn mark_messages(
-        &self,
-        app: AppId,
-        user: User,
-        ids: Vec<i64>,
-        read: bool,
-    ) -> Result<Vec<i64>, StoreError>;
-
-    /// Deletes the user's own messages of a room; returns the IDs deleted.
-    async fn delete_messages(
-        &self,
-        app: AppId,
-        user: User,
-        room: crate::domain::RoomRef,
-        ids: Vec<i64>,
-    ) -> Result<Vec<i64>, StoreError>;
-
     /// A page of history before `max_created`, newest first, and whether more exists.
     async fn history_before(
         &self,

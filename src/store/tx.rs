@@ -15,7 +15,9 @@ use futures_util::future::BoxFuture;
 
 use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
-use crate::domain::{AppId, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId};
+use crate::domain::{
+    AppId, FeedItem, Message, NewMessage, Room, RoomBundle, RoomRef, User, UserId,
+};
 
 /// Whether a read takes the row's lock (PostgreSQL: `FOR UPDATE`, held until commit; SQLite's
 /// single writer holds every row already).
@@ -132,6 +134,55 @@ pub trait ChatTx: Send {
         message: NewMessage,
         extra: &[UserId],
     ) -> Result<Message, StoreError>;
+
+    /// A client's `roomID` resolved for `user`: a personal room must be theirs and its other
+    /// user in the app, and is created on first use when `create` is set (`None`: not created
+    /// yet); a shared room must exist and admit them ([`crate::domain::Room::participation`]).
+    async fn resolve_room(
+        &mut self,
+        app: AppId,
+        user: &User,
+        room: RoomRef,
+        create: bool,
+    ) -> Result<Option<Room>, StoreError>;
+
+    /// Whether `user` is an explicit participant of `room`.
+    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
+
+    /// A message of this app by ID, with its room and sender.
+    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError>;
+
+    /// How many unread-counting messages the room had up to and including this one (what a
+    /// read position records).
+    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError>;
+
+    /// Moves `user`'s read position in `room` to (`seq`, `count`), never backwards (the
+    /// comparison is in the statement, so concurrent readers cannot move it back).
+    async fn set_read_position(
+        &mut self,
+        user: UserId,
+        room: i64,
+        seq: i64,
+        count: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Records a receipt: delivered, and read when `read`; returns the message as it now is, or
+    /// `None` when it already was (the condition is in the statement, so of two nodes recording
+    /// one receipt only one reports it).
+    async fn set_receipt(
+        &mut self,
+        app: AppId,
+        id: i64,
+        read: bool,
+    ) -> Result<Option<Message>, StoreError>;
+
+    /// Deletes a message for everyone; returns it as it now is, or `None` if it already was.
+    async fn delete_message(
+        &mut self,
+        app: AppId,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<Message>, StoreError>;
 
     /// The message `sender` stored under this local ID.
     async fn own_message_by_local_id(

@@ -11,7 +11,7 @@ use confab::domain::model::{ForwardFrom, Quote, ReplyTo};
 use confab::domain::secret::KeyKind;
 use confab::domain::{AppId, NewMessage, RoomType, Target, User};
 use confab::realtime::Fanout;
-use confab::service::{Service, ServiceConfig, ServiceError};
+use confab::service::{ClientSession, Service, ServiceConfig, ServiceError};
 use confab::store::{Destination, FeedItem, FeedKind, RoomUpsert, Store, UserProfile};
 use tokio::sync::mpsc;
 
@@ -92,7 +92,10 @@ fn text(sender: &User, local_id: &str) -> NewMessage {
 async fn concurrent_creates_of_one_room_make_one_room() {
     let o = open().await;
     user(&o.store, o.app, "ann").await;
-    let creates = (0..12).map(|_| o.service.create_or_update_room(o.app, upsert("R", &["ann"])));
+    let creates = (0..12).map(|_| {
+        o.service
+            .create_or_update_room(o.app, upsert("R", &["ann"]))
+    });
     let changes = futures_util::future::join_all(creates).await;
     let ids: std::collections::HashSet<i64> = changes
         .into_iter()
@@ -239,12 +242,18 @@ async fn read_positions_only_move_forward_and_refusals_change_nothing() {
         ids.push(sent[0].id);
     }
     // Read the newest, then an older one: the position stays at the newest.
-    o.store
-        .mark_messages(o.app, bob.clone(), vec![ids[4]], true)
+    let bob_session = ClientSession {
+        app: o.app,
+        session: 0,
+        device: "d".into(),
+        user: bob.clone(),
+    };
+    o.service
+        .mark_messages(&bob_session, vec![ids[4]], true)
         .await
         .unwrap();
-    o.store
-        .mark_messages(o.app, bob.clone(), vec![ids[1]], true)
+    o.service
+        .mark_messages(&bob_session, vec![ids[1]], true)
         .await
         .unwrap();
     let (_, rooms) = o.store.rooms_of_user(o.app, "bob", None).await.unwrap();

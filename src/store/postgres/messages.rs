@@ -6,14 +6,14 @@ use std::sync::LazyLock;
 
 use tokio_postgres::Row;
 
-use super::append::{append_message, audience, next_version, set_read_position};
+use super::append::{append_message, next_version};
 use super::rooms::{MY_ROOMS, is_participant, lock_room, resolve_room, room_by_xc_id};
 use super::rows::{
     self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
-use super::{Params, Res, Tx, exec, one, opt, rows as all};
+use super::{Params, Res, Tx, exec, opt, rows as all};
 use crate::domain::{AppId, Message, NewMessage, RoomRef, User, UserId, Viewed, now_ms};
-use crate::store::{Destination, FeedItem, FeedKind, StoreError};
+use crate::store::{Destination, FeedItem, StoreError};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
 static MESSAGE_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -136,114 +136,6 @@ pub(super) async fn touch(tx: &Tx<'_>, id: i64) -> Res<()> {
     )
     .await?;
     Ok(())
-}
-
-/// Marks messages delivered (or read, which implies delivered) by `user`. Only messages of
-/// rooms the user is in and sent by someone else count; the user's read position moves to
-/// the newest message read. Returns the IDs whose state changed.
-pub(super) async fn mark(
-    tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    user: &User,
-    ids: &[i64],
-    read: bool,
-) -> Res<Vec<i64>> {
-    let mut changed = Vec::new();
-    for &id in ids {
-        let Some(message) = message_by_id(tx, app, id).await? else {
-            continue;
-        };
-        let Some(sender) = &message.sender else {
-            continue;
-        };
-        if sender.id == user.id || !is_participant(tx, &message.room, user).await? {
-            continue;
-        }
-        if read {
-            let ordinal: i64 = one(tx, "SELECT ordinal FROM messages WHERE id = $1", &[&id])
-                .await?
-                .try_get(0)?;
-            set_read_position(tx, user.id, message.room.id, message.seq, ordinal).await?;
-        }
-        let differs = !message.is_delivered || (read && !message.is_read);
-        if !differs || changed.contains(&id) {
-            continue;
-        }
-        // Only the first node to record a receipt reports it: the row lock and the condition
-        // make the second `UPDATE` change nothing.
-        let updated_rows = exec(
-            tx,
-            "UPDATE messages SET is_delivered = TRUE, is_read = is_read OR $2 \
-             WHERE id = $1 AND (NOT is_delivered OR (NOT is_read AND $2))",
-            &[&id, &read],
-        )
-        .await?;
-        if updated_rows == 0 {
-            continue;
-        }
-        touch(tx, id).await?;
-        let updated = message_by_id(tx, app, id)
-            .await?
-            .ok_or(StoreError::RoomNotFound)?;
-        // The sender learns of the receipt; the reader's other devices learn it too.
-        let mut audience = audience(tx, app, &updated.room, &[]).await?;
-        audience
-            .members
-            .retain(|(m, _)| *m == sender.id || *m == user.id);
-        audience.roles.clear();
-        feed.push(FeedItem {
-            kind: FeedKind::Updated,
-            message: updated,
-            audience,
-        });
-        changed.push(id);
-    }
-    Ok(changed)
-}
-
-/// Deletes the sender's own messages of a room for everyone; returns the IDs deleted.
-pub(super) async fn delete(
-    tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    user: &User,
-    room: RoomRef,
-    ids: &[i64],
-) -> Res<Vec<i64>> {
-    let Some(room) = resolve_room(tx, app, user, room, false).await? else {
-        return Ok(Vec::new());
-    };
-    let mut deleted = Vec::new();
-    for &id in ids {
-        let Some(message) = message_by_id(tx, app, id).await? else {
-            continue;
-        };
-        let own = message.sender.as_ref().is_some_and(|s| s.id == user.id);
-        if message.room.id != room.id || !own || message.is_deleted {
-            continue;
-        }
-        let changed = exec(
-            tx,
-            "UPDATE messages SET is_deleted = TRUE, deleted = $2 WHERE id = $1 AND NOT is_deleted",
-            &[&id, &now_ms()],
-        )
-        .await?;
-        if changed == 0 {
-            continue;
-        }
-        touch(tx, id).await?;
-        let updated = message_by_id(tx, app, id)
-            .await?
-            .ok_or(StoreError::RoomNotFound)?;
-        feed.push(FeedItem {
-            kind: FeedKind::Deleted,
-            message: updated,
-            audience: audience(tx, app, &room, &[]).await?,
-        });
-        deleted.push(id);
-    }
-    Ok(deleted)
 }
 
 /// Up to `limit` messages created before `max_created` (`0`: the newest), newest first, and

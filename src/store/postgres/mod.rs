@@ -620,30 +620,6 @@ impl Store for PgStore {
         })
     }
 
-    async fn mark_messages(
-        &self,
-        app: AppId,
-        user: User,
-        ids: Vec<i64>,
-        read: bool,
-    ) -> Result<Vec<i64>, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            messages::mark(&tx, &mut feed, app, &user, &ids, read).await
-        })
-    }
-
-    async fn delete_messages(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-        ids: Vec<i64>,
-    ) -> Result<Vec<i64>, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            messages::delete(&tx, &mut feed, app, &user, room, &ids).await
-        })
-    }
-
     async fn history_before(
         &self,
         app: AppId,

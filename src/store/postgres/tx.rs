@@ -6,9 +6,9 @@
 
 use async_trait::async_trait;
 
-use super::{Fail, Res, Tx, append, exec, messages, opt, rooms, users};
+use super::{Fail, Res, Tx, append, exec, messages, one, opt, rooms, users};
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId,
+    AppId, Audience, FeedItem, Message, NewMessage, Room, RoomBundle, RoomRef, User, UserId,
 };
 use crate::store::{ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -21,6 +21,23 @@ pub(super) struct PgTx<'t, 'c> {
 /// A primitive's outcome in the rule's terms, keeping "run again" for lost races.
 fn rule<T>(result: Res<T>) -> Result<T, StoreError> {
     result.map_err(Fail::into_store_error)
+}
+
+impl PgTx<'_, '_> {
+    /// After a conditional change to a message: `None` if it changed no row; otherwise the
+    /// change gets its version and the message is read back as it now is.
+    async fn touched(
+        &self,
+        app: AppId,
+        id: i64,
+        changed: u64,
+    ) -> Result<Option<Message>, StoreError> {
+        if changed == 0 {
+            return Ok(None);
+        }
+        rule(messages::touch(self.tx, id).await)?;
+        rule(messages::message_by_id(self.tx, app, id).await)
+    }
 }
 
 #[async_trait]
@@ -144,6 +161,66 @@ impl ChatTx for PgTx<'_, '_> {
         rule(append::append_message(self.tx, self.feed, app, room, message, extra).await)
     }
 
+    async fn resolve_room(
+        &mut self,
+        app: AppId,
+        user: &User,
+        room: RoomRef,
+        create: bool,
+    ) -> Result<Option<Room>, StoreError> {
+        rule(rooms::resolve_room(self.tx, app, user, room, create).await)
+    }
+
+    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        let sql = "SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2";
+        rule(opt(self.tx, sql, &[&room, &user]).await).map(|row| row.is_some())
+    }
+
+    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+        rule(messages::message_by_id(self.tx, app, id).await)
+    }
+
+    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+        let sql = "SELECT ordinal FROM messages WHERE id = $1";
+        let row = rule(one(self.tx, sql, &[&id]).await)?;
+        row.try_get(0).map_err(|e| Fail::Db(e).into_store_error())
+    }
+
+    async fn set_read_position(
+        &mut self,
+        user: UserId,
+        room: i64,
+        seq: i64,
+        count: i64,
+    ) -> Result<(), StoreError> {
+        rule(append::set_read_position(self.tx, user, room, seq, count).await)
+    }
+
+    async fn set_receipt(
+        &mut self,
+        app: AppId,
+        id: i64,
+        read: bool,
+    ) -> Result<Option<Message>, StoreError> {
+        // The row lock and the condition make a second node's `UPDATE` change nothing.
+        let sql = "UPDATE messages SET is_delivered = TRUE, is_read = is_read OR $2 \
+                   WHERE id = $1 AND (NOT is_delivered OR (NOT is_read AND $2))";
+        let changed = rule(exec(self.tx, sql, &[&id, &read]).await)?;
+        self.touched(app, id, changed).await
+    }
+
+    async fn delete_message(
+        &mut self,
+        app: AppId,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<Message>, StoreError> {
+        let sql =
+            "UPDATE messages SET is_deleted = TRUE, deleted = $2 WHERE id = $1 AND NOT is_deleted";
+        let changed = rule(exec(self.tx, sql, &[&id, &now]).await)?;
+        self.touched(app, id, changed).await
+    }
+
     async fn own_message_by_local_id(
         &mut self,
         sender: UserId,
@@ -162,11 +239,8 @@ impl ChatTx for PgTx<'_, '_> {
     ) -> Result<Option<Message>, StoreError> {
         let sql = "UPDATE messages SET body = $2, data = $3, is_edited = TRUE \
                    WHERE id = $1 AND NOT is_deleted";
-        if rule(exec(self.tx, sql, &[&id, &body, &data]).await)? == 0 {
-            return Ok(None);
-        }
-        rule(messages::touch(self.tx, id).await)?;
-        rule(messages::message_by_id(self.tx, app, id).await)
+        let changed = rule(exec(self.tx, sql, &[&id, &body, &data]).await)?;
+        self.touched(app, id, changed).await
     }
 
     async fn audience(

@@ -6,11 +6,11 @@ use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::append::{append_message, audience, set_read_position};
+use super::append::append_message;
 use super::rooms::{is_participant, resolve_room, room_by_xc_id};
 use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
 use crate::domain::{AppId, Message, NewMessage, RoomRef, User, UserId, Viewed, now_ms};
-use crate::store::{Destination, FeedItem, FeedKind, StoreError};
+use crate::store::{Destination, FeedItem, StoreError};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
 static MESSAGE_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -125,95 +125,6 @@ pub(super) fn touch(conn: &Connection, id: i64) -> Result<(), StoreError> {
     )?
     .execute(params![id, now_ms(), version])?;
     Ok(())
-}
-
-/// Marks messages delivered (or read, which implies delivered) by `user`. Only messages of
-/// rooms the user is in and sent by someone else count; the user's read position moves to
-/// the newest message read. Returns the IDs whose state changed.
-pub(super) fn mark(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    user: &User,
-    ids: &[i64],
-    read: bool,
-) -> Result<Vec<i64>, StoreError> {
-    let mut changed = Vec::new();
-    for &id in ids {
-        let Some(message) = message_by_id(conn, app, id)? else {
-            continue;
-        };
-        let Some(sender) = &message.sender else {
-            continue;
-        };
-        if sender.id == user.id || !is_participant(conn, &message.room, user)? {
-            continue;
-        }
-        if read {
-            let ordinal: i64 = conn
-                .prepare_cached("SELECT ordinal FROM messages WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))?;
-            set_read_position(conn, user.id, message.room.id, message.seq, ordinal)?;
-        }
-        let differs = !message.is_delivered || (read && !message.is_read);
-        if !differs || changed.contains(&id) {
-            continue;
-        }
-        conn.prepare_cached(
-            "UPDATE messages SET is_delivered = 1, is_read = max(is_read, ?2) WHERE id = ?1",
-        )?
-        .execute(params![id, read])?;
-        touch(conn, id)?;
-        let updated = message_by_id(conn, app, id)?.ok_or(StoreError::RoomNotFound)?;
-        // The sender learns of the receipt; the reader's other devices learn it too.
-        let mut audience = audience(conn, app, &updated.room, &[])?;
-        audience
-            .members
-            .retain(|(m, _)| *m == sender.id || *m == user.id);
-        audience.roles.clear();
-        feed.push(FeedItem {
-            kind: FeedKind::Updated,
-            message: updated,
-            audience,
-        });
-        changed.push(id);
-    }
-    Ok(changed)
-}
-
-/// Deletes the sender's own messages of a room for everyone; returns the IDs deleted.
-pub(super) fn delete(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    user: &User,
-    room: RoomRef,
-    ids: &[i64],
-) -> Result<Vec<i64>, StoreError> {
-    let Some(room) = resolve_room(conn, app, user, room, false)? else {
-        return Ok(Vec::new());
-    };
-    let mut deleted = Vec::new();
-    for &id in ids {
-        let Some(message) = message_by_id(conn, app, id)? else {
-            continue;
-        };
-        let own = message.sender.as_ref().is_some_and(|s| s.id == user.id);
-        if message.room.id != room.id || !own || message.is_deleted {
-            continue;
-        }
-        conn.prepare_cached("UPDATE messages SET is_deleted = 1, deleted = ?2 WHERE id = ?1")?
-            .execute(params![id, now_ms()])?;
-        touch(conn, id)?;
-        let updated = message_by_id(conn, app, id)?.ok_or(StoreError::RoomNotFound)?;
-        feed.push(FeedItem {
-            kind: FeedKind::Deleted,
-            message: updated,
-            audience: audience(conn, app, &room, &[])?,
-        });
-        deleted.push(id);
-    }
-    Ok(deleted)
 }
 
 /// The sequence number of the room's first message created at or after `time` (one past the

@@ -322,30 +322,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn mark_messages(
-        &self,
-        app: AppId,
-        user: User,
-        ids: Vec<i64>,
-        read: bool,
-    ) -> Result<Vec<i64>, StoreError> {
-        self.db
-            .write(move |c, feed| messages::mark(c, feed, app, &user, &ids, read))
-            .await
-    }
-
-    async fn delete_messages(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-        ids: Vec<i64>,
-    ) -> Result<Vec<i64>, StoreError> {
-        self.db
-            .write(move |c, feed| messages::delete(c, feed, app, &user, room, &ids))
-            .await
-    }
-
     async fn history_before(
         &self,
         app: AppId,

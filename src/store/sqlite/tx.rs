@@ -13,7 +13,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{append, messages, rooms, users};
 use crate::domain::AppId;
-use crate::domain::{Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId};
+use crate::domain::{
+    Audience, FeedItem, Message, NewMessage, Room, RoomBundle, RoomRef, User, UserId,
+};
 use crate::store::{ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
 /// The writer's connection and the job's feed, lent to one rule.
@@ -36,6 +38,18 @@ pub(super) fn run_now<T>(
         Poll::Pending => Err(StoreError::Other(
             "a write rule waited on something other than SQLite".into(),
         )),
+    }
+}
+
+impl SqliteTx<'_> {
+    /// After a conditional change to a message: `None` if it changed no row; otherwise the
+    /// change gets its version and the message is read back as it now is.
+    fn touched(&self, app: AppId, id: i64, changed: usize) -> Result<Option<Message>, StoreError> {
+        if changed == 0 {
+            return Ok(None);
+        }
+        messages::touch(self.conn, id)?;
+        messages::message_by_id(self.conn, app, id)
     }
 }
 
@@ -179,6 +193,77 @@ impl ChatTx for SqliteTx<'_> {
         append::append_message(self.conn, self.feed, app, room, message, extra)
     }
 
+    async fn resolve_room(
+        &mut self,
+        app: AppId,
+        user: &User,
+        room: RoomRef,
+        create: bool,
+    ) -> Result<Option<Room>, StoreError> {
+        rooms::resolve_room(self.conn, app, user, room, create)
+    }
+
+    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
+            .query_row(params![room, user], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+        messages::message_by_id(self.conn, app, id)
+    }
+
+    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT ordinal FROM messages WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?)
+    }
+
+    async fn set_read_position(
+        &mut self,
+        user: UserId,
+        room: i64,
+        seq: i64,
+        count: i64,
+    ) -> Result<(), StoreError> {
+        append::set_read_position(self.conn, user, room, seq, count)
+    }
+
+    async fn set_receipt(
+        &mut self,
+        app: AppId,
+        id: i64,
+        read: bool,
+    ) -> Result<Option<Message>, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE messages SET is_delivered = 1, is_read = max(is_read, ?2) \
+                 WHERE id = ?1 AND (NOT is_delivered OR (NOT is_read AND ?2))",
+            )?
+            .execute(params![id, read])?;
+        self.touched(app, id, changed)
+    }
+
+    async fn delete_message(
+        &mut self,
+        app: AppId,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<Message>, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE messages SET is_deleted = 1, deleted = ?2 WHERE id = ?1 AND NOT is_deleted",
+            )?
+            .execute(params![id, now])?;
+        self.touched(app, id, changed)
+    }
+
     async fn own_message_by_local_id(
         &mut self,
         sender: UserId,
@@ -201,11 +286,7 @@ impl ChatTx for SqliteTx<'_> {
                  WHERE id = ?1 AND NOT is_deleted",
             )?
             .execute(params![id, body, data])?;
-        if changed == 0 {
-            return Ok(None);
-        }
-        messages::touch(self.conn, id)?;
-        messages::message_by_id(self.conn, app, id)
+        self.touched(app, id, changed)
     }
 
     async fn audience(
