@@ -8,7 +8,7 @@ use crate::domain::{
     AppId, FeedItem, FeedKind, Message, NewMessage, Participation, Room, RoomRef, Target, User,
     UserId, Viewed, now_ms,
 };
-use crate::store::{ChatTx, Destination, StoreError};
+use crate::store::{ChatTx, RowLock, StoreError};
 
 /// Longest part of a Server API message body, in UTF-16 code units (the Android SDK's own
 /// split size); longer bodies are sent as several messages.
@@ -69,6 +69,24 @@ pub enum ServerDestination {
     XcRoom(String),
 }
 
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A room by its client ID (personal rooms come into being on first use).
+    Room(RoomRef),
+    /// A room by the customer's ID.
+    XcRoom(String),
+}
+
+/// Who sends a message, which decides whether a room's lock applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A user through a client SDK: a locked room refuses it.
+    Client,
+    /// The customer's backend through the Server API, which locks do not bind.
+    ServerApi,
+}
+
 /// Splits text into parts of at most `limit` UTF-16 code units, never inside a character.
 pub fn split_utf16(text: &str, limit: usize) -> Vec<&str> {
     let mut parts = Vec::new();
@@ -116,13 +134,12 @@ impl Service {
             target: Target::default(),
         };
         let (messages, duplicate) = self
-            .store
-            .send_message(
+            .send_parts(
                 session.app,
                 session.user.clone(),
                 Destination::Room(m.room),
                 vec![part],
-                true,
+                Origin::Client,
             )
             .await?;
         if duplicate {
@@ -197,9 +214,32 @@ impl Service {
                 target: Target::default(),
             });
         }
+        self.send_parts(app, sender, destination, parts, Origin::ServerApi)
+            .await
+    }
+
+    /// Stores a message, or the parts of a split one, from `sender` (see [`send`]); the
+    /// entry point of both APIs' sends once their input is turned into parts.
+    pub async fn send_parts(
+        &self,
+        app: AppId,
+        sender: User,
+        destination: Destination,
+        parts: Vec<NewMessage>,
+        origin: Origin,
+    ) -> Result<(Vec<Message>, bool), ServiceError> {
         Ok(self
             .store
-            .send_message(app, sender, destination, parts, false)
+            .transaction(move |tx| {
+                Box::pin(send(
+                    tx,
+                    app,
+                    sender.clone(),
+                    destination.clone(),
+                    parts.clone(),
+                    origin,
+                ))
+            })
             .await?)
     }
 
@@ -326,8 +366,9 @@ async fn edit(
     data: String,
 ) -> Result<Message, StoreError> {
     let message = tx
-        .own_message_by_local_id(sender, &local_id)
+        .own_messages_by_local_ids(sender, std::slice::from_ref(&local_id))
         .await?
+        .pop()
         .ok_or_else(|| StoreError::Forbidden("only the sender may edit a message".into()))?;
     let edited = tx
         .edit_message_content(app, message.id, &body, &data)
@@ -340,6 +381,53 @@ async fn edit(
         audience,
     });
     Ok(edited)
+}
+
+/// The send rule: a repeated local ID from the same sender stores nothing and returns what
+/// was stored (a retry is idempotent; on PostgreSQL two racing retries are decided by the
+/// unique index, the loser runs again and finds the winner's row). The sender must take part
+/// in the room; a client may not send into a locked room. A shared room is read under its row
+/// lock, so the checks see a lock or a removal committed a moment before; a personal room comes
+/// into being on its first message. Each part is appended in order, and the sender's activity
+/// is recorded.
+async fn send(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    sender: User,
+    destination: Destination,
+    parts: Vec<NewMessage>,
+    origin: Origin,
+) -> Result<(Vec<Message>, bool), StoreError> {
+    let local_ids: Vec<String> = parts.iter().map(|p| p.local_id.clone()).collect();
+    let existing = tx.own_messages_by_local_ids(sender.id, &local_ids).await?;
+    if !existing.is_empty() {
+        return Ok((existing, true));
+    }
+    let room = match destination {
+        Destination::Room(RoomRef::Shared(id)) => tx.room_by_id(app, id, RowLock::Update).await?,
+        Destination::Room(room) => tx
+            .resolve_room(app, &sender, room, true)
+            .await?
+            .ok_or(StoreError::RoomNotFound)?,
+        Destination::XcRoom(xc) => tx
+            .room_by_xc_id(app, &xc, RowLock::Update)
+            .await?
+            .ok_or(StoreError::RoomNotFound)?,
+    };
+    if !is_participant(tx, &room, &sender).await? {
+        return Err(StoreError::Forbidden(
+            "not a participant of this room".into(),
+        ));
+    }
+    if origin == Origin::Client && room.is_locked() {
+        return Err(StoreError::Locked);
+    }
+    let mut stored = Vec::with_capacity(parts.len());
+    for part in parts {
+        stored.push(tx.append_message(app, &room, part, &[]).await?);
+    }
+    tx.set_last_activity(sender.id, now_ms()).await?;
+    Ok((stored, false))
 }
 
 /// Whether `user` takes part in `room`: the room's own rule, then its membership row.

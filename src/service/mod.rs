@@ -18,12 +18,10 @@ use std::time::Duration;
 pub use crate::config::ServiceConfig;
 /// Why the server closes a socket; re-exported so the HTTP edge need not reach into realtime.
 pub use crate::realtime::CloseReason;
-pub use crate::store::{
-    ContactCounts, ContactOp, Destination, LockChange, RoomChange, RoomUpsert, UserProfile,
-};
+pub use crate::store::{ContactCounts, ContactOp, LockChange, RoomChange, RoomUpsert, UserProfile};
 pub use keys::{KEY_CACHE_TTL, KeyError};
 pub use membership::ClientRoomChange;
-pub use messages::{OutgoingMessage, ServerDestination, ServerMessage};
+pub use messages::{Destination, Origin, OutgoingMessage, ServerDestination, ServerMessage};
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
 
 use crate::domain::ParamError;

@@ -18,9 +18,7 @@ pub use shared::NewRoom;
 pub use tx::{ChatTx, Joining, RowLock, WriteWork};
 
 use crate::domain::secret::{KeyKind, SecretHash};
-use crate::domain::{
-    AppId, Message, NewMessage, RoomBundle, RoomListEntry, RoomType, User, UserId, Viewed,
-};
+use crate::domain::{AppId, Message, RoomBundle, RoomListEntry, RoomType, User, UserId, Viewed};
 
 /// The feed's values live in [`crate::domain`] so that realtime can deliver them without
 /// depending on the store; they stay nameable here, where stores produce them.
@@ -110,15 +108,6 @@ pub struct SessionRecord {
     pub access_expires: i64,
     /// Revoked (logout or revocation).
     pub revoked: bool,
-}
-
-/// Where a message goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
-    /// A room by its client ID (personal rooms come into being on first use).
-    Room(crate::domain::RoomRef),
-    /// A room by the customer's ID.
-    XcRoom(String),
 }
 
 /// A stored API key, without its secret.
@@ -357,17 +346,6 @@ pub trait Store: Send + Sync {
         user: User,
         room: crate::domain::RoomRef,
     ) -> Result<Audience, StoreError>;
-
-    /// Stores a message (or the parts of a split one). Returns the stored messages and whether
-    /// they were stored before (an idempotent retry).
-    async fn send_message(
-        &self,
-        app: AppId,
-        sender: User,
-        destination: Destination,
-        parts: Vec<NewMessage>,
-        enforce_lock: bool,
-    ) -> Result<(Vec<Message>, bool), StoreError>;
 
     /// A page of history before `max_created`, newest first, and whether more exists.
     async fn history_before(

@@ -184,12 +184,15 @@ pub trait ChatTx: Send {
         now: i64,
     ) -> Result<Option<Message>, StoreError>;
 
-    /// The message `sender` stored under this local ID.
-    async fn own_message_by_local_id(
+    /// The messages `sender` stored under these local IDs, in sequence order.
+    async fn own_messages_by_local_ids(
         &mut self,
         sender: UserId,
-        local_id: &str,
-    ) -> Result<Option<Message>, StoreError>;
+        local_ids: &[String],
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// Records that `user` was active at `at` (Unix ms).
+    async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError>;
 
     /// Replaces a message's body and data and marks it edited, unless it is deleted; returns
     /// the message as it now is, or `None` if it was deleted (the check and the change are one

@@ -11,8 +11,8 @@ use confab::domain::model::{ForwardFrom, Quote, ReplyTo};
 use confab::domain::secret::KeyKind;
 use confab::domain::{AppId, NewMessage, RoomType, Target, User};
 use confab::realtime::Fanout;
-use confab::service::{ClientSession, Service, ServiceConfig, ServiceError};
-use confab::store::{Destination, FeedItem, FeedKind, RoomUpsert, Store, UserProfile};
+use confab::service::{ClientSession, Destination, Origin, Service, ServiceConfig, ServiceError};
+use confab::store::{FeedItem, FeedKind, RoomUpsert, Store, UserProfile};
 use tokio::sync::mpsc;
 
 use crate::helpers::TestDb;
@@ -122,17 +122,17 @@ async fn concurrent_senders_get_gapless_sequences_published_once_each() {
     let mut sends = Vec::new();
     for round in 0..10 {
         for sender in &senders {
-            let store = Arc::clone(&o.store);
+            let service = o.service.clone();
             let (app, sender) = (o.app, sender.clone());
             sends.push(tokio::spawn(async move {
                 let local_id = format!("{}-{round}", sender.xc_user_id);
-                store
-                    .send_message(
+                service
+                    .send_parts(
                         app,
                         sender.clone(),
                         Destination::XcRoom("R".into()),
                         vec![text(&sender, &local_id)],
-                        true,
+                        Origin::Client,
                     )
                     .await
             }));
@@ -166,12 +166,12 @@ async fn a_repeated_local_id_stores_nothing_even_when_concurrent() {
         .await
         .unwrap();
     let sends = (0..6).map(|_| {
-        o.store.send_message(
+        o.service.send_parts(
             o.app,
             ann.clone(),
             Destination::XcRoom("R".into()),
             vec![text(&ann, "same")],
-            true,
+            Origin::Client,
         )
     });
     let results = futures_util::future::join_all(sends).await;
@@ -229,13 +229,13 @@ async fn read_positions_only_move_forward_and_refusals_change_nothing() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let (sent, _) = o
-            .store
-            .send_message(
+            .service
+            .send_parts(
                 o.app,
                 ann.clone(),
                 Destination::XcRoom("R".into()),
                 vec![text(&ann, &format!("m{i}"))],
-                true,
+                Origin::Client,
             )
             .await
             .unwrap();

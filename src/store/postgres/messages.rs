@@ -6,14 +6,13 @@ use std::sync::LazyLock;
 
 use tokio_postgres::Row;
 
-use super::append::{append_message, next_version};
-use super::rooms::{MY_ROOMS, is_participant, lock_room, resolve_room, room_by_xc_id};
+use super::append::next_version;
+use super::rooms::{MY_ROOMS, resolve_room};
 use super::rows::{
     self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
 use super::{Params, Res, Tx, exec, opt, rows as all};
-use crate::domain::{AppId, Message, NewMessage, RoomRef, User, UserId, Viewed, now_ms};
-use crate::store::{Destination, FeedItem, StoreError};
+use crate::domain::{AppId, Message, RoomRef, User, UserId, Viewed, now_ms};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
 static MESSAGE_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -76,54 +75,6 @@ pub(super) async fn messages_by_local_ids(
         .iter()
         .map(message_row)
         .collect()
-}
-
-/// Stores a message (or the parts of a split one) from `sender`. A repeated send (same sender
-/// and local IDs) stores nothing and returns the stored messages with `duplicate` set; two
-/// concurrent sends of one `localID` meet on the unique index and the loser is retried.
-pub(super) async fn send(
-    tx: &Tx<'_>,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    sender: &User,
-    destination: &Destination,
-    parts: Vec<NewMessage>,
-    enforce_lock: bool,
-) -> Res<(Vec<Message>, bool)> {
-    let local_ids: Vec<String> = parts.iter().map(|p| p.local_id.clone()).collect();
-    let existing = messages_by_local_ids(tx, sender.id, &local_ids).await?;
-    if !existing.is_empty() {
-        return Ok((existing, true));
-    }
-    // Shared rooms are read under their row lock, so the checks below see a lock or removal
-    // another node committed a moment ago. A personal room's two users never change and it
-    // cannot be locked; its appends serialize on the room row all the same.
-    let room = match destination {
-        Destination::Room(RoomRef::Shared(id)) => lock_room(tx, app, *id).await?,
-        Destination::Room(room) => resolve_room(tx, app, sender, *room, true)
-            .await?
-            .ok_or(StoreError::RoomNotFound)?,
-        Destination::XcRoom(xc) => room_by_xc_id(tx, app, xc, true)
-            .await?
-            .ok_or(StoreError::RoomNotFound)?,
-    };
-    if !is_participant(tx, &room, sender).await? {
-        return Err(StoreError::Forbidden("not a participant of this room".into()).into());
-    }
-    if enforce_lock && room.is_locked() {
-        return Err(StoreError::Locked.into());
-    }
-    let mut stored = Vec::with_capacity(parts.len());
-    for part in parts {
-        stored.push(append_message(tx, feed, app, &room, part, &[]).await?);
-    }
-    exec(
-        tx,
-        "UPDATE users SET last_activity = $2 WHERE id = $1",
-        &[&sender.id, &now_ms()],
-    )
-    .await?;
-    Ok((stored, false))
 }
 
 /// Records a change to a message: a new change version and a later `updated`.

@@ -34,13 +34,11 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use crate::domain::secret::{KeyKind, SecretHash};
-use crate::domain::{
-    AppId, Message, NewMessage, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed,
-};
+use crate::domain::{AppId, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed};
 use crate::store::shared::unborn_room_audience;
 use crate::store::{
-    ApiKeyRecord, Audience, ContactCounts, ContactOp, Destination, FeedItem, FeedSink, NewTokens,
-    SessionRecord, Store, StoreError, UserProfile, WriteWork,
+    ApiKeyRecord, Audience, ContactCounts, ContactOp, FeedItem, FeedSink, NewTokens, SessionRecord,
+    Store, StoreError, UserProfile, WriteWork,
 };
 
 /// Migrations in order; `confab_migrations` records which have been applied. The numbering
@@ -595,28 +593,6 @@ impl Store for PgStore {
                 Some(room) => append::audience(&tx, app, &room, &[]).await,
                 None => Ok(unborn_room_audience(app, room)?),
             }
-        })
-    }
-
-    async fn send_message(
-        &self,
-        app: AppId,
-        sender: User,
-        destination: Destination,
-        parts: Vec<NewMessage>,
-        enforce_lock: bool,
-    ) -> Result<(Vec<Message>, bool), StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            messages::send(
-                &tx,
-                &mut feed,
-                app,
-                &sender,
-                &destination,
-                parts.clone(),
-                enforce_lock,
-            )
-            .await
         })
     }
 

@@ -221,13 +221,17 @@ impl ChatTx for PgTx<'_, '_> {
         self.touched(app, id, changed).await
     }
 
-    async fn own_message_by_local_id(
+    async fn own_messages_by_local_ids(
         &mut self,
         sender: UserId,
-        local_id: &str,
-    ) -> Result<Option<Message>, StoreError> {
-        let found = messages::messages_by_local_ids(self.tx, sender, &[local_id.to_owned()]).await;
-        rule(found).map(|mut list| list.pop())
+        local_ids: &[String],
+    ) -> Result<Vec<Message>, StoreError> {
+        rule(messages::messages_by_local_ids(self.tx, sender, local_ids).await)
+    }
+
+    async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
+        let sql = "UPDATE users SET last_activity = $2 WHERE id = $1";
+        rule(exec(self.tx, sql, &[&user, &at]).await).map(drop)
     }
 
     async fn edit_message_content(

@@ -6,11 +6,10 @@ use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::append::append_message;
-use super::rooms::{is_participant, resolve_room, room_by_xc_id};
+use super::rooms::resolve_room;
 use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
-use crate::domain::{AppId, Message, NewMessage, RoomRef, User, UserId, Viewed, now_ms};
-use crate::store::{Destination, FeedItem, StoreError};
+use crate::domain::{AppId, Message, RoomRef, User, UserId, Viewed, now_ms};
+use crate::store::StoreError;
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
 static MESSAGE_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -73,48 +72,6 @@ pub(super) fn messages_by_local_ids(
         .query_map(params![sender, list], message_row)?
         .collect::<Result<_, _>>()?;
     Ok(found)
-}
-
-/// Stores a message (or the parts of a split one) from `sender`. A repeated send (same sender
-/// and local IDs) stores nothing and returns the stored messages with `duplicate` set.
-pub(super) fn send(
-    conn: &Connection,
-    feed: &mut Vec<FeedItem>,
-    app: AppId,
-    sender: &User,
-    destination: &Destination,
-    parts: Vec<NewMessage>,
-    enforce_lock: bool,
-) -> Result<(Vec<Message>, bool), StoreError> {
-    let local_ids: Vec<String> = parts.iter().map(|p| p.local_id.clone()).collect();
-    let existing = messages_by_local_ids(conn, sender.id, &local_ids)?;
-    if !existing.is_empty() {
-        return Ok((existing, true));
-    }
-    let room = match destination {
-        Destination::Room(room) => {
-            resolve_room(conn, app, sender, *room, true)?.ok_or(StoreError::RoomNotFound)?
-        }
-        Destination::XcRoom(xc) => {
-            let room = room_by_xc_id(conn, app, xc)?.ok_or(StoreError::RoomNotFound)?;
-            if !is_participant(conn, &room, sender)? {
-                return Err(StoreError::Forbidden(
-                    "not a participant of this room".into(),
-                ));
-            }
-            room
-        }
-    };
-    if enforce_lock && room.is_locked() {
-        return Err(StoreError::Locked);
-    }
-    let mut stored = Vec::with_capacity(parts.len());
-    for part in parts {
-        stored.push(append_message(conn, feed, app, &room, part, &[])?);
-    }
-    conn.prepare_cached("UPDATE users SET last_activity = ?2 WHERE id = ?1")?
-        .execute(params![sender.id, now_ms()])?;
-    Ok((stored, false))
 }
 
 /// Records a change to a message: a new change version and a later `updated`.

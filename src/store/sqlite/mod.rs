@@ -16,13 +16,11 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::domain::secret::{KeyKind, SecretHash};
-use crate::domain::{
-    AppId, Message, NewMessage, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed,
-};
+use crate::domain::{AppId, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed};
 use crate::store::shared::unborn_room_audience;
 use crate::store::{
-    ApiKeyRecord, Audience, ContactCounts, ContactOp, Destination, FeedSink, NewTokens,
-    SessionRecord, Store, StoreError, UserProfile, WriteWork,
+    ApiKeyRecord, Audience, ContactCounts, ContactOp, FeedSink, NewTokens, SessionRecord, Store,
+    StoreError, UserProfile, WriteWork,
 };
 use pool::Db;
 
@@ -304,21 +302,6 @@ impl Store for SqliteStore {
                     None => unborn_room_audience(app, room),
                 },
             )
-            .await
-    }
-
-    async fn send_message(
-        &self,
-        app: AppId,
-        sender: User,
-        destination: Destination,
-        parts: Vec<NewMessage>,
-        enforce_lock: bool,
-    ) -> Result<(Vec<Message>, bool), StoreError> {
-        self.db
-            .write(move |c, feed| {
-                messages::send(c, feed, app, &sender, &destination, parts, enforce_lock)
-            })
             .await
     }
 

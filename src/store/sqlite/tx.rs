@@ -264,12 +264,19 @@ impl ChatTx for SqliteTx<'_> {
         self.touched(app, id, changed)
     }
 
-    async fn own_message_by_local_id(
+    async fn own_messages_by_local_ids(
         &mut self,
         sender: UserId,
-        local_id: &str,
-    ) -> Result<Option<Message>, StoreError> {
-        Ok(messages::messages_by_local_ids(self.conn, sender, &[local_id.to_owned()])?.pop())
+        local_ids: &[String],
+    ) -> Result<Vec<Message>, StoreError> {
+        messages::messages_by_local_ids(self.conn, sender, local_ids)
+    }
+
+    async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE users SET last_activity = ?2 WHERE id = ?1")?
+            .execute(params![user, at])?;
+        Ok(())
     }
 
     async fn edit_message_content(
