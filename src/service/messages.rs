@@ -357,7 +357,7 @@ impl Service {
 /// The edit rule: only the sender edits a message (found by their own local ID), never once it
 /// is deleted (checked by the change itself, so a concurrent delete cannot slip in between);
 /// the edited message goes to the whole room as an update.
-async fn edit(
+pub(super) async fn edit(
     tx: &mut dyn ChatTx,
     app: AppId,
     sender: UserId,
@@ -390,7 +390,7 @@ async fn edit(
 /// lock, so the checks see a lock or a removal committed a moment before; a personal room comes
 /// into being on its first message. Each part is appended in order, and the sender's activity
 /// is recorded.
-async fn send(
+pub(super) async fn send(
     tx: &mut dyn ChatTx,
     app: AppId,
     sender: User,
@@ -444,7 +444,7 @@ async fn is_participant(tx: &mut dyn ChatTx, room: &Room, user: &User) -> Result
 /// Reading a message moves the reader's read position to it, and so reads everything before
 /// it; read implies delivered. A message is reported once, and only when its state changed;
 /// the sender and the reader's other devices hear about it.
-async fn mark(
+pub(super) async fn mark(
     tx: &mut dyn ChatTx,
     app: AppId,
     reader: User,
@@ -492,7 +492,7 @@ async fn mark(
 /// The delete rule: for everyone, by the sender alone, in a room they take part in (a personal
 /// room not created yet has nothing to delete); others' messages, messages of other rooms and
 /// ones already deleted are skipped. The whole room hears of each deletion.
-async fn delete(
+pub(super) async fn delete(
     tx: &mut dyn ChatTx,
     app: AppId,
     user: User,

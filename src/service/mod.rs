@@ -7,6 +7,8 @@ mod live;
 mod membership;
 mod messages;
 mod rooms;
+#[cfg(test)]
+mod rule_tests;
 mod sessions;
 mod users;
 

@@ -109,7 +109,7 @@ impl Service {
 /// reported before an unknown user; a room already in the requested state changes nothing and
 /// appends nothing; otherwise the state is stored with who set it, and the `room/lock` or
 /// `room/unlock` message, sent by that user, goes to the whole room.
-async fn set_lock(
+pub(super) async fn set_lock(
     tx: &mut dyn ChatTx,
     app: AppId,
     xc_room_id: String,
@@ -149,7 +149,7 @@ async fn set_lock(
 /// `room/update`. Both messages are sent by the Server API (no sender). The row of an existing
 /// room is locked first; two requests creating one `xcRoomID` at once are decided by its unique
 /// index (PostgreSQL runs the loser again, which then finds the room).
-async fn upsert_room(
+pub(super) async fn upsert_room(
     tx: &mut dyn ChatTx,
     app: AppId,
     up: RoomUpsert,
