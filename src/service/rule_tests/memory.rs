@@ -1,0 +1,509 @@
+//! [`MemoryTx`]'s [`ChatTx`] implementation, apart from the fixtures because it is long: each
+//! primitive does to the rows in memory what the SQL of `store/sqlite` and `store/postgres`
+//! does to their tables, and decides nothing itself, so that every decision a test sees is
+//! the rule's.
+
+use async_trait::async_trait;
+
+use super::{Member, MemoryTx, RoomRow};
+use crate::domain::{
+    AppId, Audience, FeedItem, FeedKind, Message, NewMessage, Participation, Room, RoomBundle,
+    RoomKind, RoomRef, RoomType, User, UserId, now_ms,
+};
+use crate::store::{ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
+
+#[async_trait]
+impl ChatTx for MemoryTx {
+    async fn room_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_room_id: &str,
+        lock: RowLock,
+    ) -> Result<Option<Room>, StoreError> {
+        let room = self
+            .rooms
+            .iter()
+            .find(|r| {
+                r.app == app
+                    && matches!(&r.room.kind,
+                        RoomKind::Shared { xc_room_id: Some(id) } if id == xc_room_id)
+            })
+            .map(|r| r.room.clone());
+        if let (Some(room), RowLock::Update) = (&room, lock) {
+            self.locked.push(room.id);
+        }
+        Ok(room)
+    }
+
+    async fn room_by_id(&mut self, app: AppId, id: i64, lock: RowLock) -> Result<Room, StoreError> {
+        let room = self
+            .rooms
+            .iter()
+            .find(|r| r.app == app && r.room.id == id)
+            .map(|r| r.room.clone())
+            .ok_or(StoreError::RoomNotFound)?;
+        if lock == RowLock::Update {
+            self.locked.push(room.id);
+        }
+        Ok(room)
+    }
+
+    async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError> {
+        let mut members: Vec<&Member> = self.members.iter().filter(|m| m.room == room.id).collect();
+        members.sort_unstable_by_key(|m| (m.joined, m.user));
+        // A join with the users table: a member without a user row is not listed.
+        let members: Vec<(User, bool)> = members
+            .into_iter()
+            .filter_map(|m| self.user_by_id(m.user).map(|u| (u.clone(), m.admin)))
+            .collect();
+        Ok(RoomBundle {
+            room,
+            admin_ids: members
+                .iter()
+                .filter(|(_, admin)| *admin)
+                .map(|(u, _)| u.id)
+                .collect(),
+            participants: members.into_iter().map(|(u, _)| u).collect(),
+        })
+    }
+
+    async fn insert_shared_room(
+        &mut self,
+        app: AppId,
+        room: &NewRoom<'_>,
+    ) -> Result<i64, StoreError> {
+        if let Some(xc) = room.xc_room_id
+            && self.rooms.iter().any(|r| {
+                r.app == app
+                    && matches!(&r.room.kind, RoomKind::Shared { xc_room_id: Some(id) } if id == xc)
+            })
+        {
+            return Err(StoreError::Other(
+                "UNIQUE constraint failed: rooms.xc_room_id".into(),
+            ));
+        }
+        let id = self.next_id();
+        let now = now_ms();
+        self.rooms.push(RoomRow {
+            app,
+            room: room.room(id),
+            locked_by: None,
+            last_seq: 0,
+            chat_count: 0,
+            last_activity: now,
+            updated: now,
+        });
+        Ok(id)
+    }
+
+    async fn update_shared_room(
+        &mut self,
+        _app: AppId,
+        room: i64,
+        upsert: &RoomUpsert,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if let Some(row) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+            let room = &mut row.room;
+            room.name.clone_from(&upsert.name);
+            if let Some(thumbnail) = &upsert.photo_thumbnail {
+                room.photo_thumbnail.clone_from(thumbnail);
+            }
+            if let Some(fullsize) = &upsert.photo_fullsize {
+                room.photo_fullsize.clone_from(fullsize);
+            }
+            if let Some(tags) = &upsert.tags {
+                room.tags.clone_from(tags);
+            }
+            if let Some(roles) = &upsert.participant_roles {
+                room.participant_roles.clone_from(roles);
+            }
+            row.updated = now;
+        }
+        Ok(())
+    }
+
+    async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError> {
+        if let Some(row) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+            row.room.name = name.into();
+            row.updated = now;
+        }
+        Ok(())
+    }
+
+    async fn add_member(
+        &mut self,
+        room: i64,
+        user: UserId,
+        admin: bool,
+        now: i64,
+        joining: Joining,
+    ) -> Result<bool, StoreError> {
+        if self
+            .members
+            .iter()
+            .any(|m| m.room == room && m.user == user)
+        {
+            return Ok(false);
+        }
+        self.members.push(Member {
+            room,
+            user,
+            admin,
+            joined: now,
+        });
+        // A room with history: the newcomer's position starts at its present. A new room has
+        // none, and a missing position reads as its start.
+        if joining == Joining::ExistingRoom
+            && let Some(row) = self.rooms.iter().find(|r| r.room.id == room)
+        {
+            let (seq, count) = (row.last_seq, row.chat_count);
+            self.read_up_to(user, room, seq, count);
+        }
+        Ok(true)
+    }
+
+    async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        let before = self.members.len();
+        self.members.retain(|m| !(m.room == room && m.user == user));
+        Ok(self.members.len() < before)
+    }
+
+    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .members
+            .iter()
+            .any(|m| m.room == room && m.user == user && m.admin))
+    }
+
+    async fn set_admin(
+        &mut self,
+        room: i64,
+        user: UserId,
+        admin: bool,
+    ) -> Result<bool, StoreError> {
+        match self
+            .members
+            .iter_mut()
+            .find(|m| m.room == room && m.user == user && m.admin != admin)
+        {
+            Some(member) => {
+                member.admin = admin;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn user_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .users
+            .iter()
+            .find(|(a, u)| *a == app && u.xc_user_id == xc_user_id)
+            .map(|(_, u)| u.clone()))
+    }
+
+    async fn users_by_xc_ids(
+        &mut self,
+        app: AppId,
+        xc_user_ids: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::with_capacity(xc_user_ids.len());
+        for xc in xc_user_ids {
+            let user = self.user_by_xc_id(app, xc).await?;
+            users.push(user.ok_or_else(|| StoreError::UnknownUser(xc.clone()))?);
+        }
+        Ok(users)
+    }
+
+    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .users
+            .iter()
+            .find(|(a, u)| *a == app && u.id == id)
+            .map(|(_, u)| u.clone()))
+    }
+
+    async fn set_room_lock(
+        &mut self,
+        room: i64,
+        locked_time: i64,
+        locked_by: Option<UserId>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if let Some(row) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+            row.room.locked_time = locked_time;
+            row.locked_by = locked_by;
+            row.updated = now;
+        }
+        Ok(())
+    }
+
+    /// What `store/sqlite/append.rs` does: the next ID, the room's next `seq`, a `created`
+    /// strictly after the room's previous message, the unread counter, the sender's read
+    /// position, and a new feed item for the room's members (read positions 0) and `extra`.
+    async fn append_message(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        new: NewMessage,
+        extra: &[UserId],
+    ) -> Result<Message, StoreError> {
+        let counts = new.counts_as_unread();
+        let id = self.next_id();
+        let row = self
+            .rooms
+            .iter_mut()
+            .find(|r| r.room.id == room.id)
+            .ok_or_else(|| StoreError::Other("append to a room without a row".into()))?;
+        row.last_seq += 1;
+        row.chat_count += i64::from(counts);
+        row.last_activity = now_ms().max(row.last_activity + 1);
+        let (seq, chat_count, created) = (row.last_seq, row.chat_count, row.last_activity);
+        let sender = match new.sender {
+            Some(sender) => {
+                self.read_up_to(sender, room.id, seq, chat_count);
+                Some(
+                    self.user_by_id(sender)
+                        .cloned()
+                        .ok_or(StoreError::UserNotFound)?,
+                )
+            }
+            None => None,
+        };
+        // Messages that never count as unread are born delivered and read.
+        let settled = !counts;
+        let message = Message {
+            id,
+            seq,
+            room: room.clone(),
+            sender,
+            local_id: new.local_id,
+            kind: new.kind,
+            body: new.body,
+            data: new.data,
+            filter_id: new.filter_id,
+            is_hidden: new.is_hidden,
+            quote: new.quote,
+            reply_to: new.reply_to,
+            forward_from: new.forward_from,
+            action: new.action,
+            target: new.target,
+            is_delivered: settled,
+            is_read: settled,
+            is_deleted: false,
+            is_edited: false,
+            created,
+            updated: created,
+            deleted: 0,
+        };
+        self.messages.push(message.clone());
+        self.ordinals.insert(id, chat_count);
+        let audience = self.audience_of(app, room, extra, |_| 0);
+        self.feed.push(FeedItem {
+            kind: FeedKind::New,
+            message: message.clone(),
+            audience,
+        });
+        Ok(message)
+    }
+
+    async fn resolve_room(
+        &mut self,
+        app: AppId,
+        user: &User,
+        room: RoomRef,
+        create: bool,
+    ) -> Result<Option<Room>, StoreError> {
+        let not_theirs = || StoreError::Forbidden("not a participant of this room".into());
+        match room {
+            RoomRef::Personal { a, b } => {
+                if user.id != a && user.id != b {
+                    return Err(not_theirs());
+                }
+                let existing = self
+                    .rooms
+                    .iter()
+                    .find(|r| r.app == app && r.room.kind == RoomKind::Personal { a, b });
+                if let Some(row) = existing {
+                    return Ok(Some(row.room.clone()));
+                }
+                let other = if user.id == a { b } else { a };
+                if self.user_in_app(app, other).await?.is_none() {
+                    return Err(StoreError::RoomNotFound);
+                }
+                if !create {
+                    return Ok(None);
+                }
+                let peers = match (self.user_by_id(a), self.user_by_id(b)) {
+                    (Some(a), Some(b)) => Some(Box::new((a.clone(), b.clone()))),
+                    _ => None,
+                };
+                let mut room = NewRoom::client_group("", RoomType::Personal).room(self.next_id());
+                room.kind = RoomKind::Personal { a, b };
+                room.peers = peers;
+                let now = now_ms();
+                self.rooms.push(RoomRow {
+                    app,
+                    room: room.clone(),
+                    locked_by: None,
+                    last_seq: 0,
+                    chat_count: 0,
+                    last_activity: now,
+                    updated: now,
+                });
+                for member in [a, b] {
+                    self.add_member(room.id, member, false, now, Joining::NewRoom)
+                        .await?;
+                }
+                Ok(Some(room))
+            }
+            RoomRef::Shared(id) => {
+                let room = self.room_by_id(app, id, RowLock::None).await?;
+                let admitted = match room.participation(user) {
+                    Participation::Yes => true,
+                    Participation::No => false,
+                    Participation::IfMember => self.is_member(room.id, user.id).await?,
+                };
+                if !admitted {
+                    return Err(not_theirs());
+                }
+                Ok(Some(room))
+            }
+        }
+    }
+
+    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .members
+            .iter()
+            .any(|m| m.room == room && m.user == user))
+    }
+
+    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+        Ok(self.stored_message(app, id))
+    }
+
+    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+        self.ordinals
+            .get(&id)
+            .copied()
+            .ok_or_else(|| StoreError::Other("no message with this ID".into()))
+    }
+
+    async fn set_read_position(
+        &mut self,
+        user: UserId,
+        room: i64,
+        seq: i64,
+        count: i64,
+    ) -> Result<(), StoreError> {
+        self.read_up_to(user, room, seq, count);
+        Ok(())
+    }
+
+    async fn set_receipt(
+        &mut self,
+        app: AppId,
+        id: i64,
+        read: bool,
+    ) -> Result<Option<Message>, StoreError> {
+        // Changed only if it was not delivered yet, or is read now and was not before.
+        let Some(message) = self
+            .messages
+            .iter_mut()
+            .find(|m| m.id == id && (!m.is_delivered || (read && !m.is_read)))
+        else {
+            return Ok(None);
+        };
+        message.is_delivered = true;
+        message.is_read |= read;
+        Ok(self.touched(app, id))
+    }
+
+    async fn delete_message(
+        &mut self,
+        app: AppId,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<Message>, StoreError> {
+        let Some(message) = self
+            .messages
+            .iter_mut()
+            .find(|m| m.id == id && !m.is_deleted)
+        else {
+            return Ok(None);
+        };
+        message.is_deleted = true;
+        message.deleted = now;
+        Ok(self.touched(app, id))
+    }
+
+    async fn own_messages_by_local_ids(
+        &mut self,
+        sender: UserId,
+        local_ids: &[String],
+    ) -> Result<Vec<Message>, StoreError> {
+        let mut found: Vec<(i64, AppId)> = self
+            .messages
+            .iter()
+            .filter(|m| {
+                local_ids.contains(&m.local_id) && m.sender.as_ref().is_some_and(|s| s.id == sender)
+            })
+            .map(|m| (m.id, self.row(m.room.id).app))
+            .collect();
+        found.sort_unstable();
+        Ok(found
+            .into_iter()
+            .filter_map(|(id, app)| self.stored_message(app, id))
+            .collect())
+    }
+
+    async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
+        if let Some((_, user)) = self.users.iter_mut().find(|(_, u)| u.id == user) {
+            user.last_activity = at;
+        }
+        Ok(())
+    }
+
+    async fn edit_message_content(
+        &mut self,
+        app: AppId,
+        id: i64,
+        body: &str,
+        data: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        // The check and the change are one step, as in the one UPDATE of the stores.
+        let Some(message) = self
+            .messages
+            .iter_mut()
+            .find(|m| m.id == id && !m.is_deleted)
+        else {
+            return Ok(None);
+        };
+        message.body = body.into();
+        message.data = data.into();
+        message.is_edited = true;
+        Ok(self.touched(app, id))
+    }
+
+    async fn audience(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        extra: &[UserId],
+    ) -> Result<Audience, StoreError> {
+        let positions = &self.read_positions;
+        Ok(self.audience_of(app, room, extra, |user| {
+            positions.get(&(user, room.id)).map_or(0, |p| p.0)
+        }))
+    }
+
+    fn emit(&mut self, item: FeedItem) {
+        self.feed.push(item);
+    }
+}
