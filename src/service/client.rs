@@ -1,7 +1,9 @@
 //! Client API use cases besides messages: users, contacts, push tokens and rooms.
 
+use super::access::find_room;
 use super::{ClientRoomChange, ClientSession, RoomChange, Service, ServiceError, membership};
 use crate::domain::{RoomBundle, RoomRef, User, UserId};
+use crate::store::StoreError;
 
 impl Service {
     /// A user of the caller's app by platform ID.
@@ -86,9 +88,18 @@ impl Service {
         session: &ClientSession,
         room: RoomRef,
     ) -> Result<RoomBundle, ServiceError> {
+        let (app, user) = (session.app, session.user.clone());
         Ok(self
             .store
-            .client_room(session.app, session.user.clone(), room)
+            .reading(move |tx| {
+                let user = user.clone();
+                Box::pin(async move {
+                    let room = find_room(tx, app, &user, room)
+                        .await?
+                        .ok_or(StoreError::RoomNotFound)?;
+                    tx.bundle(room).await
+                })
+            })
             .await?)
     }
 

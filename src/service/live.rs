@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::access::{find_room, unborn_room_audience};
 use super::{ClientSession, Service, ServiceError};
 use crate::domain::{RoomRef, now_ms};
 use crate::realtime::Registration;
@@ -66,9 +67,19 @@ impl Service {
         room: RoomRef,
         started: bool,
     ) -> Result<(), ServiceError> {
+        let (app, user) = (session.app, session.user.clone());
+        // A personal room before its first message is heard by its two users.
         let audience = self
             .store
-            .room_audience(session.app, session.user.clone(), room)
+            .reading(move |tx| {
+                let user = user.clone();
+                Box::pin(async move {
+                    match find_room(tx, app, &user, room).await? {
+                        Some(found) => tx.audience(app, &found, &[]).await,
+                        None => unborn_room_audience(app, room),
+                    }
+                })
+            })
             .await?;
         let name = if started {
             "chat/startTyping"

@@ -1,12 +1,12 @@
 //! Sending, editing, receipts, deletion and reading of messages.
 
+use super::access::{find_room, is_participant, resolve_room};
 use super::{ClientSession, Service, ServiceError};
 use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, FeedItem, FeedKind, Message, NewMessage, Participation, Room, RoomRef, Target, User,
-    UserId, Viewed, now_ms,
+    AppId, FeedItem, FeedKind, Message, NewMessage, RoomRef, Target, User, UserId, Viewed, now_ms,
 };
 use crate::store::{ChatTx, RowLock, StoreError};
 
@@ -303,9 +303,18 @@ impl Service {
         max_created: i64,
         limit: i64,
     ) -> Result<(Vec<Viewed>, bool), ServiceError> {
+        let (app, user) = (session.app, session.user.clone());
         Ok(self
             .store
-            .history_before(session.app, session.user.clone(), room, max_created, limit)
+            .reading(move |tx| {
+                let user = user.clone();
+                Box::pin(async move {
+                    match find_room(tx, app, &user, room).await? {
+                        Some(room) => tx.history_before(&room, &user, max_created, limit).await,
+                        None => Ok((Vec::new(), false)),
+                    }
+                })
+            })
             .await?)
     }
 
@@ -317,15 +326,21 @@ impl Service {
         min_created: i64,
         last_updated: i64,
     ) -> Result<Vec<Viewed>, ServiceError> {
+        let (app, user) = (session.app, session.user.clone());
         Ok(self
             .store
-            .history_after(
-                session.app,
-                session.user.clone(),
-                room,
-                min_created,
-                last_updated,
-            )
+            .reading(move |tx| {
+                let user = user.clone();
+                Box::pin(async move {
+                    match find_room(tx, app, &user, room).await? {
+                        Some(room) => {
+                            tx.history_after(&room, &user, min_created, last_updated)
+                                .await
+                        }
+                        None => Ok(Vec::new()),
+                    }
+                })
+            })
             .await?)
     }
 
@@ -405,8 +420,7 @@ pub(super) async fn send(
     }
     let room = match destination {
         Destination::Room(RoomRef::Shared(id)) => tx.room_by_id(app, id, RowLock::Update).await?,
-        Destination::Room(room) => tx
-            .resolve_room(app, &sender, room, true)
+        Destination::Room(room) => resolve_room(tx, app, &sender, room, true)
             .await?
             .ok_or(StoreError::RoomNotFound)?,
         Destination::XcRoom(xc) => tx
@@ -428,15 +442,6 @@ pub(super) async fn send(
     }
     tx.set_last_activity(sender.id, now_ms()).await?;
     Ok((stored, false))
-}
-
-/// Whether `user` takes part in `room`: the room's own rule, then its membership row.
-async fn is_participant(tx: &mut dyn ChatTx, room: &Room, user: &User) -> Result<bool, StoreError> {
-    match room.participation(user) {
-        Participation::Yes => Ok(true),
-        Participation::No => Ok(false),
-        Participation::IfMember => tx.is_member(room.id, user.id).await,
-    }
 }
 
 /// The receipt rule: only recipients change a message's state (a sender's own messages,
@@ -499,7 +504,7 @@ pub(super) async fn delete(
     room: RoomRef,
     ids: Vec<i64>,
 ) -> Result<Vec<i64>, StoreError> {
-    let Some(room) = tx.resolve_room(app, &user, room, false).await? else {
+    let Some(room) = find_room(tx, app, &user, room).await? else {
         return Ok(Vec::new());
     };
     let mut deleted = Vec::new();

@@ -1,6 +1,7 @@
 //! The use cases, shared by every API that needs them. Handlers parse requests into the types
 //! re-exported here, call one method, and render the result.
 
+mod access;
 mod client;
 mod keys;
 mod live;

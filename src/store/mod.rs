@@ -15,7 +15,7 @@ mod tx;
 use async_trait::async_trait;
 
 pub use shared::NewRoom;
-pub use tx::{ChatTx, Joining, RowLock, WriteWork};
+pub use tx::{ChatRead, ChatTx, Joining, ReadWork, RowLock, WriteWork};
 
 use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{AppId, Message, RoomBundle, RoomListEntry, RoomType, User, UserId, Viewed};
@@ -331,42 +331,6 @@ pub trait Store: Send + Sync {
     /// Users who share a room with `user`, at most `limit` (presence).
     async fn room_sharers(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError>;
 
-    /// A room the user is in, by client room ID, with its participants.
-    async fn client_room(
-        &self,
-        app: AppId,
-        user: User,
-        room: crate::domain::RoomRef,
-    ) -> Result<RoomBundle, StoreError>;
-
-    /// Who must hear a room's ephemeral events, if `user` may send them there.
-    async fn room_audience(
-        &self,
-        app: AppId,
-        user: User,
-        room: crate::domain::RoomRef,
-    ) -> Result<Audience, StoreError>;
-
-    /// A page of history before `max_created`, newest first, and whether more exists.
-    async fn history_before(
-        &self,
-        app: AppId,
-        user: User,
-        room: crate::domain::RoomRef,
-        max_created: i64,
-        limit: i64,
-    ) -> Result<(Vec<Viewed>, bool), StoreError>;
-
-    /// Messages created since `min_created` and changed after `last_updated`, newest first.
-    async fn history_after(
-        &self,
-        app: AppId,
-        user: User,
-        room: crate::domain::RoomRef,
-        min_created: i64,
-        last_updated: i64,
-    ) -> Result<Vec<Viewed>, StoreError>;
-
     /// The newest message of every room of the user plus their unread messages; marks the
     /// device synced.
     async fn room_list(
@@ -388,6 +352,10 @@ pub trait Store: Send + Sync {
     /// Runs a use case's rule in one write transaction (see [`ChatTx`]); call it through
     /// `<dyn Store>::transaction`, which gives the result its type back.
     async fn write(&self, work: WriteWork) -> Result<Box<dyn std::any::Any + Send>, StoreError>;
+
+    /// Runs a read-only rule (see [`ChatRead`]) on one consistent view of the data; call it
+    /// through `<dyn Store>::reading`.
+    async fn read(&self, work: ReadWork) -> Result<Box<dyn std::any::Any + Send>, StoreError>;
 
     /// Finishes queued writes and stops accepting new ones.
     async fn close(&self);

@@ -1,7 +1,7 @@
 //! Pieces both stores build the same way, whatever their SQL.
 
-use crate::domain::{AppId, Message, NewMessage, Room, RoomKind, RoomRef, RoomType, User};
-use crate::store::{Audience, RoomUpsert, StoreError};
+use crate::domain::{Message, NewMessage, Room, RoomKind, RoomType, User};
+use crate::store::RoomUpsert;
 
 /// A list of strings as stored: a JSON array.
 pub(crate) fn json(list: &[String]) -> String {
@@ -117,18 +117,5 @@ pub(crate) fn appended(
         created: at.created,
         updated: at.created,
         deleted: 0,
-    }
-}
-
-/// Who hears about a room that resolves to nothing yet: a personal room before its first
-/// message is its two users; a shared room that does not exist is not found.
-pub(crate) fn unborn_room_audience(app: AppId, room: RoomRef) -> Result<Audience, StoreError> {
-    match room {
-        RoomRef::Personal { a, b } => Ok(Audience {
-            app,
-            members: vec![(a, 0), (b, 0)],
-            roles: Vec::new(),
-        }),
-        RoomRef::Shared(_) => Err(StoreError::RoomNotFound),
     }
 }

@@ -15,9 +15,7 @@ use futures_util::future::BoxFuture;
 
 use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
-use crate::domain::{
-    AppId, FeedItem, Message, NewMessage, Room, RoomBundle, RoomRef, User, UserId,
-};
+use crate::domain::{AppId, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId, Viewed};
 
 /// Whether a read takes the row's lock (PostgreSQL: `FOR UPDATE`, held until commit; SQLite's
 /// single writer holds every row already).
@@ -40,9 +38,9 @@ pub enum Joining {
     NewRoom,
 }
 
-/// The primitives a write rule uses. Every method runs inside the caller's transaction.
+/// The reads a rule uses, inside the caller's transaction (or a read-only one).
 #[async_trait]
-pub trait ChatTx: Send {
+pub trait ChatRead: Send {
     /// The room with this `xcRoomID` in this app.
     async fn room_by_xc_id(
         &mut self,
@@ -54,15 +52,103 @@ pub trait ChatTx: Send {
     /// The room with this ID in this app; [`StoreError::RoomNotFound`] if there is none.
     async fn room_by_id(&mut self, app: AppId, id: i64, lock: RowLock) -> Result<Room, StoreError>;
 
+    /// The personal room of users `a` and `b` (lower ID first), if it exists yet.
+    async fn personal_room(
+        &mut self,
+        app: AppId,
+        a: UserId,
+        b: UserId,
+    ) -> Result<Option<Room>, StoreError>;
+
     /// The room with its explicit participants (in joining order) and admins.
     async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError>;
 
+    /// Whether `user` is an explicit participant of `room`.
+    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
+
+    /// Whether `user` is an admin of `room`.
+    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
+
+    /// The user with this `xcUserID` in this app.
+    async fn user_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Option<User>, StoreError>;
+
+    /// Users by `xcUserID`, in the order given; [`StoreError::UnknownUser`] for the first that
+    /// is not in this app.
+    async fn users_by_xc_ids(
+        &mut self,
+        app: AppId,
+        xc_user_ids: &[String],
+    ) -> Result<Vec<User>, StoreError>;
+
+    /// The user with this platform ID, if they are in this app.
+    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// A message of this app by ID, with its room and sender.
+    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError>;
+
+    /// How many unread-counting messages the room had up to and including this one (what a
+    /// read position records).
+    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError>;
+
+    /// The messages `sender` stored under these local IDs, in sequence order.
+    async fn own_messages_by_local_ids(
+        &mut self,
+        sender: UserId,
+        local_ids: &[String],
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// Who hears about changes to `room`.
+    async fn audience(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        extra: &[UserId],
+    ) -> Result<crate::domain::Audience, StoreError>;
+
+    /// A page of `room`'s history before `max_created` (`0`: from the newest), newest first, as
+    /// `viewer` sees it, and whether more exists.
+    async fn history_before(
+        &mut self,
+        room: &Room,
+        viewer: &User,
+        max_created: i64,
+        limit: i64,
+    ) -> Result<(Vec<Viewed>, bool), StoreError>;
+
+    /// `room`'s messages created at or after `min_created` and changed after `last_updated`,
+    /// newest first, as `viewer` sees them.
+    async fn history_after(
+        &mut self,
+        room: &Room,
+        viewer: &User,
+        min_created: i64,
+        last_updated: i64,
+    ) -> Result<Vec<Viewed>, StoreError>;
+}
+
+/// The writes a rule uses, inside the caller's write transaction.
+#[async_trait]
+pub trait ChatTx: ChatRead {
     /// Inserts a shared room (and its participant roles); returns its ID.
     async fn insert_shared_room(
         &mut self,
         app: AppId,
         room: &NewRoom<'_>,
     ) -> Result<i64, StoreError>;
+
+    /// Creates the personal room of `a` and `b` (lower ID first) with its two participants;
+    /// two requests creating it at once are decided by its unique index.
+    async fn insert_personal_room(
+        &mut self,
+        app: AppId,
+        a: UserId,
+        b: UserId,
+        now: i64,
+    ) -> Result<Room, StoreError>;
 
     /// Applies a Server API upsert to an existing shared room: the name, and every other field
     /// the upsert gives (`None` keeps the stored value), participant roles included.
@@ -90,31 +176,10 @@ pub trait ChatTx: Send {
     /// Ends `user`'s explicit participation; `false` if they were not an explicit participant.
     async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
 
-    /// Whether `user` is an admin of `room`.
-    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
-
     /// Makes a participant an admin or not; `false` if that was already so (or they are not a
     /// participant).
     async fn set_admin(&mut self, room: i64, user: UserId, admin: bool)
     -> Result<bool, StoreError>;
-
-    /// The user with this `xcUserID` in this app.
-    async fn user_by_xc_id(
-        &mut self,
-        app: AppId,
-        xc_user_id: &str,
-    ) -> Result<Option<User>, StoreError>;
-
-    /// Users by `xcUserID`, in the order given; [`StoreError::UnknownUser`] for the first that
-    /// is not in this app.
-    async fn users_by_xc_ids(
-        &mut self,
-        app: AppId,
-        xc_user_ids: &[String],
-    ) -> Result<Vec<User>, StoreError>;
-
-    /// The user with this platform ID, if they are in this app.
-    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError>;
 
     /// Stores a room's lock state: `locked_time` is `0` when unlocked, `locked_by` who locked it.
     async fn set_room_lock(
@@ -134,27 +199,6 @@ pub trait ChatTx: Send {
         message: NewMessage,
         extra: &[UserId],
     ) -> Result<Message, StoreError>;
-
-    /// A client's `roomID` resolved for `user`: a personal room must be theirs and its other
-    /// user in the app, and is created on first use when `create` is set (`None`: not created
-    /// yet); a shared room must exist and admit them ([`crate::domain::Room::participation`]).
-    async fn resolve_room(
-        &mut self,
-        app: AppId,
-        user: &User,
-        room: RoomRef,
-        create: bool,
-    ) -> Result<Option<Room>, StoreError>;
-
-    /// Whether `user` is an explicit participant of `room`.
-    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
-
-    /// A message of this app by ID, with its room and sender.
-    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError>;
-
-    /// How many unread-counting messages the room had up to and including this one (what a
-    /// read position records).
-    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError>;
 
     /// Moves `user`'s read position in `room` to (`seq`, `count`), never backwards (the
     /// comparison is in the statement, so concurrent readers cannot move it back).
@@ -184,16 +228,6 @@ pub trait ChatTx: Send {
         now: i64,
     ) -> Result<Option<Message>, StoreError>;
 
-    /// The messages `sender` stored under these local IDs, in sequence order.
-    async fn own_messages_by_local_ids(
-        &mut self,
-        sender: UserId,
-        local_ids: &[String],
-    ) -> Result<Vec<Message>, StoreError>;
-
-    /// Records that `user` was active at `at` (Unix ms).
-    async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError>;
-
     /// Replaces a message's body and data and marks it edited, unless it is deleted; returns
     /// the message as it now is, or `None` if it was deleted (the check and the change are one
     /// statement, so a concurrent delete cannot slip between them).
@@ -205,13 +239,8 @@ pub trait ChatTx: Send {
         data: &str,
     ) -> Result<Option<Message>, StoreError>;
 
-    /// Who hears about changes to `room`.
-    async fn audience(
-        &mut self,
-        app: AppId,
-        room: &Room,
-        extra: &[UserId],
-    ) -> Result<crate::domain::Audience, StoreError>;
+    /// Records that `user` was active at `at` (Unix ms).
+    async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError>;
 
     /// Queues a committed change for live delivery; it is published only if the transaction
     /// commits.
@@ -226,7 +255,34 @@ pub type WriteWork = Box<
         + Sync,
 >;
 
+/// A read-only rule's work as a backend receives it (see [`WriteWork`]).
+pub type ReadWork = Box<
+    dyn for<'t> Fn(&'t mut dyn ChatRead) -> BoxFuture<'t, Result<Box<dyn Any + Send>, StoreError>>
+        + Send
+        + Sync,
+>;
+
 impl dyn Store {
+    /// Runs `work` on one consistent view of the data, without writing.
+    pub async fn reading<R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: for<'t> Fn(&'t mut dyn ChatRead) -> BoxFuture<'t, Result<R, StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let erased: ReadWork = Box::new(move |tx| {
+            let future = work(tx);
+            Box::pin(async move { future.await.map(|r| Box::new(r) as Box<dyn Any + Send>) })
+        });
+        let result = self.read(erased).await?;
+        result
+            .downcast::<R>()
+            .map(|r| *r)
+            .map_err(|_| StoreError::Other("a read returned another type".into()))
+    }
+
     /// Runs `work` in one write transaction and returns its result once the commit is durable.
     pub async fn transaction<R, F>(&self, work: F) -> Result<R, StoreError>
     where

@@ -7,13 +7,29 @@ use async_trait::async_trait;
 
 use super::{Member, MemoryTx, RoomRow};
 use crate::domain::{
-    AppId, Audience, FeedItem, FeedKind, Message, NewMessage, Participation, Room, RoomBundle,
-    RoomKind, RoomRef, RoomType, User, UserId, now_ms,
+    AppId, Audience, FeedItem, FeedKind, Message, NewMessage, Room, RoomBundle, RoomKind, RoomType,
+    User, UserId, Viewed, now_ms,
 };
-use crate::store::{ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
+use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
+
+impl MemoryTx {
+    /// A room's messages, newest first, as `viewer` sees them (with their read position).
+    fn viewed<'a>(&'a self, room: &Room, viewer: &User) -> impl Iterator<Item = Viewed> + 'a {
+        let read_seq = self
+            .read_positions
+            .get(&(viewer.id, room.id))
+            .map_or(0, |(seq, _)| *seq);
+        let room = room.id;
+        self.messages
+            .iter()
+            .rev()
+            .filter(move |m| m.room.id == room)
+            .map(move |m| Viewed::new(m.clone(), read_seq))
+    }
+}
 
 #[async_trait]
-impl ChatTx for MemoryTx {
+impl ChatRead for MemoryTx {
     async fn room_by_xc_id(
         &mut self,
         app: AppId,
@@ -48,6 +64,19 @@ impl ChatTx for MemoryTx {
         Ok(room)
     }
 
+    async fn personal_room(
+        &mut self,
+        app: AppId,
+        a: UserId,
+        b: UserId,
+    ) -> Result<Option<Room>, StoreError> {
+        Ok(self
+            .rooms
+            .iter()
+            .find(|r| r.app == app && r.room.kind == RoomKind::Personal { a, b })
+            .map(|row| row.room.clone()))
+    }
+
     async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError> {
         let mut members: Vec<&Member> = self.members.iter().filter(|m| m.room == room.id).collect();
         members.sort_unstable_by_key(|m| (m.joined, m.user));
@@ -67,6 +96,133 @@ impl ChatTx for MemoryTx {
         })
     }
 
+    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .members
+            .iter()
+            .any(|m| m.room == room && m.user == user))
+    }
+
+    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .members
+            .iter()
+            .any(|m| m.room == room && m.user == user && m.admin))
+    }
+
+    async fn user_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .users
+            .iter()
+            .find(|(a, u)| *a == app && u.xc_user_id == xc_user_id)
+            .map(|(_, u)| u.clone()))
+    }
+
+    async fn users_by_xc_ids(
+        &mut self,
+        app: AppId,
+        xc_user_ids: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::with_capacity(xc_user_ids.len());
+        for xc in xc_user_ids {
+            let user = self.user_by_xc_id(app, xc).await?;
+            users.push(user.ok_or_else(|| StoreError::UnknownUser(xc.clone()))?);
+        }
+        Ok(users)
+    }
+
+    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .users
+            .iter()
+            .find(|(a, u)| *a == app && u.id == id)
+            .map(|(_, u)| u.clone()))
+    }
+
+    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+        Ok(self.stored_message(app, id))
+    }
+
+    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+        self.ordinals
+            .get(&id)
+            .copied()
+            .ok_or_else(|| StoreError::Other("no message with this ID".into()))
+    }
+
+    async fn own_messages_by_local_ids(
+        &mut self,
+        sender: UserId,
+        local_ids: &[String],
+    ) -> Result<Vec<Message>, StoreError> {
+        let mut found: Vec<(i64, AppId)> = self
+            .messages
+            .iter()
+            .filter(|m| {
+                local_ids.contains(&m.local_id) && m.sender.as_ref().is_some_and(|s| s.id == sender)
+            })
+            .map(|m| (m.id, self.row(m.room.id).app))
+            .collect();
+        found.sort_unstable();
+        Ok(found
+            .into_iter()
+            .filter_map(|(id, app)| self.stored_message(app, id))
+            .collect())
+    }
+
+    async fn audience(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        extra: &[UserId],
+    ) -> Result<Audience, StoreError> {
+        let positions = &self.read_positions;
+        Ok(self.audience_of(app, room, extra, |user| {
+            positions.get(&(user, room.id)).map_or(0, |p| p.0)
+        }))
+    }
+
+    async fn history_before(
+        &mut self,
+        room: &Room,
+        viewer: &User,
+        max_created: i64,
+        limit: i64,
+    ) -> Result<(Vec<Viewed>, bool), StoreError> {
+        let bound = if max_created <= 0 {
+            i64::MAX
+        } else {
+            max_created
+        };
+        let mut found: Vec<Viewed> = self
+            .viewed(room, viewer)
+            .filter(|v| v.message.created < bound)
+            .collect();
+        let has_more = found.len() as i64 > limit;
+        found.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok((found, has_more))
+    }
+
+    async fn history_after(
+        &mut self,
+        room: &Room,
+        viewer: &User,
+        min_created: i64,
+        last_updated: i64,
+    ) -> Result<Vec<Viewed>, StoreError> {
+        Ok(self
+            .viewed(room, viewer)
+            .filter(|v| v.message.created >= min_created && v.message.updated > last_updated)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ChatTx for MemoryTx {
     async fn insert_shared_room(
         &mut self,
         app: AppId,
@@ -169,13 +325,6 @@ impl ChatTx for MemoryTx {
         Ok(self.members.len() < before)
     }
 
-    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
-        Ok(self
-            .members
-            .iter()
-            .any(|m| m.room == room && m.user == user && m.admin))
-    }
-
     async fn set_admin(
         &mut self,
         room: i64,
@@ -193,39 +342,6 @@ impl ChatTx for MemoryTx {
             }
             None => Ok(false),
         }
-    }
-
-    async fn user_by_xc_id(
-        &mut self,
-        app: AppId,
-        xc_user_id: &str,
-    ) -> Result<Option<User>, StoreError> {
-        Ok(self
-            .users
-            .iter()
-            .find(|(a, u)| *a == app && u.xc_user_id == xc_user_id)
-            .map(|(_, u)| u.clone()))
-    }
-
-    async fn users_by_xc_ids(
-        &mut self,
-        app: AppId,
-        xc_user_ids: &[String],
-    ) -> Result<Vec<User>, StoreError> {
-        let mut users = Vec::with_capacity(xc_user_ids.len());
-        for xc in xc_user_ids {
-            let user = self.user_by_xc_id(app, xc).await?;
-            users.push(user.ok_or_else(|| StoreError::UnknownUser(xc.clone()))?);
-        }
-        Ok(users)
-    }
-
-    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
-        Ok(self
-            .users
-            .iter()
-            .find(|(a, u)| *a == app && u.id == id)
-            .map(|(_, u)| u.clone()))
     }
 
     async fn set_room_lock(
@@ -312,89 +428,6 @@ impl ChatTx for MemoryTx {
         Ok(message)
     }
 
-    async fn resolve_room(
-        &mut self,
-        app: AppId,
-        user: &User,
-        room: RoomRef,
-        create: bool,
-    ) -> Result<Option<Room>, StoreError> {
-        let not_theirs = || StoreError::Forbidden("not a participant of this room".into());
-        match room {
-            RoomRef::Personal { a, b } => {
-                if user.id != a && user.id != b {
-                    return Err(not_theirs());
-                }
-                let existing = self
-                    .rooms
-                    .iter()
-                    .find(|r| r.app == app && r.room.kind == RoomKind::Personal { a, b });
-                if let Some(row) = existing {
-                    return Ok(Some(row.room.clone()));
-                }
-                let other = if user.id == a { b } else { a };
-                if self.user_in_app(app, other).await?.is_none() {
-                    return Err(StoreError::RoomNotFound);
-                }
-                if !create {
-                    return Ok(None);
-                }
-                let peers = match (self.user_by_id(a), self.user_by_id(b)) {
-                    (Some(a), Some(b)) => Some(Box::new((a.clone(), b.clone()))),
-                    _ => None,
-                };
-                let mut room = NewRoom::client_group("", RoomType::Personal).room(self.next_id());
-                room.kind = RoomKind::Personal { a, b };
-                room.peers = peers;
-                let now = now_ms();
-                self.rooms.push(RoomRow {
-                    app,
-                    room: room.clone(),
-                    locked_by: None,
-                    last_seq: 0,
-                    chat_count: 0,
-                    last_activity: now,
-                    updated: now,
-                });
-                for member in [a, b] {
-                    self.add_member(room.id, member, false, now, Joining::NewRoom)
-                        .await?;
-                }
-                Ok(Some(room))
-            }
-            RoomRef::Shared(id) => {
-                let room = self.room_by_id(app, id, RowLock::None).await?;
-                let admitted = match room.participation(user) {
-                    Participation::Yes => true,
-                    Participation::No => false,
-                    Participation::IfMember => self.is_member(room.id, user.id).await?,
-                };
-                if !admitted {
-                    return Err(not_theirs());
-                }
-                Ok(Some(room))
-            }
-        }
-    }
-
-    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
-        Ok(self
-            .members
-            .iter()
-            .any(|m| m.room == room && m.user == user))
-    }
-
-    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
-        Ok(self.stored_message(app, id))
-    }
-
-    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
-        self.ordinals
-            .get(&id)
-            .copied()
-            .ok_or_else(|| StoreError::Other("no message with this ID".into()))
-    }
-
     async fn set_read_position(
         &mut self,
         user: UserId,
@@ -443,26 +476,6 @@ impl ChatTx for MemoryTx {
         Ok(self.touched(app, id))
     }
 
-    async fn own_messages_by_local_ids(
-        &mut self,
-        sender: UserId,
-        local_ids: &[String],
-    ) -> Result<Vec<Message>, StoreError> {
-        let mut found: Vec<(i64, AppId)> = self
-            .messages
-            .iter()
-            .filter(|m| {
-                local_ids.contains(&m.local_id) && m.sender.as_ref().is_some_and(|s| s.id == sender)
-            })
-            .map(|m| (m.id, self.row(m.room.id).app))
-            .collect();
-        found.sort_unstable();
-        Ok(found
-            .into_iter()
-            .filter_map(|(id, app)| self.stored_message(app, id))
-            .collect())
-    }
-
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
         if let Some((_, user)) = self.users.iter_mut().find(|(_, u)| u.id == user) {
             user.last_activity = at;
@@ -491,19 +504,37 @@ impl ChatTx for MemoryTx {
         Ok(self.touched(app, id))
     }
 
-    async fn audience(
-        &mut self,
-        app: AppId,
-        room: &Room,
-        extra: &[UserId],
-    ) -> Result<Audience, StoreError> {
-        let positions = &self.read_positions;
-        Ok(self.audience_of(app, room, extra, |user| {
-            positions.get(&(user, room.id)).map_or(0, |p| p.0)
-        }))
-    }
-
     fn emit(&mut self, item: FeedItem) {
         self.feed.push(item);
+    }
+
+    async fn insert_personal_room(
+        &mut self,
+        app: AppId,
+        a: UserId,
+        b: UserId,
+        now: i64,
+    ) -> Result<Room, StoreError> {
+        let peers = match (self.user_by_id(a), self.user_by_id(b)) {
+            (Some(a), Some(b)) => Some(Box::new((a.clone(), b.clone()))),
+            _ => None,
+        };
+        let mut room = NewRoom::client_group("", RoomType::Personal).room(self.next_id());
+        room.kind = RoomKind::Personal { a, b };
+        room.peers = peers;
+        self.rooms.push(RoomRow {
+            app,
+            room: room.clone(),
+            locked_by: None,
+            last_seq: 0,
+            chat_count: 0,
+            last_activity: now,
+            updated: now,
+        });
+        for member in [a, b] {
+            self.add_member(room.id, member, false, now, Joining::NewRoom)
+                .await?;
+        }
+        Ok(room)
     }
 }

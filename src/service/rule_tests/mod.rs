@@ -16,9 +16,10 @@
 //!
 //! This module holds what every area shares: [`MemoryTx`] and its rows, the fixtures (a
 //! [`Team`] to work in) and the assertions' helpers. `memory` implements [`ChatTx`] for
-//! `MemoryTx`; `rooms`, `membership` and `messages` test the rules of the `service` modules of
-//! the same names.
+//! `MemoryTx`; `access`, `rooms`, `membership` and `messages` test the rules of the `service`
+//! modules of the same names.
 
+mod access;
 mod membership;
 mod memory;
 mod messages;

@@ -7,12 +7,12 @@ use std::sync::LazyLock;
 use tokio_postgres::Row;
 
 use super::append::next_version;
-use super::rooms::{MY_ROOMS, resolve_room};
+use super::rooms::MY_ROOMS;
 use super::rows::{
     self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
 use super::{Params, Res, Tx, exec, opt, rows as all};
-use crate::domain::{AppId, Message, RoomRef, User, UserId, Viewed, now_ms};
+use crate::domain::{AppId, Message, Room, User, UserId, Viewed, now_ms};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
 static MESSAGE_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -93,9 +93,8 @@ pub(super) async fn touch(tx: &Tx<'_>, id: i64) -> Res<()> {
 /// whether older ones exist.
 pub(super) async fn before(
     tx: &Tx<'_>,
-    app: AppId,
+    room: &Room,
     user: &User,
-    room: RoomRef,
     max_created: i64,
     limit: i64,
 ) -> Res<(Vec<Viewed>, bool)> {
@@ -105,9 +104,6 @@ pub(super) async fn before(
             *MESSAGE_SELECT
         )
     });
-    let Some(room) = resolve_room(tx, app, user, room, false).await? else {
-        return Ok((Vec::new(), false));
-    };
     let bound = if max_created <= 0 {
         i64::MAX
     } else {
@@ -130,9 +126,8 @@ pub(super) async fn before(
 /// Messages created at or after `min_created` and changed after `last_updated`, newest first.
 pub(super) async fn after(
     tx: &Tx<'_>,
-    app: AppId,
+    room: &Room,
     user: &User,
-    room: RoomRef,
     min_created: i64,
     last_updated: i64,
 ) -> Res<Vec<Viewed>> {
@@ -143,9 +138,6 @@ pub(super) async fn after(
             *MESSAGE_SELECT
         )
     });
-    let Some(room) = resolve_room(tx, app, user, room, false).await? else {
-        return Ok(Vec::new());
-    };
     let found: Vec<Message> = all(tx, &SQL, &[&room.id, &min_created, &last_updated])
         .await?
         .iter()

@@ -34,10 +34,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use crate::domain::secret::{KeyKind, SecretHash};
-use crate::domain::{AppId, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed};
-use crate::store::shared::unborn_room_audience;
+use crate::domain::{AppId, RoomBundle, RoomListEntry, User, UserId, Viewed};
 use crate::store::{
-    ApiKeyRecord, Audience, ContactCounts, ContactOp, FeedItem, FeedSink, NewTokens, SessionRecord,
+    ApiKeyRecord, ContactCounts, ContactOp, FeedItem, FeedSink, NewTokens, ReadWork, SessionRecord,
     Store, StoreError, UserProfile, WriteWork,
 };
 
@@ -568,60 +567,6 @@ impl Store for PgStore {
         })
     }
 
-    async fn client_room(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-    ) -> Result<RoomBundle, StoreError> {
-        transact!(self, Mode::Read, |tx, feed| {
-            let room = rooms::resolve_room(&tx, app, &user, room, false)
-                .await?
-                .ok_or(StoreError::RoomNotFound)?;
-            rooms::bundle(&tx, room).await
-        })
-    }
-
-    async fn room_audience(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-    ) -> Result<Audience, StoreError> {
-        transact!(self, Mode::Read, |tx, feed| {
-            match rooms::resolve_room(&tx, app, &user, room, false).await? {
-                Some(room) => append::audience(&tx, app, &room, &[]).await,
-                None => Ok(unborn_room_audience(app, room)?),
-            }
-        })
-    }
-
-    async fn history_before(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-        max_created: i64,
-        limit: i64,
-    ) -> Result<(Vec<Viewed>, bool), StoreError> {
-        transact!(self, Mode::Read, |tx, feed| {
-            messages::before(&tx, app, &user, room, max_created, limit).await
-        })
-    }
-
-    async fn history_after(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-        min_created: i64,
-        last_updated: i64,
-    ) -> Result<Vec<Viewed>, StoreError> {
-        transact!(self, Mode::Read, |tx, feed| {
-            messages::after(&tx, app, &user, room, min_created, last_updated).await
-        })
-    }
-
     async fn room_list(
         &self,
         app: AppId,
@@ -654,6 +599,16 @@ impl Store for PgStore {
 
     async fn write(&self, work: WriteWork) -> Result<Box<dyn std::any::Any + Send>, StoreError> {
         transact!(self, Mode::Write, |tx, feed| {
+            let mut chat = tx::PgTx {
+                tx: &tx,
+                feed: &mut feed,
+            };
+            work(&mut chat).await.map_err(Fail::Store)
+        })
+    }
+
+    async fn read(&self, work: ReadWork) -> Result<Box<dyn std::any::Any + Send>, StoreError> {
+        transact!(self, Mode::Read, |tx, feed| {
             let mut chat = tx::PgTx {
                 tx: &tx,
                 feed: &mut feed,

@@ -9,9 +9,7 @@ use super::rows::{
 };
 use super::users::user_by_xc_id;
 use super::{Res, Tx, exec, one, opt, rows as all};
-use crate::domain::{
-    AppId, Participation, Room, RoomBundle, RoomListEntry, RoomRef, User, UserId, now_ms,
-};
+use crate::domain::{AppId, Room, RoomBundle, RoomListEntry, User, UserId, now_ms};
 pub(super) use crate::store::shared::NewRoom;
 use crate::store::shared::json;
 use crate::store::{RoomUpsert, StoreError};
@@ -53,7 +51,13 @@ pub(super) async fn lock_room(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Room> {
     }
 }
 
-async fn personal_room(tx: &Tx<'_>, app: AppId, a: UserId, b: UserId) -> Res<Option<Room>> {
+/// The personal room of users `a` and `b` (lower ID first), if it exists yet.
+pub(super) async fn personal_room(
+    tx: &Tx<'_>,
+    app: AppId,
+    a: UserId,
+    b: UserId,
+) -> Res<Option<Room>> {
     let sql = format!(
         "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} \
          WHERE r.app_id = $1 AND r.personal_a = $2 AND r.personal_b = $3"
@@ -64,84 +68,28 @@ async fn personal_room(tx: &Tx<'_>, app: AppId, a: UserId, b: UserId) -> Res<Opt
         .transpose()
 }
 
-/// Whether `user` may read and write `room` ([`Room::participation`], then the membership row).
-pub(super) async fn is_participant(tx: &Tx<'_>, room: &Room, user: &User) -> Res<bool> {
-    match room.participation(user) {
-        Participation::Yes => return Ok(true),
-        Participation::No => return Ok(false),
-        Participation::IfMember => {}
-    }
-    Ok(opt(
-        tx,
-        "SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2",
-        &[&room.id, &user.id],
-    )
-    .await?
-    .is_some())
-}
-
-fn not_a_participant<T>() -> Res<T> {
-    Err(StoreError::Forbidden("not a participant of this room".into()).into())
-}
-
-/// Resolves a client's `roomID` for `user`: refuses rooms the user is not in, and creates a
-/// personal room on first use when `create` is set. `None`: a personal room not created yet.
-pub(super) async fn resolve_room(
+/// Creates the personal room of `a` and `b` with its two participants. Two first messages at
+/// once: one insert wins, the other transaction fails on the unique index and runs again,
+/// finding this room.
+pub(super) async fn insert_personal_room(
     tx: &Tx<'_>,
     app: AppId,
-    user: &User,
-    room: RoomRef,
-    create: bool,
-) -> Res<Option<Room>> {
-    match room {
-        RoomRef::Personal { a, b } => {
-            if user.id != a && user.id != b {
-                return not_a_participant();
-            }
-            if let Some(room) = personal_room(tx, app, a, b).await? {
-                return Ok(Some(room));
-            }
-            let other = if user.id == a { b } else { a };
-            if !same_app(tx, app, other).await? {
-                return Err(StoreError::RoomNotFound.into());
-            }
-            if !create {
-                return Ok(None);
-            }
-            // Two first messages at once: one insert wins, the other transaction fails on the
-            // unique index and is retried, finding this room.
-            let now = now_ms();
-            let id: i64 = one(
-                tx,
-                "INSERT INTO rooms (app_id, personal_a, personal_b, type, name, \
-                     last_activity, created, updated) \
-                 VALUES ($1, $2, $3, 1, '', $4, $4, $4) RETURNING id",
-                &[&app, &a, &b, &now],
-            )
-            .await?
-            .try_get(0)?;
-            add_member(tx, id, a, false, now).await?;
-            add_member(tx, id, b, false, now).await?;
-            room_by_id(tx, app, id).await.map(Some)
-        }
-        RoomRef::Shared(id) => {
-            let room = room_by_id(tx, app, id).await?;
-            if !is_participant(tx, &room, user).await? {
-                return not_a_participant();
-            }
-            Ok(Some(room))
-        }
-    }
-}
-
-async fn same_app(tx: &Tx<'_>, app: AppId, user: UserId) -> Res<bool> {
-    Ok(opt(
+    a: UserId,
+    b: UserId,
+    now: i64,
+) -> Res<Room> {
+    let id: i64 = one(
         tx,
-        "SELECT 1 FROM users WHERE id = $1 AND app_id = $2",
-        &[&user, &app],
+        "INSERT INTO rooms (app_id, personal_a, personal_b, type, name, \
+             last_activity, created, updated) \
+         VALUES ($1, $2, $3, 1, '', $4, $4, $4) RETURNING id",
+        &[&app, &a, &b, &now],
     )
     .await?
-    .is_some())
+    .try_get(0)?;
+    add_member(tx, id, a, false, now).await?;
+    add_member(tx, id, b, false, now).await?;
+    room_by_id(tx, app, id).await
 }
 
 /// The room with its explicit participants (in joining order) and admins.

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 
 use super::{Fail, Res, Tx, append, exec, messages, one, opt, rooms, users};
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, NewMessage, Room, RoomBundle, RoomRef, User, UserId,
+    AppId, Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId, Viewed,
 };
-use crate::store::{ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
+use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
 /// An open transaction and the attempt's feed, lent to one rule.
 pub(super) struct PgTx<'t, 'c> {
@@ -41,7 +41,7 @@ impl PgTx<'_, '_> {
 }
 
 #[async_trait]
-impl ChatTx for PgTx<'_, '_> {
+impl ChatRead for PgTx<'_, '_> {
     async fn room_by_xc_id(
         &mut self,
         app: AppId,
@@ -58,10 +58,102 @@ impl ChatTx for PgTx<'_, '_> {
         }
     }
 
+    async fn personal_room(
+        &mut self,
+        app: AppId,
+        a: UserId,
+        b: UserId,
+    ) -> Result<Option<Room>, StoreError> {
+        rule(rooms::personal_room(self.tx, app, a, b).await)
+    }
+
     async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError> {
         rule(rooms::bundle(self.tx, room).await)
     }
 
+    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        let sql = "SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2";
+        rule(opt(self.tx, sql, &[&room, &user]).await).map(|row| row.is_some())
+    }
+
+    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        let sql = "SELECT is_admin FROM room_members WHERE room_id = $1 AND user_id = $2";
+        match rule(opt(self.tx, sql, &[&room, &user]).await)? {
+            Some(row) => row.try_get(0).map_err(|e| Fail::Db(e).into_store_error()),
+            None => Ok(false),
+        }
+    }
+
+    async fn user_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        rule(users::user_by_xc_id(self.tx, app, xc_user_id).await)
+    }
+
+    async fn users_by_xc_ids(
+        &mut self,
+        app: AppId,
+        xc_user_ids: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        rule(users::users_by_xc_ids(self.tx, app, xc_user_ids).await)
+    }
+
+    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        rule(users::user_in_app(self.tx, app, id).await)
+    }
+
+    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+        rule(messages::message_by_id(self.tx, app, id).await)
+    }
+
+    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+        let sql = "SELECT ordinal FROM messages WHERE id = $1";
+        let row = rule(one(self.tx, sql, &[&id]).await)?;
+        row.try_get(0).map_err(|e| Fail::Db(e).into_store_error())
+    }
+
+    async fn own_messages_by_local_ids(
+        &mut self,
+        sender: UserId,
+        local_ids: &[String],
+    ) -> Result<Vec<Message>, StoreError> {
+        rule(messages::messages_by_local_ids(self.tx, sender, local_ids).await)
+    }
+
+    async fn audience(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        extra: &[UserId],
+    ) -> Result<Audience, StoreError> {
+        rule(append::audience(self.tx, app, room, extra).await)
+    }
+
+    async fn history_before(
+        &mut self,
+        room: &Room,
+        viewer: &User,
+        max_created: i64,
+        limit: i64,
+    ) -> Result<(Vec<Viewed>, bool), StoreError> {
+        rule(messages::before(self.tx, room, viewer, max_created, limit).await)
+    }
+
+    async fn history_after(
+        &mut self,
+        room: &Room,
+        viewer: &User,
+        min_created: i64,
+        last_updated: i64,
+    ) -> Result<Vec<Viewed>, StoreError> {
+        rule(messages::after(self.tx, room, viewer, min_created, last_updated).await)
+    }
+}
+
+#[async_trait]
+impl ChatTx for PgTx<'_, '_> {
     async fn insert_shared_room(
         &mut self,
         app: AppId,
@@ -101,14 +193,6 @@ impl ChatTx for PgTx<'_, '_> {
         rule(rooms::remove_member(self.tx, room, user).await)
     }
 
-    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
-        let sql = "SELECT is_admin FROM room_members WHERE room_id = $1 AND user_id = $2";
-        match rule(opt(self.tx, sql, &[&room, &user]).await)? {
-            Some(row) => row.try_get(0).map_err(|e| Fail::Db(e).into_store_error()),
-            None => Ok(false),
-        }
-    }
-
     async fn set_admin(
         &mut self,
         room: i64,
@@ -118,26 +202,6 @@ impl ChatTx for PgTx<'_, '_> {
         let sql = "UPDATE room_members SET is_admin = $3 \
                    WHERE room_id = $1 AND user_id = $2 AND is_admin <> $3";
         rule(exec(self.tx, sql, &[&room, &user, &admin]).await).map(|changed| changed == 1)
-    }
-
-    async fn users_by_xc_ids(
-        &mut self,
-        app: AppId,
-        xc_user_ids: &[String],
-    ) -> Result<Vec<User>, StoreError> {
-        rule(users::users_by_xc_ids(self.tx, app, xc_user_ids).await)
-    }
-
-    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
-        rule(users::user_in_app(self.tx, app, id).await)
-    }
-
-    async fn user_by_xc_id(
-        &mut self,
-        app: AppId,
-        xc_user_id: &str,
-    ) -> Result<Option<User>, StoreError> {
-        rule(users::user_by_xc_id(self.tx, app, xc_user_id).await)
     }
 
     async fn set_room_lock(
@@ -159,31 +223,6 @@ impl ChatTx for PgTx<'_, '_> {
         extra: &[UserId],
     ) -> Result<Message, StoreError> {
         rule(append::append_message(self.tx, self.feed, app, room, message, extra).await)
-    }
-
-    async fn resolve_room(
-        &mut self,
-        app: AppId,
-        user: &User,
-        room: RoomRef,
-        create: bool,
-    ) -> Result<Option<Room>, StoreError> {
-        rule(rooms::resolve_room(self.tx, app, user, room, create).await)
-    }
-
-    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
-        let sql = "SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2";
-        rule(opt(self.tx, sql, &[&room, &user]).await).map(|row| row.is_some())
-    }
-
-    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
-        rule(messages::message_by_id(self.tx, app, id).await)
-    }
-
-    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
-        let sql = "SELECT ordinal FROM messages WHERE id = $1";
-        let row = rule(one(self.tx, sql, &[&id]).await)?;
-        row.try_get(0).map_err(|e| Fail::Db(e).into_store_error())
     }
 
     async fn set_read_position(
@@ -221,14 +260,6 @@ impl ChatTx for PgTx<'_, '_> {
         self.touched(app, id, changed).await
     }
 
-    async fn own_messages_by_local_ids(
-        &mut self,
-        sender: UserId,
-        local_ids: &[String],
-    ) -> Result<Vec<Message>, StoreError> {
-        rule(messages::messages_by_local_ids(self.tx, sender, local_ids).await)
-    }
-
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
         let sql = "UPDATE users SET last_activity = $2 WHERE id = $1";
         rule(exec(self.tx, sql, &[&user, &at]).await).map(drop)
@@ -247,16 +278,17 @@ impl ChatTx for PgTx<'_, '_> {
         self.touched(app, id, changed).await
     }
 
-    async fn audience(
-        &mut self,
-        app: AppId,
-        room: &Room,
-        extra: &[UserId],
-    ) -> Result<Audience, StoreError> {
-        rule(append::audience(self.tx, app, room, extra).await)
-    }
-
     fn emit(&mut self, item: FeedItem) {
         self.feed.push(item);
+    }
+
+    async fn insert_personal_room(
+        &mut self,
+        app: AppId,
+        a: UserId,
+        b: UserId,
+        now: i64,
+    ) -> Result<Room, StoreError> {
+        rule(rooms::insert_personal_room(self.tx, app, a, b, now).await)
     }
 }

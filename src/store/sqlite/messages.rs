@@ -6,9 +6,8 @@ use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::rooms::resolve_room;
 use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
-use crate::domain::{AppId, Message, RoomRef, User, UserId, Viewed, now_ms};
+use crate::domain::{AppId, Message, Room, User, UserId, Viewed, now_ms};
 use crate::store::StoreError;
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
@@ -114,15 +113,11 @@ fn first_seq_created_at(conn: &Connection, room: i64, time: i64) -> Result<i64, 
 /// whether older ones exist.
 pub(super) fn before(
     conn: &Connection,
-    app: AppId,
+    room: &Room,
     user: &User,
-    room: RoomRef,
     max_created: i64,
     limit: i64,
 ) -> Result<(Vec<Viewed>, bool), StoreError> {
-    let Some(room) = resolve_room(conn, app, user, room, false)? else {
-        return Ok((Vec::new(), false));
-    };
     let end = if max_created <= 0 {
         i64::MAX
     } else {
@@ -147,15 +142,11 @@ pub(super) fn before(
 /// Messages created at or after `min_created` and changed after `last_updated`, newest first.
 pub(super) fn after(
     conn: &Connection,
-    app: AppId,
+    room: &Room,
     user: &User,
-    room: RoomRef,
     min_created: i64,
     last_updated: i64,
 ) -> Result<Vec<Viewed>, StoreError> {
-    let Some(room) = resolve_room(conn, app, user, room, false)? else {
-        return Ok(Vec::new());
-    };
     let start = first_seq_created_at(conn, room.id, min_created)?;
     let mut stmt = conn.prepare_cached(&format!(
         "{} WHERE m.room_id = ?1 AND m.seq >= ?2 AND m.updated > ?3 ORDER BY m.seq DESC",

@@ -16,10 +16,9 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::domain::secret::{KeyKind, SecretHash};
-use crate::domain::{AppId, RoomBundle, RoomListEntry, RoomRef, User, UserId, Viewed};
-use crate::store::shared::unborn_room_audience;
+use crate::domain::{AppId, RoomBundle, RoomListEntry, User, UserId, Viewed};
 use crate::store::{
-    ApiKeyRecord, Audience, ContactCounts, ContactOp, FeedSink, NewTokens, SessionRecord, Store,
+    ApiKeyRecord, ContactCounts, ContactOp, FeedSink, NewTokens, ReadWork, SessionRecord, Store,
     StoreError, UserProfile, WriteWork,
 };
 use pool::Db;
@@ -274,63 +273,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn client_room(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-    ) -> Result<RoomBundle, StoreError> {
-        self.db
-            .read(move |c| {
-                let room = rooms::resolve_room(c, app, &user, room, false)?
-                    .ok_or(StoreError::RoomNotFound)?;
-                rooms::bundle(c, room)
-            })
-            .await
-    }
-
-    async fn room_audience(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-    ) -> Result<Audience, StoreError> {
-        self.db
-            .read(
-                move |c| match rooms::resolve_room(c, app, &user, room, false)? {
-                    Some(room) => append::audience(c, app, &room, &[]),
-                    None => unborn_room_audience(app, room),
-                },
-            )
-            .await
-    }
-
-    async fn history_before(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-        max_created: i64,
-        limit: i64,
-    ) -> Result<(Vec<Viewed>, bool), StoreError> {
-        self.db
-            .read(move |c| messages::before(c, app, &user, room, max_created, limit))
-            .await
-    }
-
-    async fn history_after(
-        &self,
-        app: AppId,
-        user: User,
-        room: RoomRef,
-        min_created: i64,
-        last_updated: i64,
-    ) -> Result<Vec<Viewed>, StoreError> {
-        self.db
-            .read(move |c| messages::after(c, app, &user, room, min_created, last_updated))
-            .await
-    }
-
     async fn room_list(
         &self,
         app: AppId,
@@ -367,7 +309,18 @@ impl Store for SqliteStore {
 
     async fn write(&self, work: WriteWork) -> Result<Box<dyn Any + Send>, StoreError> {
         self.db
-            .write(move |conn, feed| tx::run_now(work(&mut tx::SqliteTx { conn, feed })))
+            .write(move |conn, feed| {
+                tx::run_now(work(&mut tx::SqliteTx {
+                    conn,
+                    feed: Some(feed),
+                }))
+            })
+            .await
+    }
+
+    async fn read(&self, work: ReadWork) -> Result<Box<dyn Any + Send>, StoreError> {
+        self.db
+            .read(move |conn| tx::run_now(work(&mut tx::SqliteTx { conn, feed: None })))
             .await
     }
 

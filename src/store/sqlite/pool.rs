@@ -246,11 +246,11 @@ impl Db {
     /// than the read itself; a read that scans or renders many rows uses [`Self::read`].
     pub(super) async fn read_here<R, F>(&self, f: F) -> Result<R, StoreError>
     where
-        F: FnOnce(&Connection) -> Result<R, StoreError>,
+        F: FnOnce(&mut Connection) -> Result<R, StoreError>,
     {
         let _permit = self.read_permit().await?;
-        let conn = self.reader()?;
-        let result = f(&conn);
+        let mut conn = self.reader()?;
+        let result = f(&mut conn);
         self.readers
             .lock()
             .expect("reader pool poisoned")
@@ -262,13 +262,13 @@ impl Db {
     pub(super) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let _permit = self.read_permit().await?;
-        let conn = self.reader()?;
+        let mut conn = self.reader()?;
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || {
-            let result = f(&conn);
+            let result = f(&mut conn);
             readers.lock().expect("reader pool poisoned").push(conn);
             result
         })

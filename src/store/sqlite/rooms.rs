@@ -7,9 +7,7 @@ use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
 use super::users::user_by_xc_id;
-use crate::domain::{
-    AppId, Participation, Room, RoomBundle, RoomListEntry, RoomRef, User, UserId, now_ms,
-};
+use crate::domain::{AppId, Room, RoomBundle, RoomListEntry, User, UserId, now_ms};
 pub(super) use crate::store::shared::NewRoom;
 use crate::store::shared::json;
 use crate::store::{RoomUpsert, StoreError};
@@ -38,7 +36,8 @@ pub(super) fn room_by_id(conn: &Connection, app: AppId, id: i64) -> Result<Room,
         .ok_or(StoreError::RoomNotFound)
 }
 
-fn personal_room(
+/// The personal room of users `a` and `b` (lower ID first), if it exists yet.
+pub(super) fn personal_room(
     conn: &Connection,
     app: AppId,
     a: UserId,
@@ -53,80 +52,25 @@ fn personal_room(
         .optional()?)
 }
 
-/// Whether `user` may read and write `room` ([`Room::participation`], then the membership row).
-pub(super) fn is_participant(
-    conn: &Connection,
-    room: &Room,
-    user: &User,
-) -> Result<bool, StoreError> {
-    match room.participation(user) {
-        Participation::Yes => return Ok(true),
-        Participation::No => return Ok(false),
-        Participation::IfMember => {}
-    }
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
-        .query_row(params![room.id, user.id], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
-/// Resolves a client's `roomID` for `user`: refuses rooms the user is not in, and creates a
-/// personal room on first use when `create` is set. `None`: a personal room not created yet.
-pub(super) fn resolve_room(
+/// Creates the personal room of `a` and `b` with its two participants (a new room: no read
+/// positions).
+pub(super) fn insert_personal_room(
     conn: &Connection,
     app: AppId,
-    user: &User,
-    room: RoomRef,
-    create: bool,
-) -> Result<Option<Room>, StoreError> {
-    match room {
-        RoomRef::Personal { a, b } => {
-            if user.id != a && user.id != b {
-                return Err(StoreError::Forbidden(
-                    "not a participant of this room".into(),
-                ));
-            }
-            if let Some(room) = personal_room(conn, app, a, b)? {
-                return Ok(Some(room));
-            }
-            let other = if user.id == a { b } else { a };
-            if !same_app(conn, app, other)? {
-                return Err(StoreError::RoomNotFound);
-            }
-            if !create {
-                return Ok(None);
-            }
-            let now = now_ms();
-            let id: i64 = conn
-                .prepare_cached(
-                    "INSERT INTO rooms (app_id, personal_a, personal_b, type, name, \
-                         last_activity, created, updated) \
-                     VALUES (?1, ?2, ?3, 1, '', ?4, ?4, ?4) RETURNING id",
-                )?
-                .query_row(params![app, a, b, now], |r| r.get(0))?;
-            add_first_member(conn, id, a, false, now)?;
-            add_first_member(conn, id, b, false, now)?;
-            room_by_id(conn, app, id).map(Some)
-        }
-        RoomRef::Shared(id) => {
-            let room = room_by_id(conn, app, id)?;
-            if !is_participant(conn, &room, user)? {
-                return Err(StoreError::Forbidden(
-                    "not a participant of this room".into(),
-                ));
-            }
-            Ok(Some(room))
-        }
-    }
-}
-
-fn same_app(conn: &Connection, app: AppId, user: UserId) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2")?
-        .query_row(params![user, app], |_| Ok(()))
-        .optional()?
-        .is_some())
+    a: UserId,
+    b: UserId,
+    now: i64,
+) -> Result<Room, StoreError> {
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO rooms (app_id, personal_a, personal_b, type, name, \
+                 last_activity, created, updated) \
+             VALUES (?1, ?2, ?3, 1, '', ?4, ?4, ?4) RETURNING id",
+        )?
+        .query_row(params![app, a, b, now], |r| r.get(0))?;
+    add_first_member(conn, id, a, false, now)?;
+    add_first_member(conn, id, b, false, now)?;
+    room_by_id(conn, app, id)
 }
 
 /// The room with its explicit participants (in joining order) and admins.

@@ -1,4 +1,5 @@
-//! [`ChatTx`] on SQLite: a write rule's primitives inside the writer thread's job.
+//! [`ChatRead`] and [`ChatTx`] on SQLite: a rule's primitives inside the writer thread's job,
+//! or (reads only) on a reader connection.
 //!
 //! The rule runs in the job's savepoint on the writer thread; every primitive does its work at
 //! once (SQLite is synchronous), so the rule's future completes in a single poll and never
@@ -14,14 +15,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{append, messages, rooms, users};
 use crate::domain::AppId;
 use crate::domain::{
-    Audience, FeedItem, Message, NewMessage, Room, RoomBundle, RoomRef, User, UserId,
+    Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId, Viewed,
 };
-use crate::store::{ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
+use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
 /// The writer's connection and the job's feed, lent to one rule.
 pub(super) struct SqliteTx<'a> {
     pub(super) conn: &'a mut Connection,
-    pub(super) feed: &'a mut Vec<FeedItem>,
+    /// The job's feed; `None` for a read-only rule, which cannot emit.
+    pub(super) feed: Option<&'a mut Vec<FeedItem>>,
 }
 
 /// Polls a rule's future once on this thread. Every SQLite primitive is ready at once, so a
@@ -54,7 +56,7 @@ impl SqliteTx<'_> {
 }
 
 #[async_trait]
-impl ChatTx for SqliteTx<'_> {
+impl ChatRead for SqliteTx<'_> {
     async fn room_by_xc_id(
         &mut self,
         app: AppId,
@@ -74,10 +76,110 @@ impl ChatTx for SqliteTx<'_> {
         rooms::room_by_id(self.conn, app, id)
     }
 
+    async fn personal_room(
+        &mut self,
+        app: AppId,
+        a: UserId,
+        b: UserId,
+    ) -> Result<Option<Room>, StoreError> {
+        rooms::personal_room(self.conn, app, a, b)
+    }
+
     async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError> {
         rooms::bundle(self.conn, room)
     }
 
+    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
+            .query_row(params![room, user], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT is_admin FROM room_members WHERE room_id = ?1 AND user_id = ?2",
+            )?
+            .query_row(params![room, user], |r| r.get::<_, bool>(0))
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    async fn user_by_xc_id(
+        &mut self,
+        app: AppId,
+        xc_user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        users::user_by_xc_id(self.conn, app, xc_user_id)
+    }
+
+    async fn users_by_xc_ids(
+        &mut self,
+        app: AppId,
+        xc_user_ids: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        users::users_by_xc_ids(self.conn, app, xc_user_ids)
+    }
+
+    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        users::user_in_app(self.conn, app, id)
+    }
+
+    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+        messages::message_by_id(self.conn, app, id)
+    }
+
+    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT ordinal FROM messages WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?)
+    }
+
+    async fn own_messages_by_local_ids(
+        &mut self,
+        sender: UserId,
+        local_ids: &[String],
+    ) -> Result<Vec<Message>, StoreError> {
+        messages::messages_by_local_ids(self.conn, sender, local_ids)
+    }
+
+    async fn audience(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        extra: &[UserId],
+    ) -> Result<Audience, StoreError> {
+        append::audience(self.conn, app, room, extra)
+    }
+
+    async fn history_before(
+        &mut self,
+        room: &Room,
+        viewer: &User,
+        max_created: i64,
+        limit: i64,
+    ) -> Result<(Vec<Viewed>, bool), StoreError> {
+        messages::before(self.conn, room, viewer, max_created, limit)
+    }
+
+    async fn history_after(
+        &mut self,
+        room: &Room,
+        viewer: &User,
+        min_created: i64,
+        last_updated: i64,
+    ) -> Result<Vec<Viewed>, StoreError> {
+        messages::after(self.conn, room, viewer, min_created, last_updated)
+    }
+}
+
+#[async_trait]
+impl ChatTx for SqliteTx<'_> {
     async fn insert_shared_room(
         &mut self,
         app: AppId,
@@ -121,17 +223,6 @@ impl ChatTx for SqliteTx<'_> {
         rooms::remove_member(self.conn, room, user)
     }
 
-    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT is_admin FROM room_members WHERE room_id = ?1 AND user_id = ?2",
-            )?
-            .query_row(params![room, user], |r| r.get::<_, bool>(0))
-            .optional()?
-            .unwrap_or(false))
-    }
-
     async fn set_admin(
         &mut self,
         room: i64,
@@ -146,26 +237,6 @@ impl ChatTx for SqliteTx<'_> {
             )?
             .execute(params![room, user, admin])?;
         Ok(changed == 1)
-    }
-
-    async fn users_by_xc_ids(
-        &mut self,
-        app: AppId,
-        xc_user_ids: &[String],
-    ) -> Result<Vec<User>, StoreError> {
-        users::users_by_xc_ids(self.conn, app, xc_user_ids)
-    }
-
-    async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError> {
-        users::user_in_app(self.conn, app, id)
-    }
-
-    async fn user_by_xc_id(
-        &mut self,
-        app: AppId,
-        xc_user_id: &str,
-    ) -> Result<Option<User>, StoreError> {
-        users::user_by_xc_id(self.conn, app, xc_user_id)
     }
 
     async fn set_room_lock(
@@ -190,37 +261,11 @@ impl ChatTx for SqliteTx<'_> {
         message: NewMessage,
         extra: &[UserId],
     ) -> Result<Message, StoreError> {
-        append::append_message(self.conn, self.feed, app, room, message, extra)
-    }
-
-    async fn resolve_room(
-        &mut self,
-        app: AppId,
-        user: &User,
-        room: RoomRef,
-        create: bool,
-    ) -> Result<Option<Room>, StoreError> {
-        rooms::resolve_room(self.conn, app, user, room, create)
-    }
-
-    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
-            .query_row(params![room, user], |_| Ok(()))
-            .optional()?
-            .is_some())
-    }
-
-    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
-        messages::message_by_id(self.conn, app, id)
-    }
-
-    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT ordinal FROM messages WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))?)
+        let feed = self
+            .feed
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Other("a read-only rule cannot append".into()))?;
+        append::append_message(self.conn, feed, app, room, message, extra)
     }
 
     async fn set_read_position(
@@ -264,14 +309,6 @@ impl ChatTx for SqliteTx<'_> {
         self.touched(app, id, changed)
     }
 
-    async fn own_messages_by_local_ids(
-        &mut self,
-        sender: UserId,
-        local_ids: &[String],
-    ) -> Result<Vec<Message>, StoreError> {
-        messages::messages_by_local_ids(self.conn, sender, local_ids)
-    }
-
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE users SET last_activity = ?2 WHERE id = ?1")?
@@ -296,16 +333,19 @@ impl ChatTx for SqliteTx<'_> {
         self.touched(app, id, changed)
     }
 
-    async fn audience(
-        &mut self,
-        app: AppId,
-        room: &Room,
-        extra: &[UserId],
-    ) -> Result<Audience, StoreError> {
-        append::audience(self.conn, app, room, extra)
+    fn emit(&mut self, item: FeedItem) {
+        if let Some(feed) = self.feed.as_deref_mut() {
+            feed.push(item);
+        }
     }
 
-    fn emit(&mut self, item: FeedItem) {
-        self.feed.push(item);
+    async fn insert_personal_room(
+        &mut self,
+        app: AppId,
+        a: UserId,
+        b: UserId,
+        now: i64,
+    ) -> Result<Room, StoreError> {
+        rooms::insert_personal_room(self.conn, app, a, b, now)
     }
 }
