@@ -10,6 +10,7 @@ pub mod message;
 pub mod model;
 pub mod param;
 pub mod secret;
+pub mod token;
 
 pub use feed::{Audience, FeedItem, FeedKind};
 pub use message::{NewMessage, SystemAction};

@@ -22,6 +22,7 @@ use crate::domain::{AppId, Message, RoomBundle, RoomListEntry, RoomType, User, U
 
 /// The feed's values live in [`crate::domain`] so that realtime can deliver them without
 /// depending on the store; they stay nameable here, where stores produce them.
+pub use crate::domain::token::TokenProblem;
 pub use crate::domain::{Audience, FeedItem, FeedKind};
 
 /// What went wrong in the store, in terms the service layer can act on.
@@ -68,17 +69,6 @@ impl std::error::Error for StoreError {}
 
 /// Where a store publishes its committed changes, in commit order.
 pub type FeedSink = tokio::sync::mpsc::Sender<FeedItem>;
-
-/// Why a ticket or token was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenProblem {
-    /// Unknown, revoked or already used.
-    Invalid,
-    /// Past its expiry.
-    Expired,
-    /// Issued for another app.
-    OtherApp,
-}
 
 /// Hashes and expiries of a freshly issued token pair.
 #[derive(Debug, Clone, PartialEq, Eq)]

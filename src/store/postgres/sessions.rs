@@ -5,11 +5,9 @@
 use super::users::user_by_id;
 use super::{Res, Tx, exec, one, opt, rows as all};
 use crate::domain::secret::SecretHash;
+use crate::domain::token::{REFRESH_GRACE_MS, RefreshFound, TicketUse, refresh_check, ticket_use};
 use crate::domain::{AppId, User, now_ms};
 use crate::store::{NewTokens, SessionRecord, StoreError, TokenProblem};
-
-/// How long a superseded refresh token stays usable.
-const REFRESH_GRACE_MS: i64 = 60_000;
 
 async fn insert_refresh_token(tx: &Tx<'_>, session: i64, hash: &SecretHash) -> Res<()> {
     exec(
@@ -50,17 +48,16 @@ pub(super) async fn exchange_ticket(
     };
     let (ticket_app, user, expires): (AppId, i64, i64) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-    if ticket_app != app {
+    let TicketUse::Consume { valid } = ticket_use(ticket_app, expires, app, now_ms()) else {
         return Err(StoreError::Token(TokenProblem::OtherApp).into());
-    }
-    // Single use: the ticket is gone whether or not it was still valid.
+    };
     exec(
         tx,
         "DELETE FROM auth_tickets WHERE ticket_hash = $1",
         &[&&ticket_hash[..]],
     )
     .await?;
-    if expires < now_ms() {
+    if !valid {
         return Err(StoreError::Token(TokenProblem::Expired).into());
     }
     let now = now_ms();
@@ -118,15 +115,13 @@ pub(super) async fn refresh(
         row.try_get(5)?,
     );
     let now = now_ms();
-    if revoked != 0 || (superseded != 0 && now - superseded > REFRESH_GRACE_MS) {
-        return Err(StoreError::Token(TokenProblem::Invalid).into());
-    }
-    if session_app != app {
-        return Err(StoreError::Token(TokenProblem::OtherApp).into());
-    }
-    if expires < now {
-        return Err(StoreError::Token(TokenProblem::Expired).into());
-    }
+    let found = RefreshFound {
+        app: session_app,
+        expires,
+        revoked: revoked != 0,
+        superseded,
+    };
+    refresh_check(found, app, now).map_err(StoreError::Token)?;
     exec(
         tx,
         "DELETE FROM refresh_tokens WHERE session_id = $1 AND superseded <> 0 AND superseded < $2",

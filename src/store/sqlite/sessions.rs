@@ -4,11 +4,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::users::user_by_id;
 use crate::domain::secret::SecretHash;
+use crate::domain::token::{REFRESH_GRACE_MS, RefreshFound, TicketUse, refresh_check, ticket_use};
 use crate::domain::{AppId, User, now_ms};
 use crate::store::{NewTokens, SessionRecord, StoreError, TokenProblem};
-
-/// How long a superseded refresh token stays usable.
-const REFRESH_GRACE_MS: i64 = 60_000;
 
 fn insert_refresh_token(
     conn: &Connection,
@@ -74,13 +72,12 @@ pub(super) fn exchange_ticket(
     let Some((ticket_app, user, expires)) = found else {
         return Err(StoreError::Token(TokenProblem::Invalid));
     };
-    if ticket_app != app {
+    let TicketUse::Consume { valid } = ticket_use(ticket_app, expires, app, now_ms()) else {
         return Err(StoreError::Token(TokenProblem::OtherApp));
-    }
-    // Single use: the ticket is gone whether or not it was still valid.
+    };
     conn.prepare_cached("DELETE FROM auth_tickets WHERE ticket_hash = ?1")?
         .execute([&ticket_hash[..]])?;
-    if expires < now_ms() {
+    if !valid {
         return Err(StoreError::Token(TokenProblem::Expired));
     }
     insert_session(conn, app, user, device, tokens)?;
@@ -119,15 +116,13 @@ pub(super) fn refresh(
         return Err(StoreError::Token(TokenProblem::Invalid));
     };
     let now = now_ms();
-    if revoked != 0 || (superseded != 0 && now - superseded > REFRESH_GRACE_MS) {
-        return Err(StoreError::Token(TokenProblem::Invalid));
-    }
-    if session_app != app {
-        return Err(StoreError::Token(TokenProblem::OtherApp));
-    }
-    if expires < now {
-        return Err(StoreError::Token(TokenProblem::Expired));
-    }
+    let found = RefreshFound {
+        app: session_app,
+        expires,
+        revoked: revoked != 0,
+        superseded,
+    };
+    refresh_check(found, app, now).map_err(StoreError::Token)?;
     conn.prepare_cached(
         "DELETE FROM refresh_tokens WHERE session_id = ?1 AND superseded <> 0 AND superseded < ?2",
     )?
