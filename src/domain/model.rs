@@ -16,6 +16,10 @@ pub type AppId = i64;
 /// integer because the Android SDK parses it with `Integer.parseInt`.
 pub type UserId = i64;
 
+/// The largest user ID confab hands out: the Android SDK parses user IDs as 32-bit integers,
+/// so a store refuses to create a user past it rather than break that client.
+pub const MAX_USER_ID: UserId = i32::MAX as UserId;
+
 /// A user, with every field the wire's user object carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

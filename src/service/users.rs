@@ -3,7 +3,7 @@
 use super::{Service, ServiceError};
 use crate::domain::secret::{hash_secret, random_token};
 use crate::domain::{AppId, User, now_ms};
-use crate::store::{ContactCounts, ContactOp, UserProfile};
+use crate::store::{ChatTx, ContactCounts, ContactOp, StoreError, UserProfile};
 
 impl Service {
     /// Creates or updates a user by `xcUserID`.
@@ -41,6 +41,40 @@ impl Service {
         app: AppId,
         ops: Vec<ContactOp>,
     ) -> Result<ContactCounts, ServiceError> {
-        Ok(self.store.sync_contacts(app, ops).await?)
+        Ok(self
+            .store
+            .transaction(move |tx| Box::pin(sync_contacts(tx, app, ops.clone())))
+            .await?)
     }
+}
+
+/// The contact sync rule: contacts are one-way; every user named is resolved first, so one
+/// unknown user changes nothing; additions run before deletions, so a pair both added and
+/// deleted in one call ends up deleted (and counts once in each figure).
+pub(super) async fn sync_contacts(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    ops: Vec<ContactOp>,
+) -> Result<ContactCounts, StoreError> {
+    let mut resolved = Vec::with_capacity(ops.len());
+    for op in &ops {
+        let mut ids = [0; 2];
+        for (slot, xc) in ids
+            .iter_mut()
+            .zip([&op.owner_xc_user_id, &op.contact_xc_user_id])
+        {
+            let user = tx.user_by_xc_id(app, xc).await?;
+            *slot = user.ok_or_else(|| StoreError::UnknownUser(xc.clone()))?.id;
+        }
+        resolved.push((ids[0], ids[1], op.deleted));
+    }
+    let now = now_ms();
+    let mut counts = ContactCounts::default();
+    for &(owner, contact, _) in resolved.iter().filter(|(_, _, deleted)| !deleted) {
+        counts.inserted += u64::from(tx.add_contact(owner, contact, now).await?);
+    }
+    for &(owner, contact, _) in resolved.iter().filter(|(_, _, deleted)| *deleted) {
+        counts.deleted += u64::from(tx.remove_contact(owner, contact).await?);
+    }
+    Ok(counts)
 }

@@ -236,13 +236,6 @@ pub trait Store: Send + Sync {
         expires: i64,
     ) -> Result<User, StoreError>;
 
-    /// Applies contact additions, then deletions. Unknown users fail the whole sync.
-    async fn sync_contacts(
-        &self,
-        app: AppId,
-        ops: Vec<ContactOp>,
-    ) -> Result<ContactCounts, StoreError>;
-
     /// A room by its customer ID.
     async fn room_by_xc_id(&self, app: AppId, xc_room_id: &str) -> Result<RoomBundle, StoreError>;
 

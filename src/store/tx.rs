@@ -239,6 +239,17 @@ pub trait ChatTx: ChatRead {
         data: &str,
     ) -> Result<Option<Message>, StoreError>;
 
+    /// Puts `contact` in `owner`'s contact list; `false` if they already were.
+    async fn add_contact(
+        &mut self,
+        owner: UserId,
+        contact: UserId,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Takes `contact` out of `owner`'s contact list; `false` if they were not in it.
+    async fn remove_contact(&mut self, owner: UserId, contact: UserId) -> Result<bool, StoreError>;
+
     /// Records that `user` was active at `at` (Unix ms).
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError>;
 

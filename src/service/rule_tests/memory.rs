@@ -476,6 +476,25 @@ impl ChatTx for MemoryTx {
         Ok(self.touched(app, id))
     }
 
+    async fn add_contact(
+        &mut self,
+        owner: UserId,
+        contact: UserId,
+        _now: i64,
+    ) -> Result<bool, StoreError> {
+        if self.contacts.contains(&(owner, contact)) {
+            return Ok(false);
+        }
+        self.contacts.push((owner, contact));
+        Ok(true)
+    }
+
+    async fn remove_contact(&mut self, owner: UserId, contact: UserId) -> Result<bool, StoreError> {
+        let before = self.contacts.len();
+        self.contacts.retain(|pair| *pair != (owner, contact));
+        Ok(self.contacts.len() < before)
+    }
+
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
         if let Some((_, user)) = self.users.iter_mut().find(|(_, u)| u.id == user) {
             user.last_activity = at;

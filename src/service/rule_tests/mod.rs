@@ -16,10 +16,11 @@
 //!
 //! This module holds what every area shares: [`MemoryTx`] and its rows, the fixtures (a
 //! [`Team`] to work in) and the assertions' helpers. `memory` implements [`ChatTx`] for
-//! `MemoryTx`; `access`, `rooms`, `membership` and `messages` test the rules of the `service`
+//! `MemoryTx`; `access`, `contacts`, `rooms`, `membership` and `messages` test the rules of the `service`
 //! modules of the same names.
 
 mod access;
+mod contacts;
 mod membership;
 mod memory;
 mod messages;
@@ -105,6 +106,8 @@ struct MemoryTx {
     /// `(user, room)` to `(read_seq, read_count)`, which only ever move forward.
     read_positions: HashMap<(UserId, i64), (i64, i64)>,
     messages: Vec<Message>,
+    /// `(owner, contact)` pairs of contact lists.
+    contacts: Vec<(UserId, UserId)>,
     /// Message ID to its ordinal: the room's unread-counting messages up to and including it.
     ordinals: HashMap<i64, i64>,
     feed: Vec<FeedItem>,

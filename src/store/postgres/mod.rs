@@ -36,8 +36,8 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{AppId, RoomBundle, RoomListEntry, User, UserId, Viewed};
 use crate::store::{
-    ApiKeyRecord, ContactCounts, ContactOp, FeedItem, FeedSink, NewTokens, ReadWork, SessionRecord,
-    Store, StoreError, UserProfile, WriteWork,
+    ApiKeyRecord, FeedItem, FeedSink, NewTokens, ReadWork, SessionRecord, Store, StoreError,
+    UserProfile, WriteWork,
 };
 
 /// Migrations in order; `confab_migrations` records which have been applied. The numbering
@@ -426,16 +426,6 @@ impl Store for PgStore {
             let user = users::upsert_user(&tx, app, &profile).await?;
             users::insert_ticket(&tx, app, user.id, ticket_hash, expires).await?;
             Ok(user)
-        })
-    }
-
-    async fn sync_contacts(
-        &self,
-        app: AppId,
-        ops: Vec<ContactOp>,
-    ) -> Result<ContactCounts, StoreError> {
-        transact!(self, Mode::Write, |tx, feed| {
-            users::sync_contacts(&tx, app, &ops).await
         })
     }
 

@@ -260,6 +260,22 @@ impl ChatTx for PgTx<'_, '_> {
         self.touched(app, id, changed).await
     }
 
+    async fn add_contact(
+        &mut self,
+        owner: UserId,
+        contact: UserId,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO contacts (owner_id, contact_id, created) VALUES ($1, $2, $3) \
+                   ON CONFLICT DO NOTHING";
+        rule(exec(self.tx, sql, &[&owner, &contact, &now]).await).map(|added| added == 1)
+    }
+
+    async fn remove_contact(&mut self, owner: UserId, contact: UserId) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM contacts WHERE owner_id = $1 AND contact_id = $2";
+        rule(exec(self.tx, sql, &[&owner, &contact]).await).map(|removed| removed == 1)
+    }
+
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
         let sql = "UPDATE users SET last_activity = $2 WHERE id = $1";
         rule(exec(self.tx, sql, &[&user, &at]).await).map(drop)

@@ -6,7 +6,7 @@ use super::rows::{self, USER_COLUMNS};
 use super::{Res, Tx, exec, one, opt, rows as all};
 use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{AppId, User, UserId, now_ms};
-use crate::store::{ApiKeyRecord, ContactCounts, ContactOp, StoreError, UserProfile};
+use crate::store::{ApiKeyRecord, StoreError, UserProfile};
 
 const KEY_COLUMNS: &str = "k.key_id, k.app_id, a.name, k.secret_hash, k.created, k.revoked \
      FROM api_keys k JOIN apps a ON a.id = k.app_id";
@@ -153,8 +153,7 @@ pub(super) async fn upsert_user(tx: &Tx<'_>, app: AppId, p: &UserProfile) -> Res
     )
     .await?
     .try_get(0)?;
-    if id > i64::from(i32::MAX) {
-        // The Android SDK parses user IDs as 32-bit integers; refuse rather than break it.
+    if id > crate::domain::model::MAX_USER_ID {
         return Err(StoreError::Other("user ID space exhausted".into()).into());
     }
     user_by_id(tx, id).await
@@ -180,45 +179,6 @@ pub(super) async fn insert_ticket(
     )
     .await?;
     Ok(())
-}
-
-pub(super) async fn sync_contacts(
-    tx: &Tx<'_>,
-    app: AppId,
-    ops: &[ContactOp],
-) -> Res<ContactCounts> {
-    let mut resolved = Vec::with_capacity(ops.len());
-    for op in ops {
-        let owner = user_by_xc_id(tx, app, &op.owner_xc_user_id)
-            .await?
-            .ok_or_else(|| StoreError::UnknownUser(op.owner_xc_user_id.clone()))?;
-        let contact = user_by_xc_id(tx, app, &op.contact_xc_user_id)
-            .await?
-            .ok_or_else(|| StoreError::UnknownUser(op.contact_xc_user_id.clone()))?;
-        resolved.push((owner.id, contact.id, op.deleted));
-    }
-    let now = now_ms();
-    let mut counts = ContactCounts::default();
-    // Deletions run after insertions, so a pair both added and deleted in one call ends up
-    // deleted (and is counted once in each figure).
-    for (owner, contact, _) in resolved.iter().filter(|(_, _, deleted)| !deleted) {
-        counts.inserted += exec(
-            tx,
-            "INSERT INTO contacts (owner_id, contact_id, created) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-            &[owner, contact, &now],
-        )
-        .await?;
-    }
-    for (owner, contact, _) in resolved.iter().filter(|(_, _, deleted)| *deleted) {
-        counts.deleted += exec(
-            tx,
-            "DELETE FROM contacts WHERE owner_id = $1 AND contact_id = $2",
-            &[owner, contact],
-        )
-        .await?;
-    }
-    Ok(counts)
 }
 
 /// A user of this app by username, optionally ignoring case.

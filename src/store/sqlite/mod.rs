@@ -18,8 +18,8 @@ use rusqlite::Connection;
 use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{AppId, RoomBundle, RoomListEntry, User, UserId, Viewed};
 use crate::store::{
-    ApiKeyRecord, ContactCounts, ContactOp, FeedSink, NewTokens, ReadWork, SessionRecord, Store,
-    StoreError, UserProfile, WriteWork,
+    ApiKeyRecord, FeedSink, NewTokens, ReadWork, SessionRecord, Store, StoreError, UserProfile,
+    WriteWork,
 };
 use pool::Db;
 
@@ -125,16 +125,6 @@ impl Store for SqliteStore {
                 users::insert_ticket(c, app, user.id, ticket_hash, expires)?;
                 Ok(user)
             })
-            .await
-    }
-
-    async fn sync_contacts(
-        &self,
-        app: AppId,
-        ops: Vec<ContactOp>,
-    ) -> Result<ContactCounts, StoreError> {
-        self.db
-            .write(move |c, _| users::sync_contacts(c, app, &ops))
             .await
     }
 

@@ -309,6 +309,30 @@ impl ChatTx for SqliteTx<'_> {
         self.touched(app, id, changed)
     }
 
+    async fn add_contact(
+        &mut self,
+        owner: UserId,
+        contact: UserId,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let added = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO contacts (owner_id, contact_id, created) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![owner, contact, now])?;
+        Ok(added == 1)
+    }
+
+    async fn remove_contact(&mut self, owner: UserId, contact: UserId) -> Result<bool, StoreError> {
+        let removed = self
+            .conn
+            .prepare_cached("DELETE FROM contacts WHERE owner_id = ?1 AND contact_id = ?2")?
+            .execute(params![owner, contact])?;
+        Ok(removed == 1)
+    }
+
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE users SET last_activity = ?2 WHERE id = ?1")?

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::rows::{self, USER_COLUMNS};
 use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{AppId, User, UserId, now_ms};
-use crate::store::{ApiKeyRecord, ContactCounts, ContactOp, StoreError, UserProfile};
+use crate::store::{ApiKeyRecord, StoreError, UserProfile};
 
 const KEY_COLUMNS: &str = "k.key_id, k.app_id, a.name, k.secret_hash, k.created, k.revoked FROM api_keys k \
      JOIN apps a ON a.id = k.app_id";
@@ -155,8 +155,7 @@ pub(super) fn upsert_user(
         ],
         |r| r.get(0),
     )?;
-    if id > i64::from(i32::MAX) {
-        // The Android SDK parses user IDs as 32-bit integers; refuse rather than break it.
+    if id > crate::domain::model::MAX_USER_ID {
         return Err(StoreError::Other("user ID space exhausted".into()));
     }
     user_by_id(conn, id)
@@ -175,38 +174,6 @@ pub(super) fn insert_ticket(
         params![&ticket_hash[..], app, user, expires],
     )?;
     Ok(())
-}
-
-pub(super) fn sync_contacts(
-    conn: &Connection,
-    app: AppId,
-    ops: &[ContactOp],
-) -> Result<ContactCounts, StoreError> {
-    let mut resolved = Vec::with_capacity(ops.len());
-    for op in ops {
-        let owner = user_by_xc_id(conn, app, &op.owner_xc_user_id)?
-            .ok_or_else(|| StoreError::UnknownUser(op.owner_xc_user_id.clone()))?;
-        let contact = user_by_xc_id(conn, app, &op.contact_xc_user_id)?
-            .ok_or_else(|| StoreError::UnknownUser(op.contact_xc_user_id.clone()))?;
-        resolved.push((owner.id, contact.id, op.deleted));
-    }
-    let now = now_ms();
-    let mut counts = ContactCounts::default();
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO contacts (owner_id, contact_id, created) VALUES (?1, ?2, ?3) \
-         ON CONFLICT DO NOTHING",
-    )?;
-    // Deletions run after insertions, so a pair both added and deleted in one call ends up
-    // deleted (and is counted once in each figure).
-    for (owner, contact, _) in resolved.iter().filter(|(_, _, deleted)| !deleted) {
-        counts.inserted += insert.execute(params![owner, contact, now])? as u64;
-    }
-    let mut delete =
-        conn.prepare_cached("DELETE FROM contacts WHERE owner_id = ?1 AND contact_id = ?2")?;
-    for (owner, contact, _) in resolved.iter().filter(|(_, _, deleted)| *deleted) {
-        counts.deleted += delete.execute(params![owner, contact])? as u64;
-    }
-    Ok(counts)
 }
 
 /// A user of this app by username, optionally ignoring case.
