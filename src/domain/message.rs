@@ -2,7 +2,7 @@
 //! that record every Server API change to a room.
 
 use crate::domain::codec;
-use crate::domain::model::{ForwardFrom, Quote, ReplyTo, Room, User, UserId};
+use crate::domain::model::{ForwardFrom, Message, Quote, ReplyTo, Room, User, UserId};
 use crate::domain::secret::pooled_random_bytes;
 
 /// Kept at its old path; the type lives in [`model`](crate::domain::model) beside `Message`.
@@ -40,7 +40,48 @@ pub struct NewMessage {
     pub target: Target,
 }
 
+/// Where a store placed an appended message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// Message ID.
+    pub id: i64,
+    /// Sequence in its room.
+    pub seq: i64,
+    /// Creation time, strictly after the room's previous message.
+    pub created: i64,
+}
+
 impl NewMessage {
+    /// The message just appended, built from what was written rather than read back: the row
+    /// holds nothing else. Messages that never count as unread are born delivered and read.
+    pub fn appended(self, at: Placement, room: &Room, sender: Option<User>) -> Message {
+        let settled = !self.counts_as_unread();
+        Message {
+            id: at.id,
+            seq: at.seq,
+            room: room.clone(),
+            sender,
+            local_id: self.local_id,
+            kind: self.kind,
+            body: self.body,
+            data: self.data,
+            filter_id: self.filter_id,
+            is_hidden: self.is_hidden,
+            quote: self.quote,
+            reply_to: self.reply_to,
+            forward_from: self.forward_from,
+            action: self.action,
+            target: self.target,
+            is_delivered: settled,
+            is_read: settled,
+            is_deleted: false,
+            is_edited: false,
+            created: at.created,
+            updated: at.created,
+            deleted: 0,
+        }
+    }
+
     /// Whether the message counts towards unread counts: system and hidden messages do not
     /// (the SDKs skip both when they count).
     pub fn counts_as_unread(&self) -> bool {

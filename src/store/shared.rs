@@ -1,6 +1,6 @@
 //! Pieces both stores build the same way, whatever their SQL.
 
-use crate::domain::{Message, NewMessage, Room, RoomKind, RoomType, User};
+use crate::domain::{Room, RoomKind, RoomType};
 use crate::store::RoomUpsert;
 
 /// A list of strings as stored: a JSON array.
@@ -72,50 +72,5 @@ impl<'a> NewRoom<'a> {
             tags: &[],
             roles: &[],
         }
-    }
-}
-
-/// Where a store placed an appended message.
-pub(crate) struct Placement {
-    /// Message ID.
-    pub(crate) id: i64,
-    /// Sequence in its room.
-    pub(crate) seq: i64,
-    /// Creation time, strictly after the room's previous message.
-    pub(crate) created: i64,
-}
-
-/// The message just appended, built from what was written rather than read back: the row
-/// holds nothing else. Messages that never count as unread are born delivered and read.
-pub(crate) fn appended(
-    new: NewMessage,
-    at: Placement,
-    room: &Room,
-    sender: Option<User>,
-) -> Message {
-    let settled = !new.counts_as_unread();
-    Message {
-        id: at.id,
-        seq: at.seq,
-        room: room.clone(),
-        sender,
-        local_id: new.local_id,
-        kind: new.kind,
-        body: new.body,
-        data: new.data,
-        filter_id: new.filter_id,
-        is_hidden: new.is_hidden,
-        quote: new.quote,
-        reply_to: new.reply_to,
-        forward_from: new.forward_from,
-        action: new.action,
-        target: new.target,
-        is_delivered: settled,
-        is_read: settled,
-        is_deleted: false,
-        is_edited: false,
-        created: at.created,
-        updated: at.created,
-        deleted: 0,
     }
 }

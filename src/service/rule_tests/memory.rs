@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 
 use super::{Member, MemoryTx, RoomRow};
+use crate::domain::message::Placement;
 use crate::domain::{
     AppId, Audience, FeedItem, FeedKind, Message, NewMessage, Room, RoomBundle, RoomKind, RoomType,
     User, UserId, Viewed, now_ms,
@@ -391,32 +392,7 @@ impl ChatTx for MemoryTx {
             }
             None => None,
         };
-        // Messages that never count as unread are born delivered and read.
-        let settled = !counts;
-        let message = Message {
-            id,
-            seq,
-            room: room.clone(),
-            sender,
-            local_id: new.local_id,
-            kind: new.kind,
-            body: new.body,
-            data: new.data,
-            filter_id: new.filter_id,
-            is_hidden: new.is_hidden,
-            quote: new.quote,
-            reply_to: new.reply_to,
-            forward_from: new.forward_from,
-            action: new.action,
-            target: new.target,
-            is_delivered: settled,
-            is_read: settled,
-            is_deleted: false,
-            is_edited: false,
-            created,
-            updated: created,
-            deleted: 0,
-        };
+        let message = new.appended(Placement { id, seq, created }, room, sender);
         self.messages.push(message.clone());
         self.ordinals.insert(id, chat_count);
         let audience = self.audience_of(app, room, extra, |_| 0);

@@ -5,8 +5,8 @@
 
 use super::rows::json_unless_default;
 use super::{Res, Tx, exec, one, rows as all};
+use crate::domain::message::Placement;
 use crate::domain::{AppId, Message, NewMessage, Room, UserId, now_ms};
-use crate::store::shared::{Placement, appended};
 use crate::store::{Audience, FeedItem, FeedKind};
 
 /// The next change version. Locks the counter row until commit: versions commit in the order
@@ -110,7 +110,7 @@ pub(super) async fn append_message(
         Some(sender) => Some(super::users::user_by_id(tx, sender).await?),
         None => None,
     };
-    let message = appended(new, Placement { id, seq, created }, room, sender);
+    let message = new.appended(Placement { id, seq, created }, room, sender);
     feed.push(FeedItem {
         kind: FeedKind::New,
         message: message.clone(),

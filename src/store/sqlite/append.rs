@@ -6,8 +6,8 @@
 use rusqlite::{Connection, params};
 
 use super::rows;
+use crate::domain::message::Placement;
 use crate::domain::{AppId, Message, NewMessage, Room, UserId, now_ms};
-use crate::store::shared::{Placement, appended};
 use crate::store::{Audience, FeedItem, FeedKind, StoreError};
 
 /// The end of every write of a read position: it only ever moves forward.
@@ -117,7 +117,7 @@ pub(super) fn append_message(
         }
         None => None,
     };
-    let message = appended(new, Placement { id, seq, created }, room, sender);
+    let message = new.appended(Placement { id, seq, created }, room, sender);
     feed.push(FeedItem {
         kind: FeedKind::New,
         message: message.clone(),
