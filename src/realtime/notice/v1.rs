@@ -297,6 +297,27 @@ struct Target {
 // its source in full, so a field added to a domain type fails to compile here until the
 // format has a place for it (which means a new version).
 
+/// Both conversions of a value whose bus fields are its domain fields, one for one and of the
+/// same types. Each side is destructured in full, so a field added to either type does not
+/// compile until the other has a place for it.
+macro_rules! same_fields {
+    ($bus:ident <=> $domain:path { $($field:ident),* $(,)? }) => {
+        impl From<$domain> for $bus {
+            fn from(value: $domain) -> Self {
+                let $domain { $($field),* } = value;
+                Self { $($field),* }
+            }
+        }
+
+        impl From<$bus> for $domain {
+            fn from(value: $bus) -> Self {
+                let $bus { $($field),* } = value;
+                Self { $($field),* }
+            }
+        }
+    };
+}
+
 impl From<super::Notice> for Notice {
     fn from(notice: super::Notice) -> Self {
         match notice {
@@ -389,35 +410,11 @@ impl From<FeedKind> for domain::FeedKind {
     }
 }
 
-impl From<domain::Audience> for Audience {
-    fn from(audience: domain::Audience) -> Self {
-        let domain::Audience {
-            app,
-            members,
-            roles,
-        } = audience;
-        Self {
-            app,
-            members,
-            roles,
-        }
-    }
-}
-
-impl From<Audience> for domain::Audience {
-    fn from(audience: Audience) -> Self {
-        let Audience {
-            app,
-            members,
-            roles,
-        } = audience;
-        Self {
-            app,
-            members,
-            roles,
-        }
-    }
-}
+same_fields!(Audience <=> domain::Audience {
+    app,
+    members,
+    roles,
+});
 
 impl From<domain::Message> for Message {
     fn from(message: domain::Message) -> Self {
@@ -637,232 +634,52 @@ impl From<RoomType> for domain::RoomType {
     }
 }
 
-impl From<domain::User> for User {
-    fn from(user: domain::User) -> Self {
-        let domain::User {
-            id,
-            xc_user_id,
-            fullname,
-            email,
-            phone,
-            username,
-            photo_thumbnail,
-            photo_fullsize,
-            role_code,
-            last_login,
-            last_activity,
-            created,
-            updated,
-            deleted,
-        } = user;
-        Self {
-            id,
-            xc_user_id,
-            fullname,
-            email,
-            phone,
-            username,
-            photo_thumbnail,
-            photo_fullsize,
-            role_code,
-            last_login,
-            last_activity,
-            created,
-            updated,
-            deleted,
-        }
-    }
-}
+same_fields!(User <=> domain::User {
+    id,
+    xc_user_id,
+    fullname,
+    email,
+    phone,
+    username,
+    photo_thumbnail,
+    photo_fullsize,
+    role_code,
+    last_login,
+    last_activity,
+    created,
+    updated,
+    deleted,
+});
 
-impl From<User> for domain::User {
-    fn from(user: User) -> Self {
-        let User {
-            id,
-            xc_user_id,
-            fullname,
-            email,
-            phone,
-            username,
-            photo_thumbnail,
-            photo_fullsize,
-            role_code,
-            last_login,
-            last_activity,
-            created,
-            updated,
-            deleted,
-        } = user;
-        Self {
-            id,
-            xc_user_id,
-            fullname,
-            email,
-            phone,
-            username,
-            photo_thumbnail,
-            photo_fullsize,
-            role_code,
-            last_login,
-            last_activity,
-            created,
-            updated,
-            deleted,
-        }
-    }
-}
+same_fields!(Quote <=> model::Quote {
+    title,
+    content,
+    image_url,
+    file_id,
+    file_type,
+});
 
-impl From<model::Quote> for Quote {
-    fn from(quote: model::Quote) -> Self {
-        let model::Quote {
-            title,
-            content,
-            image_url,
-            file_id,
-            file_type,
-        } = quote;
-        Self {
-            title,
-            content,
-            image_url,
-            file_id,
-            file_type,
-        }
-    }
-}
+same_fields!(ReplyTo <=> model::ReplyTo {
+    user_id,
+    xc_user_id,
+    fullname,
+    message_id,
+    local_id,
+    message_type,
+});
 
-impl From<Quote> for model::Quote {
-    fn from(quote: Quote) -> Self {
-        let Quote {
-            title,
-            content,
-            image_url,
-            file_id,
-            file_type,
-        } = quote;
-        Self {
-            title,
-            content,
-            image_url,
-            file_id,
-            file_type,
-        }
-    }
-}
+same_fields!(ForwardFrom <=> model::ForwardFrom {
+    user_id,
+    xc_user_id,
+    fullname,
+    message_id,
+    local_id,
+    room_id,
+});
 
-impl From<model::ReplyTo> for ReplyTo {
-    fn from(reply: model::ReplyTo) -> Self {
-        let model::ReplyTo {
-            user_id,
-            xc_user_id,
-            fullname,
-            message_id,
-            local_id,
-            message_type,
-        } = reply;
-        Self {
-            user_id,
-            xc_user_id,
-            fullname,
-            message_id,
-            local_id,
-            message_type,
-        }
-    }
-}
-
-impl From<ReplyTo> for model::ReplyTo {
-    fn from(reply: ReplyTo) -> Self {
-        let ReplyTo {
-            user_id,
-            xc_user_id,
-            fullname,
-            message_id,
-            local_id,
-            message_type,
-        } = reply;
-        Self {
-            user_id,
-            xc_user_id,
-            fullname,
-            message_id,
-            local_id,
-            message_type,
-        }
-    }
-}
-
-impl From<model::ForwardFrom> for ForwardFrom {
-    fn from(forward: model::ForwardFrom) -> Self {
-        let model::ForwardFrom {
-            user_id,
-            xc_user_id,
-            fullname,
-            message_id,
-            local_id,
-            room_id,
-        } = forward;
-        Self {
-            user_id,
-            xc_user_id,
-            fullname,
-            message_id,
-            local_id,
-            room_id,
-        }
-    }
-}
-
-impl From<ForwardFrom> for model::ForwardFrom {
-    fn from(forward: ForwardFrom) -> Self {
-        let ForwardFrom {
-            user_id,
-            xc_user_id,
-            fullname,
-            message_id,
-            local_id,
-            room_id,
-        } = forward;
-        Self {
-            user_id,
-            xc_user_id,
-            fullname,
-            message_id,
-            local_id,
-            room_id,
-        }
-    }
-}
-
-impl From<domain::Target> for Target {
-    fn from(target: domain::Target) -> Self {
-        let domain::Target {
-            target_type,
-            target_id,
-            target_xcid,
-            target_name,
-        } = target;
-        Self {
-            target_type,
-            target_id,
-            target_xcid,
-            target_name,
-        }
-    }
-}
-
-impl From<Target> for domain::Target {
-    fn from(target: Target) -> Self {
-        let Target {
-            target_type,
-            target_id,
-            target_xcid,
-            target_name,
-        } = target;
-        Self {
-            target_type,
-            target_id,
-            target_xcid,
-            target_name,
-        }
-    }
-}
+same_fields!(Target <=> domain::Target {
+    target_type,
+    target_id,
+    target_xcid,
+    target_name,
+});
