@@ -6,12 +6,12 @@
 use std::time::{Duration, Instant};
 
 use confab::domain::model::{ForwardFrom, Quote, ReplyTo};
-use confab::domain::{Message, Room, RoomKind, RoomType, Target, User};
+use confab::domain::{Message, MessageId, Room, RoomId, RoomKind, RoomType, Target, User, UserId};
 use confab::wire;
 
 fn user(id: i64) -> User {
     User {
-        id,
+        id: UserId(id),
         xc_user_id: format!("customer-{id}"),
         fullname: format!("Customer Number {id}"),
         email: format!("customer{id}@example.com"),
@@ -31,7 +31,7 @@ fn user(id: i64) -> User {
 /// A room's newest message as the list carries it, with a body encoded as the SDKs store it.
 fn last_message(n: i64) -> Message {
     let room = Room {
-        id: n,
+        id: RoomId(n),
         kind: RoomKind::Shared {
             xc_room_id: Some(format!("ORDER-{n:08X}")),
         },
@@ -49,7 +49,7 @@ fn last_message(n: i64) -> Message {
     let local_id = format!("{n:032x}");
     let text = "Hello, is my order on its way? I paid this morning and have not heard back yet.";
     Message {
-        id: 10_000_000 + n,
+        id: MessageId(10_000_000 + n),
         seq: 50,
         room,
         sender: Some(user(n % 1000 + 1)),
@@ -82,7 +82,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 /// Serializes a `rooms`-entry list `runs` times; prints the median and the size.
 pub fn run(rooms: usize, runs: usize) -> Result<(), String> {
     let messages: Vec<Message> = (1..=rooms as i64).map(last_message).collect();
-    let viewer = 1;
+    let viewer = UserId(1);
     let list = wire::RoomList {
         rooms: messages
             .iter()

@@ -89,7 +89,7 @@ impl Serialize for UserView<'_> {
                 u.photo_fullsize.as_str(),
                 u.role_code.as_str(),
             ),
-            None => (0, "", "", "", "", "", "", "", ""),
+            None => (UserId::NONE, "", "", "", "", "", "", "", ""),
         };
         let times = self.user.map_or((0, 0, 0, 0, 0), |u| {
             (
@@ -174,7 +174,7 @@ impl Serialize for BundleView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let b = self.bundle;
         let participants: Vec<UserView<'_>> = b.participants.iter().map(user).collect();
-        let admins: Vec<String> = b.admin_ids.iter().map(i64::to_string).collect();
+        let admins: Vec<String> = b.admin_ids.iter().map(UserId::to_string).collect();
         let mut o = s.serialize_struct("Bundle", 3)?;
         o.serialize_field("room", &room(&b.room, self.viewer))?;
         o.serialize_field("participants", &participants)?;

@@ -2,7 +2,7 @@
 //! that record every Server API change to a room.
 
 use crate::domain::codec;
-use crate::domain::model::{ForwardFrom, Message, Quote, ReplyTo, Room, User, UserId};
+use crate::domain::model::{ForwardFrom, Message, MessageId, Quote, ReplyTo, Room, User, UserId};
 use crate::domain::secret::pooled_random_bytes;
 
 /// Kept at its old path; the type lives in [`model`](crate::domain::model) beside `Message`.
@@ -44,7 +44,7 @@ pub struct NewMessage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placement {
     /// Message ID.
-    pub id: i64,
+    pub id: MessageId,
     /// Sequence in its room.
     pub seq: i64,
     /// Creation time, strictly after the room's previous message.
@@ -196,11 +196,11 @@ impl SystemAction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{RoomKind, RoomType};
+    use crate::domain::{RoomId, RoomKind, RoomType};
 
     fn room(locked_time: i64) -> Room {
         Room {
-            id: 1,
+            id: RoomId(1),
             kind: RoomKind::Shared { xc_room_id: None },
             room_type: RoomType::Transaction,
             name: String::new(),
@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn system_messages_are_encoded_and_do_not_count() {
-        let m = SystemAction::Lock.message(Some(7), None);
+        let m = SystemAction::Lock.message(Some(UserId(7)), None);
         assert_eq!(m.action, "room/lock");
         assert!(!m.counts_as_unread());
         assert_eq!(

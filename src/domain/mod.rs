@@ -6,6 +6,7 @@
 
 pub mod codec;
 pub mod feed;
+pub mod id;
 pub mod message;
 pub mod model;
 pub mod param;
@@ -13,10 +14,11 @@ pub mod secret;
 pub mod token;
 
 pub use feed::{Audience, FeedItem, FeedKind};
+pub use id::{AppId, MessageId, RoomId, UserId};
 pub use message::{NewMessage, SystemAction};
 pub use model::{
-    AppId, Message, Participation, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType,
-    Target, User, UserId, Viewed, unique_users,
+    Message, Participation, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, Target,
+    User, Viewed, unique_users,
 };
 pub use param::ParamError;
 

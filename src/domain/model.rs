@@ -9,16 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An app (tenant). Every user, room and message belongs to exactly one.
-pub type AppId = i64;
-
-/// A user's platform ID. The wire form is its decimal string, which must fit a signed 32-bit
-/// integer because the Android SDK parses it with `Integer.parseInt`.
-pub type UserId = i64;
+pub use super::id::{AppId, MessageId, RoomId, UserId};
 
 /// The largest user ID confab hands out: the Android SDK parses user IDs as 32-bit integers,
 /// so a store refuses to create a user past it rather than break that client.
-pub const MAX_USER_ID: UserId = i32::MAX as UserId;
+pub const MAX_USER_ID: UserId = UserId(i32::MAX as i64);
 
 /// A user, with every field the wire's user object carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +106,7 @@ pub enum RoomKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Room {
     /// Internal row ID; the wire `roomID` is derived from it (see [`Room::wire_id`]).
-    pub id: i64,
+    pub id: RoomId,
     /// How the room is addressed.
     pub kind: RoomKind,
     /// The room type.
@@ -210,7 +205,7 @@ pub enum RoomRef {
         b: UserId,
     },
     /// A group, channel or transaction room by its internal ID.
-    Shared(i64),
+    Shared(RoomId),
 }
 
 impl RoomRef {
@@ -237,9 +232,12 @@ impl RoomRef {
         }
         if let Some((a, b)) = wire.split_once('-') {
             let (a, b) = (number(a)?, number(b)?);
-            (a <= b).then_some(RoomRef::Personal { a, b })
+            (a <= b).then_some(RoomRef::Personal {
+                a: UserId(a),
+                b: UserId(b),
+            })
         } else {
-            number(wire.strip_prefix('g')?).map(RoomRef::Shared)
+            number(wire.strip_prefix('g')?).map(|id| RoomRef::Shared(RoomId(id)))
         }
     }
 }
@@ -397,7 +395,7 @@ impl Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// Global, increasing message ID.
-    pub id: i64,
+    pub id: MessageId,
     /// Position in its room, gapless from 1.
     pub seq: i64,
     /// The room.
@@ -514,7 +512,7 @@ mod tests {
 
     fn room(kind: RoomKind, roles: &[&str]) -> Room {
         Room {
-            id: 1,
+            id: RoomId(1),
             kind,
             room_type: RoomType::Transaction,
             name: String::new(),
@@ -531,55 +529,76 @@ mod tests {
 
     #[test]
     fn a_room_is_its_users_its_roles_and_its_explicit_participants() {
-        let personal = room(RoomKind::Personal { a: 2, b: 5 }, &[]);
-        assert_eq!(personal.participation(&user(5, "")), Participation::Yes);
-        assert_eq!(personal.participation(&user(3, "")), Participation::No);
-        let shared = room(RoomKind::Shared { xc_room_id: None }, &["agent:1"]);
+        let personal = room(
+            RoomKind::Personal {
+                a: UserId(2),
+                b: UserId(5),
+            },
+            &[],
+        );
         assert_eq!(
-            shared.participation(&user(3, "agent:1")),
+            personal.participation(&user(UserId(5), "")),
             Participation::Yes
         );
         assert_eq!(
-            shared.participation(&user(3, "agent:2")),
+            personal.participation(&user(UserId(3), "")),
+            Participation::No
+        );
+        let shared = room(RoomKind::Shared { xc_room_id: None }, &["agent:1"]);
+        assert_eq!(
+            shared.participation(&user(UserId(3), "agent:1")),
+            Participation::Yes
+        );
+        assert_eq!(
+            shared.participation(&user(UserId(3), "agent:2")),
             Participation::IfMember
         );
         // An empty role code never matches, even a room with an empty role in its list.
         let odd = room(RoomKind::Shared { xc_room_id: None }, &[""]);
-        assert_eq!(odd.participation(&user(3, "")), Participation::IfMember);
+        assert_eq!(
+            odd.participation(&user(UserId(3), "")),
+            Participation::IfMember
+        );
         let bundle = RoomBundle {
             room: shared,
-            participants: vec![user(4, "")],
+            participants: vec![user(UserId(4), "")],
             admin_ids: Vec::new(),
         };
-        assert!(bundle.includes(&user(4, "")));
-        assert!(bundle.includes(&user(9, "agent:1")));
-        assert!(!bundle.includes(&user(9, "")));
+        assert!(bundle.includes(&user(UserId(4), "")));
+        assert!(bundle.includes(&user(UserId(9), "agent:1")));
+        assert!(!bundle.includes(&user(UserId(9), "")));
     }
 
     #[test]
     fn each_user_is_kept_once_in_order_of_first_appearance() {
         let users = vec![
-            user(3, ""),
-            user(1, ""),
-            user(3, ""),
-            user(2, ""),
-            user(1, ""),
+            user(UserId(3), ""),
+            user(UserId(1), ""),
+            user(UserId(3), ""),
+            user(UserId(2), ""),
+            user(UserId(1), ""),
         ];
         let ids: Vec<UserId> = unique_users(users).iter().map(|u| u.id).collect();
-        assert_eq!(ids, [3, 1, 2]);
+        assert_eq!(ids, [UserId(3), UserId(1), UserId(2)]);
     }
 
     #[test]
     fn room_ids_parse_only_in_canonical_form() {
         assert_eq!(
             RoomRef::parse("2-10"),
-            Some(RoomRef::Personal { a: 2, b: 10 })
+            Some(RoomRef::Personal {
+                a: UserId(2),
+                b: UserId(10)
+            })
         );
         assert_eq!(
             RoomRef::parse("7-7"),
-            Some(RoomRef::Personal { a: 7, b: 7 })
+            Some(RoomRef::Personal {
+                a: UserId(7),
+                b: UserId(7)
+            })
         );
-        assert_eq!(RoomRef::parse("g456"), Some(RoomRef::Shared(456)));
+        assert_eq!(RoomRef::parse("g456"), Some(RoomRef::Shared(RoomId(456))));
         for bad in [
             "10-2", "02-10", "1-", "-1", "g", "g01", "456", "a-b", "1-2-3", "g-1", "0-1",
         ] {

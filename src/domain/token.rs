@@ -78,13 +78,13 @@ mod tests {
 
     #[test]
     fn a_ticket_is_its_apps_and_used_up_even_when_expired() {
-        assert_eq!(ticket_use(2, 100, 1, 50), TicketUse::OtherApp);
+        assert_eq!(ticket_use(AppId(2), 100, AppId(1), 50), TicketUse::OtherApp);
         assert_eq!(
-            ticket_use(1, 100, 1, 100),
+            ticket_use(AppId(1), 100, AppId(1), 100),
             TicketUse::Consume { valid: true }
         );
         assert_eq!(
-            ticket_use(1, 100, 1, 101),
+            ticket_use(AppId(1), 100, AppId(1), 101),
             TicketUse::Consume { valid: false }
         );
     }
@@ -92,23 +92,29 @@ mod tests {
     #[test]
     fn a_superseded_refresh_token_works_for_the_grace_period_only() {
         let found = RefreshFound {
-            app: 1,
+            app: AppId(1),
             expires: 1_000_000,
             revoked: false,
             superseded: 500_000,
         };
-        assert_eq!(refresh_check(found, 1, 500_000 + REFRESH_GRACE_MS), Ok(()));
         assert_eq!(
-            refresh_check(found, 1, 500_001 + REFRESH_GRACE_MS),
+            refresh_check(found, AppId(1), 500_000 + REFRESH_GRACE_MS),
+            Ok(())
+        );
+        assert_eq!(
+            refresh_check(found, AppId(1), 500_001 + REFRESH_GRACE_MS),
             Err(TokenProblem::Invalid)
         );
         let current = RefreshFound {
             superseded: 0,
             ..found
         };
-        assert_eq!(refresh_check(current, 2, 0), Err(TokenProblem::OtherApp));
         assert_eq!(
-            refresh_check(current, 1, 1_000_001),
+            refresh_check(current, AppId(2), 0),
+            Err(TokenProblem::OtherApp)
+        );
+        assert_eq!(
+            refresh_check(current, AppId(1), 1_000_001),
             Err(TokenProblem::Expired)
         );
         let revoked = RefreshFound {
@@ -117,7 +123,7 @@ mod tests {
         };
         // Revocation wins over every other answer: the SDK logs out on Invalid.
         assert_eq!(
-            refresh_check(revoked, 2, 2_000_000),
+            refresh_check(revoked, AppId(2), 2_000_000),
             Err(TokenProblem::Invalid)
         );
     }

@@ -94,12 +94,13 @@ impl Params {
 
     /// A list of numeric IDs, each a decimal string (as the SDKs send them) or an integer;
     /// absent means empty.
-    pub fn id_list(
+    pub fn id_list<Id>(
         &self,
         name: &str,
         field: &'static str,
         max_items: usize,
-    ) -> Result<Vec<i64>, ParamError> {
+        id: fn(i64) -> Id,
+    ) -> Result<Vec<Id>, ParamError> {
         let items = match self.get(name) {
             None => return Ok(Vec::new()),
             Some(Value::Array(items)) if items.len() <= max_items => items,
@@ -125,8 +126,8 @@ impl Params {
                 Value::Number(n) => n.as_i64(),
                 _ => None,
             })
-            .map(|id| {
-                id.ok_or_else(|| {
+            .map(|n| {
+                n.map(id).ok_or_else(|| {
                     ParamError::invalid_because(name, field, "entries must be numeric IDs")
                 })
             })

@@ -117,7 +117,7 @@ async fn run(state: AppState, session: ClientSession, mut socket: WebSocket) {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_))) | None => break None,
                 Some(Err(err)) => {
-                    tracing::info!(error = %err, user = session.user.id, "closing a socket after a bad frame");
+                    tracing::info!(error = %err, user = %session.user.id, "closing a socket after a bad frame");
                     break Some((1009, "frame too large or malformed"));
                 }
             }

@@ -26,7 +26,7 @@ pub(super) fn deliver(hub: &Hub, item: &FeedItem) {
     for user in hub.connected(viewers.keys().copied()) {
         let viewer = Viewer::new(user, viewers[&user]);
         let key = (
-            if personal { user } else { 0 },
+            if personal { user } else { UserId::NONE },
             wire::is_read_by(&item.message, viewer),
         );
         let frames = rendered.entry(key).or_insert_with(|| {

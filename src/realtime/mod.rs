@@ -212,13 +212,13 @@ mod tests {
     #[test]
     fn a_full_queue_asks_the_socket_to_close_instead_of_growing() {
         let hub = Hub::default();
-        let mut reg = hub.register(1, 7, "", 1);
+        let mut reg = hub.register(AppId(1), UserId(7), "", 1);
         let frame = Bytes::from_static(b"{}");
         for _ in 0..QUEUE_DEPTH {
-            hub.send_to(7, &frame);
+            hub.send_to(UserId(7), &frame);
         }
         assert_eq!(*reg.close.borrow(), None);
-        hub.send_to(7, &frame);
+        hub.send_to(UserId(7), &frame);
         assert_eq!(*reg.close.borrow_and_update(), Some(CloseReason::Lagging));
         assert_eq!(reg.frames.len(), QUEUE_DEPTH);
     }
@@ -226,18 +226,21 @@ mod tests {
     #[test]
     fn registrations_track_presence_and_roles() {
         let hub = Hub::default();
-        let first = hub.register(1, 7, "agent", 1);
-        let second = hub.register(1, 7, "agent", 2);
+        let first = hub.register(AppId(1), UserId(7), "agent", 1);
+        let second = hub.register(AppId(1), UserId(7), "agent", 2);
         assert!(first.first && !second.first);
-        assert_eq!(hub.role_holders(1, &["agent".into()]), vec![7]);
+        assert_eq!(
+            hub.role_holders(AppId(1), &["agent".into()]),
+            vec![UserId(7)]
+        );
         assert!(
-            hub.role_holders(2, &["agent".into()]).is_empty(),
+            hub.role_holders(AppId(2), &["agent".into()]).is_empty(),
             "roles are per app"
         );
         drop(first);
-        assert!(hub.is_online(7));
+        assert!(hub.is_online(UserId(7)));
         drop(second);
-        assert!(!hub.is_online(7));
-        assert!(hub.role_holders(1, &["agent".into()]).is_empty());
+        assert!(!hub.is_online(UserId(7)));
+        assert!(hub.role_holders(AppId(1), &["agent".into()]).is_empty());
     }
 }

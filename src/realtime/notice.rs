@@ -155,7 +155,9 @@ pub(super) fn decode(payload: &[u8], own: &str) -> Result<Option<Notice>, Decode
 mod tests {
     use super::*;
     use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
-    use crate::domain::{FeedKind, Message, Room, RoomKind, RoomType, Target, User};
+    use crate::domain::{
+        AppId, FeedKind, Message, MessageId, Room, RoomId, RoomKind, RoomType, Target, User, UserId,
+    };
 
     fn user(id: UserId, name: &str) -> User {
         User {
@@ -179,15 +181,18 @@ mod tests {
     /// A change with every part set: a personal room with its peers, a sender, quote, reply,
     /// forward, target, and an audience with read positions and roles.
     fn full_item() -> FeedItem {
-        let (ann, bob) = (user(7, "Ann"), user(9, "Bob"));
+        let (ann, bob) = (user(UserId(7), "Ann"), user(UserId(9), "Bob"));
         FeedItem {
             kind: FeedKind::Updated,
             message: Message {
-                id: 1001,
+                id: MessageId(1001),
                 seq: 5,
                 room: Room {
-                    id: 42,
-                    kind: RoomKind::Personal { a: 7, b: 9 },
+                    id: RoomId(42),
+                    kind: RoomKind::Personal {
+                        a: UserId(7),
+                        b: UserId(9),
+                    },
                     room_type: RoomType::Personal,
                     name: String::new(),
                     photo_thumbnail: String::new(),
@@ -245,8 +250,8 @@ mod tests {
                 deleted: 0,
             },
             audience: Audience {
-                app: 1,
-                members: vec![(7, 5), (9, 3)],
+                app: AppId(1),
+                members: vec![(UserId(7), 5), (UserId(9), 3)],
                 roles: vec!["agent".into(), "supervisor".into()],
             },
         }
@@ -297,16 +302,16 @@ mod tests {
     fn presence_typing_and_revocations_come_back_equal() {
         for notice in [
             Notice::Users {
-                users: vec![7, 9],
+                users: vec![UserId(7), UserId(9)],
                 frame: r#"{"x":1}"#.into(),
             },
             Notice::Room {
                 audience: Audience {
-                    app: 1,
-                    members: vec![(7, 2)],
+                    app: AppId(1),
+                    members: vec![(UserId(7), 2)],
                     roles: vec!["agent".into()],
                 },
-                except: 7,
+                except: UserId(7),
                 frame: "{}".into(),
             },
             Notice::Revoked {
@@ -321,11 +326,11 @@ mod tests {
     fn version_1_is_pinned_byte_for_byte() {
         let typing = Notice::Room {
             audience: Audience {
-                app: 1,
-                members: vec![(7, 2)],
+                app: AppId(1),
+                members: vec![(UserId(7), 2)],
                 roles: vec!["agent".into()],
             },
-            except: 7,
+            except: UserId(7),
             frame: "{}".into(),
         };
         assert_eq!(

@@ -6,7 +6,8 @@ use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, FeedItem, FeedKind, Message, NewMessage, RoomRef, Target, User, UserId, Viewed, now_ms,
+    AppId, FeedItem, FeedKind, Message, MessageId, NewMessage, RoomRef, Target, User, UserId,
+    Viewed, now_ms,
 };
 use crate::store::{ChatTx, RowLock, StoreError};
 
@@ -271,9 +272,9 @@ impl Service {
     pub async fn mark_messages(
         &self,
         session: &ClientSession,
-        ids: Vec<i64>,
+        ids: Vec<MessageId>,
         read: bool,
-    ) -> Result<Vec<i64>, ServiceError> {
+    ) -> Result<Vec<MessageId>, ServiceError> {
         let (app, reader) = (session.app, session.user.clone());
         Ok(self
             .store
@@ -286,8 +287,8 @@ impl Service {
         &self,
         session: &ClientSession,
         room: RoomRef,
-        ids: Vec<i64>,
-    ) -> Result<Vec<i64>, ServiceError> {
+        ids: Vec<MessageId>,
+    ) -> Result<Vec<MessageId>, ServiceError> {
         let (app, user) = (session.app, session.user.clone());
         Ok(self
             .store
@@ -453,9 +454,9 @@ pub(super) async fn mark(
     tx: &mut dyn ChatTx,
     app: AppId,
     reader: User,
-    ids: Vec<i64>,
+    ids: Vec<MessageId>,
     read: bool,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<MessageId>, StoreError> {
     let mut changed = Vec::new();
     for id in ids {
         let Some(message) = tx.message_by_id(app, id).await? else {
@@ -502,8 +503,8 @@ pub(super) async fn delete(
     app: AppId,
     user: User,
     room: RoomRef,
-    ids: Vec<i64>,
-) -> Result<Vec<i64>, StoreError> {
+    ids: Vec<MessageId>,
+) -> Result<Vec<MessageId>, StoreError> {
     let Some(room) = find_room(tx, app, &user, room).await? else {
         return Ok(Vec::new());
     };

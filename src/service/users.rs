@@ -2,7 +2,7 @@
 
 use super::{Service, ServiceError};
 use crate::domain::secret::{hash_secret, random_token};
-use crate::domain::{AppId, User, now_ms};
+use crate::domain::{AppId, User, UserId, now_ms};
 use crate::store::{ChatTx, ContactCounts, ContactOp, StoreError, UserProfile};
 
 impl Service {
@@ -58,7 +58,7 @@ pub(super) async fn sync_contacts(
 ) -> Result<ContactCounts, StoreError> {
     let mut resolved = Vec::with_capacity(ops.len());
     for op in &ops {
-        let mut ids = [0; 2];
+        let mut ids = [UserId::NONE; 2];
         for (slot, xc) in ids
             .iter_mut()
             .zip([&op.owner_xc_user_id, &op.contact_xc_user_id])

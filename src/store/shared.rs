@@ -1,6 +1,6 @@
 //! Pieces both stores build the same way, whatever their SQL.
 
-use crate::domain::{Room, RoomKind, RoomType};
+use crate::domain::{Room, RoomId, RoomKind, RoomType};
 use crate::store::RoomUpsert;
 
 /// A list of strings as stored: a JSON array.
@@ -42,7 +42,7 @@ impl<'a> NewRoom<'a> {
     }
 
     /// The room as stored under `id` (what reading it back would give).
-    pub fn room(&self, id: i64) -> Room {
+    pub fn room(&self, id: RoomId) -> Room {
         Room {
             id,
             kind: RoomKind::Shared {

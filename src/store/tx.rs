@@ -15,7 +15,9 @@ use futures_util::future::BoxFuture;
 
 use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
-use crate::domain::{AppId, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId, Viewed};
+use crate::domain::{
+    AppId, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, User, UserId, Viewed,
+};
 
 /// Whether a read takes the row's lock (PostgreSQL: `FOR UPDATE`, held until commit; SQLite's
 /// single writer holds every row already).
@@ -50,7 +52,12 @@ pub trait ChatRead: Send {
     ) -> Result<Option<Room>, StoreError>;
 
     /// The room with this ID in this app; [`StoreError::RoomNotFound`] if there is none.
-    async fn room_by_id(&mut self, app: AppId, id: i64, lock: RowLock) -> Result<Room, StoreError>;
+    async fn room_by_id(
+        &mut self,
+        app: AppId,
+        id: RoomId,
+        lock: RowLock,
+    ) -> Result<Room, StoreError>;
 
     /// The personal room of users `a` and `b` (lower ID first), if it exists yet.
     async fn personal_room(
@@ -64,10 +71,10 @@ pub trait ChatRead: Send {
     async fn bundle(&mut self, room: Room) -> Result<RoomBundle, StoreError>;
 
     /// Whether `user` is an explicit participant of `room`.
-    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
+    async fn is_member(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError>;
 
     /// Whether `user` is an admin of `room`.
-    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
+    async fn is_admin(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError>;
 
     /// The user with this `xcUserID` in this app.
     async fn user_by_xc_id(
@@ -88,11 +95,15 @@ pub trait ChatRead: Send {
     async fn user_in_app(&mut self, app: AppId, id: UserId) -> Result<Option<User>, StoreError>;
 
     /// A message of this app by ID, with its room and sender.
-    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError>;
+    async fn message_by_id(
+        &mut self,
+        app: AppId,
+        id: MessageId,
+    ) -> Result<Option<Message>, StoreError>;
 
     /// How many unread-counting messages the room had up to and including this one (what a
     /// read position records).
-    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError>;
+    async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError>;
 
     /// The messages `sender` stored under these local IDs, in sequence order.
     async fn own_messages_by_local_ids(
@@ -138,7 +149,7 @@ pub trait ChatTx: ChatRead {
         &mut self,
         app: AppId,
         room: &NewRoom<'_>,
-    ) -> Result<i64, StoreError>;
+    ) -> Result<RoomId, StoreError>;
 
     /// Creates the personal room of `a` and `b` (lower ID first) with its two participants;
     /// two requests creating it at once are decided by its unique index.
@@ -155,18 +166,18 @@ pub trait ChatTx: ChatRead {
     async fn update_shared_room(
         &mut self,
         app: AppId,
-        room: i64,
+        room: RoomId,
         upsert: &RoomUpsert,
         now: i64,
     ) -> Result<(), StoreError>;
 
     /// Renames a room.
-    async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError>;
+    async fn rename_room(&mut self, room: RoomId, name: &str, now: i64) -> Result<(), StoreError>;
 
     /// Makes `user` an explicit participant of `room`; `false` if they already were.
     async fn add_member(
         &mut self,
-        room: i64,
+        room: RoomId,
         user: UserId,
         admin: bool,
         now: i64,
@@ -174,17 +185,21 @@ pub trait ChatTx: ChatRead {
     ) -> Result<bool, StoreError>;
 
     /// Ends `user`'s explicit participation; `false` if they were not an explicit participant.
-    async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError>;
+    async fn remove_member(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError>;
 
     /// Makes a participant an admin or not; `false` if that was already so (or they are not a
     /// participant).
-    async fn set_admin(&mut self, room: i64, user: UserId, admin: bool)
-    -> Result<bool, StoreError>;
+    async fn set_admin(
+        &mut self,
+        room: RoomId,
+        user: UserId,
+        admin: bool,
+    ) -> Result<bool, StoreError>;
 
     /// Stores a room's lock state: `locked_time` is `0` when unlocked, `locked_by` who locked it.
     async fn set_room_lock(
         &mut self,
-        room: i64,
+        room: RoomId,
         locked_time: i64,
         locked_by: Option<UserId>,
         now: i64,
@@ -205,7 +220,7 @@ pub trait ChatTx: ChatRead {
     async fn set_read_position(
         &mut self,
         user: UserId,
-        room: i64,
+        room: RoomId,
         seq: i64,
         count: i64,
     ) -> Result<(), StoreError>;
@@ -216,7 +231,7 @@ pub trait ChatTx: ChatRead {
     async fn set_receipt(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         read: bool,
     ) -> Result<Option<Message>, StoreError>;
 
@@ -224,7 +239,7 @@ pub trait ChatTx: ChatRead {
     async fn delete_message(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         now: i64,
     ) -> Result<Option<Message>, StoreError>;
 
@@ -234,7 +249,7 @@ pub trait ChatTx: ChatRead {
     async fn edit_message_content(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         body: &str,
         data: &str,
     ) -> Result<Option<Message>, StoreError>;

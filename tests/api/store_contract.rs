@@ -97,7 +97,7 @@ async fn concurrent_creates_of_one_room_make_one_room() {
             .create_or_update_room(o.app, upsert("R", &["ann"]))
     });
     let changes = futures_util::future::join_all(creates).await;
-    let ids: std::collections::HashSet<i64> = changes
+    let ids: std::collections::HashSet<_> = changes
         .into_iter()
         .map(|c| c.unwrap().bundle.room.id)
         .collect();
@@ -175,7 +175,7 @@ async fn a_repeated_local_id_stores_nothing_even_when_concurrent() {
         )
     });
     let results = futures_util::future::join_all(sends).await;
-    let stored: std::collections::HashSet<i64> = results
+    let stored: std::collections::HashSet<_> = results
         .iter()
         .map(|r| r.as_ref().unwrap().0[0].id)
         .collect();

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use serde_json::json;
 
 use super::{Client, device, room_ref};
-use crate::domain::{ParamError, Viewed};
+use crate::domain::{MessageId, ParamError, Viewed};
 use crate::http::AppState;
 use crate::http::envelope::{ApiResult, Data};
 use crate::http::params::Params;
@@ -38,8 +38,8 @@ fn page(session: &ClientSession, list: &[Viewed], has_more: Option<bool>) -> Dat
     })
 }
 
-fn ids(list: &[i64]) -> Vec<String> {
-    list.iter().map(i64::to_string).collect()
+fn ids(list: &[MessageId]) -> Vec<String> {
+    list.iter().map(MessageId::to_string).collect()
 }
 
 pub(super) async fn room_list_and_unread(
@@ -109,7 +109,7 @@ pub(super) async fn after(
 }
 
 async fn feedback(state: AppState, session: ClientSession, p: Params, read: bool) -> ApiResult {
-    let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS)?;
+    let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS, MessageId)?;
     let changed = state
         .service
         .mark_messages(&session, requested, read)
@@ -139,7 +139,7 @@ pub(super) async fn delete(
     p: Params,
 ) -> ApiResult {
     let room = room_ref(&p)?;
-    let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS)?;
+    let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS, MessageId)?;
     // Deleting only for oneself is not supported: say so rather than delete for everyone.
     if p.optional_bool("forEveryone", "forEveryone")? == Some(false) {
         return Err(ParamError::invalid_because(

@@ -3,7 +3,7 @@
 use axum::extract::State;
 
 use super::{Client, room_ref};
-use crate::domain::{ParamError, RoomType};
+use crate::domain::{ParamError, RoomType, UserId};
 use crate::http::AppState;
 use crate::http::envelope::{ApiResult, Data, on_param};
 use crate::http::params::Params;
@@ -22,8 +22,8 @@ async fn apply(state: &AppState, session: &ClientSession, change: ClientRoomChan
     Ok(Data::of(&wire::bundle(&change.bundle, session.user.id)))
 }
 
-fn user_ids(p: &Params) -> Result<Vec<i64>, ParamError> {
-    let ids = p.id_list("userIDs", "userIDs", MAX_USERS)?;
+fn user_ids(p: &Params) -> Result<Vec<UserId>, ParamError> {
+    let ids = p.id_list("userIDs", "userIDs", MAX_USERS, UserId)?;
     if ids.is_empty() {
         return Err(ParamError::empty("userIDs", "userIDs"));
     }
@@ -41,7 +41,7 @@ pub(super) async fn create(
         3 => RoomType::Channel,
         _ => return Err(ParamError::invalid_because("type", "type", "must be 2 or 3").into()),
     };
-    let user_ids = p.id_list("userIDs", "userIDs", MAX_USERS)?;
+    let user_ids = p.id_list("userIDs", "userIDs", MAX_USERS, UserId)?;
     apply(
         &state,
         &session,

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use serde_json::json;
 
 use super::{Client, device};
-use crate::domain::{ParamError, User};
+use crate::domain::{ParamError, User, UserId};
 use crate::http::AppState;
 use crate::http::envelope::{ApiResult, Data};
 use crate::http::params::Params;
@@ -61,7 +61,7 @@ pub(super) async fn get_all_by_ids(
     Client(session): Client,
     p: Params,
 ) -> ApiResult {
-    let ids = p.id_list("ids", "ids", 1000)?;
+    let ids = p.id_list("ids", "ids", 1000, UserId)?;
     let users = state.service.users_by_ids(&session, &ids).await?;
     let users: Vec<_> = users.iter().map(|u| user_view(&state.service, u)).collect();
     Ok(Data::of(&json!({"users": users})))

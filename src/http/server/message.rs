@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde_json::json;
 
 use super::{MAX_SHORT, MAX_XC_ID, ServerApp};
-use crate::domain::ParamError;
+use crate::domain::{ParamError, UserId};
 use crate::http::AppState;
 use crate::http::envelope::{ApiResult, Data, on_param};
 use crate::http::params::Params;
@@ -93,7 +93,7 @@ pub(super) async fn send(
     let rendered: Vec<_> = messages
         .iter()
         .map(|m| {
-            let sender = m.sender.as_ref().map_or(0, |s| s.id);
+            let sender = m.sender.as_ref().map_or(UserId::NONE, |s| s.id);
             wire::message(m, Viewer::new(sender, m.seq))
         })
         .collect();

@@ -4,7 +4,7 @@ use axum::extract::State;
 use serde_json::json;
 
 use super::{MAX_LIST, MAX_NAME, MAX_SHORT, MAX_URL, MAX_XC_ID, ServerApp};
-use crate::domain::{ParamError, RoomType};
+use crate::domain::{AppId, ParamError, RoomType, UserId};
 use crate::http::AppState;
 use crate::http::envelope::{ApiResult, Data, on_param};
 use crate::http::params::Params;
@@ -55,7 +55,7 @@ pub(super) async fn create_or_update(
             ServiceError::Conflict(_) => on_param("type", "102", "")(err),
             other => on_param("participantXCUserIDs", "107", "xcUserID")(other),
         })?;
-    Ok(Data::of(&wire::bundle(&change.bundle, 0)))
+    Ok(Data::of(&wire::bundle(&change.bundle, UserId::NONE)))
 }
 
 pub(super) async fn get(
@@ -64,7 +64,7 @@ pub(super) async fn get(
     p: Params,
 ) -> ApiResult {
     let bundle = state.service.room(app, &xc_room_id(&p)?).await?;
-    Ok(Data::of(&wire::bundle(&bundle, 0)))
+    Ok(Data::of(&wire::bundle(&bundle, UserId::NONE)))
 }
 
 pub(super) async fn add_participants(
@@ -78,7 +78,7 @@ pub(super) async fn add_participants(
         .add_participants(app, &room, participants(&p)?)
         .await
         .map_err(on_param("participantXCUserIDs", "107", "xcUserID"))?;
-    Ok(Data::of(&wire::bundle(&change.bundle, 0)))
+    Ok(Data::of(&wire::bundle(&change.bundle, UserId::NONE)))
 }
 
 pub(super) async fn remove_participants(
@@ -92,7 +92,7 @@ pub(super) async fn remove_participants(
         .remove_participants(app, &room, participants(&p)?)
         .await
         .map_err(on_param("participantXCUserIDs", "107", "xcUserID"))?;
-    Ok(Data::of(&wire::bundle(&change.bundle, 0)))
+    Ok(Data::of(&wire::bundle(&change.bundle, UserId::NONE)))
 }
 
 pub(super) async fn get_list_by_user(
@@ -114,7 +114,7 @@ pub(super) async fn get_list_by_user(
     Ok(Data::of(&wire::RoomList { rooms }))
 }
 
-async fn set_lock(state: AppState, app: i64, p: Params, locked: bool) -> ApiResult {
+async fn set_lock(state: AppState, app: AppId, p: Params, locked: bool) -> ApiResult {
     let room = xc_room_id(&p)?;
     let user = p.required_str("xcUserID", "109", MAX_XC_ID)?;
     let change = state

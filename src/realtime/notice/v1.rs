@@ -6,12 +6,14 @@
 //! (`"Personal"`, `{"Shared": {"xc_room_id": null}}`, `"New"`). Keeping them lets a node of
 //! this release and an unversioned node read each other, so the first upgrade onto a
 //! versioned release loses no notices either. Do not change anything here; a new shape is a
-//! new version (see [`super`]).
+//! new version (see [`super`]). The ID fields use the domain's ID types, which serialize as
+//! their bare integers; the byte-for-byte test in [`super`] holds that in place.
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain;
 use crate::domain::model;
+use crate::domain::{AppId, MessageId, RoomId, UserId};
 
 /// What one node tells the others, tagged by `kind`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -29,7 +31,7 @@ pub(super) enum Notice {
     Users {
         /// Recipients.
         #[serde(rename = "users")]
-        users: Vec<i64>,
+        users: Vec<UserId>,
         /// The socket frame, as text.
         #[serde(rename = "frame")]
         frame: String,
@@ -42,7 +44,7 @@ pub(super) enum Notice {
         audience: Audience,
         /// The user who does not get the frame (the one typing).
         #[serde(rename = "except")]
-        except: i64,
+        except: UserId,
         /// The socket frame, as text.
         #[serde(rename = "frame")]
         frame: String,
@@ -82,9 +84,9 @@ enum FeedKind {
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Audience {
     #[serde(rename = "app")]
-    app: i64,
+    app: AppId,
     #[serde(rename = "members")]
-    members: Vec<(i64, i64)>,
+    members: Vec<(UserId, i64)>,
     #[serde(rename = "roles")]
     roles: Vec<String>,
 }
@@ -93,7 +95,7 @@ pub(super) struct Audience {
 #[derive(Debug, Serialize, Deserialize)]
 struct Message {
     #[serde(rename = "id")]
-    id: i64,
+    id: MessageId,
     #[serde(rename = "seq")]
     seq: i64,
     #[serde(rename = "room")]
@@ -142,7 +144,7 @@ struct Message {
 #[derive(Debug, Serialize, Deserialize)]
 struct Room {
     #[serde(rename = "id")]
-    id: i64,
+    id: RoomId,
     #[serde(rename = "kind")]
     kind: RoomKind,
     #[serde(rename = "room_type")]
@@ -178,9 +180,9 @@ enum RoomKind {
     #[serde(rename = "Personal")]
     Personal {
         #[serde(rename = "a")]
-        a: i64,
+        a: UserId,
         #[serde(rename = "b")]
-        b: i64,
+        b: UserId,
     },
 }
 
@@ -201,7 +203,7 @@ enum RoomType {
 #[derive(Debug, Serialize, Deserialize)]
 struct User {
     #[serde(rename = "id")]
-    id: i64,
+    id: UserId,
     #[serde(rename = "xc_user_id")]
     xc_user_id: String,
     #[serde(rename = "fullname")]

@@ -2,7 +2,7 @@
 //! takes part in a room.
 
 use super::{APP, MemoryTx, forbidden, run_now, team};
-use crate::domain::RoomRef;
+use crate::domain::{AppId, RoomId, RoomRef};
 use crate::service::access::{find_room, resolve_room};
 use crate::store::StoreError;
 
@@ -45,7 +45,7 @@ fn a_personal_room_before_its_first_message_is_nothing_yet_and_is_created_once()
 fn a_personal_room_with_a_user_of_another_app_is_not_found() {
     let mut tx = MemoryTx::default();
     let ann = tx.user(APP, "ann");
-    let stranger = tx.user(APP + 1, "stranger");
+    let stranger = tx.user(AppId(APP.0 + 1), "stranger");
     let room = RoomRef::Personal {
         a: ann.id.min(stranger.id),
         b: ann.id.max(stranger.id),
@@ -74,7 +74,7 @@ fn a_shared_room_admits_its_participants_and_refuses_the_others() {
             &mut t.tx,
             APP,
             &t.member,
-            RoomRef::Shared(t.room.id + 1000)
+            RoomRef::Shared(RoomId(t.room.id.0 + 1000))
         )),
         Err(StoreError::RoomNotFound)
     );

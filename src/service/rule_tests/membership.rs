@@ -450,7 +450,7 @@ fn creating_a_group_with_an_unknown_user_creates_nothing() {
         ClientRoomChange::Create {
             name: "New".into(),
             room_type: RoomType::Group,
-            user_ids: vec![member.id, 9999],
+            user_ids: vec![member.id, UserId(9999)],
         },
     );
     assert_eq!(result.unwrap_err(), StoreError::UnknownUser("9999".into()));

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use super::{Member, MemoryTx, RoomRow};
 use crate::domain::message::Placement;
 use crate::domain::{
-    AppId, Audience, FeedItem, FeedKind, Message, NewMessage, Room, RoomBundle, RoomKind, RoomType,
-    User, UserId, Viewed, now_ms,
+    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, Room, RoomBundle, RoomId,
+    RoomKind, RoomType, User, UserId, Viewed, now_ms,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -52,7 +52,12 @@ impl ChatRead for MemoryTx {
         Ok(room)
     }
 
-    async fn room_by_id(&mut self, app: AppId, id: i64, lock: RowLock) -> Result<Room, StoreError> {
+    async fn room_by_id(
+        &mut self,
+        app: AppId,
+        id: RoomId,
+        lock: RowLock,
+    ) -> Result<Room, StoreError> {
         let room = self
             .rooms
             .iter()
@@ -97,14 +102,14 @@ impl ChatRead for MemoryTx {
         })
     }
 
-    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn is_member(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         Ok(self
             .members
             .iter()
             .any(|m| m.room == room && m.user == user))
     }
 
-    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn is_admin(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         Ok(self
             .members
             .iter()
@@ -144,11 +149,15 @@ impl ChatRead for MemoryTx {
             .map(|(_, u)| u.clone()))
     }
 
-    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+    async fn message_by_id(
+        &mut self,
+        app: AppId,
+        id: MessageId,
+    ) -> Result<Option<Message>, StoreError> {
         Ok(self.stored_message(app, id))
     }
 
-    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+    async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError> {
         self.ordinals
             .get(&id)
             .copied()
@@ -160,7 +169,7 @@ impl ChatRead for MemoryTx {
         sender: UserId,
         local_ids: &[String],
     ) -> Result<Vec<Message>, StoreError> {
-        let mut found: Vec<(i64, AppId)> = self
+        let mut found: Vec<(MessageId, AppId)> = self
             .messages
             .iter()
             .filter(|m| {
@@ -228,7 +237,7 @@ impl ChatTx for MemoryTx {
         &mut self,
         app: AppId,
         room: &NewRoom<'_>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<RoomId, StoreError> {
         if let Some(xc) = room.xc_room_id
             && self.rooms.iter().any(|r| {
                 r.app == app
@@ -239,7 +248,7 @@ impl ChatTx for MemoryTx {
                 "UNIQUE constraint failed: rooms.xc_room_id".into(),
             ));
         }
-        let id = self.next_id();
+        let id = RoomId(self.next_id());
         let now = now_ms();
         self.rooms.push(RoomRow {
             app,
@@ -256,7 +265,7 @@ impl ChatTx for MemoryTx {
     async fn update_shared_room(
         &mut self,
         _app: AppId,
-        room: i64,
+        room: RoomId,
         upsert: &RoomUpsert,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -280,7 +289,7 @@ impl ChatTx for MemoryTx {
         Ok(())
     }
 
-    async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError> {
+    async fn rename_room(&mut self, room: RoomId, name: &str, now: i64) -> Result<(), StoreError> {
         if let Some(row) = self.rooms.iter_mut().find(|r| r.room.id == room) {
             row.room.name = name.into();
             row.updated = now;
@@ -290,7 +299,7 @@ impl ChatTx for MemoryTx {
 
     async fn add_member(
         &mut self,
-        room: i64,
+        room: RoomId,
         user: UserId,
         admin: bool,
         now: i64,
@@ -320,7 +329,7 @@ impl ChatTx for MemoryTx {
         Ok(true)
     }
 
-    async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn remove_member(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         let before = self.members.len();
         self.members.retain(|m| !(m.room == room && m.user == user));
         Ok(self.members.len() < before)
@@ -328,7 +337,7 @@ impl ChatTx for MemoryTx {
 
     async fn set_admin(
         &mut self,
-        room: i64,
+        room: RoomId,
         user: UserId,
         admin: bool,
     ) -> Result<bool, StoreError> {
@@ -347,7 +356,7 @@ impl ChatTx for MemoryTx {
 
     async fn set_room_lock(
         &mut self,
-        room: i64,
+        room: RoomId,
         locked_time: i64,
         locked_by: Option<UserId>,
         now: i64,
@@ -371,7 +380,7 @@ impl ChatTx for MemoryTx {
         extra: &[UserId],
     ) -> Result<Message, StoreError> {
         let counts = new.counts_as_unread();
-        let id = self.next_id();
+        let id = MessageId(self.next_id());
         let row = self
             .rooms
             .iter_mut()
@@ -407,7 +416,7 @@ impl ChatTx for MemoryTx {
     async fn set_read_position(
         &mut self,
         user: UserId,
-        room: i64,
+        room: RoomId,
         seq: i64,
         count: i64,
     ) -> Result<(), StoreError> {
@@ -418,7 +427,7 @@ impl ChatTx for MemoryTx {
     async fn set_receipt(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         read: bool,
     ) -> Result<Option<Message>, StoreError> {
         // Changed only if it was not delivered yet, or is read now and was not before.
@@ -437,7 +446,7 @@ impl ChatTx for MemoryTx {
     async fn delete_message(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         now: i64,
     ) -> Result<Option<Message>, StoreError> {
         let Some(message) = self
@@ -481,7 +490,7 @@ impl ChatTx for MemoryTx {
     async fn edit_message_content(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         body: &str,
         data: &str,
     ) -> Result<Option<Message>, StoreError> {
@@ -514,7 +523,7 @@ impl ChatTx for MemoryTx {
             (Some(a), Some(b)) => Some(Box::new((a.clone(), b.clone()))),
             _ => None,
         };
-        let mut room = NewRoom::client_group("", RoomType::Personal).room(self.next_id());
+        let mut room = NewRoom::client_group("", RoomType::Personal).room(RoomId(self.next_id()));
         room.kind = RoomKind::Personal { a, b };
         room.peers = peers;
         self.rooms.push(RoomRow {

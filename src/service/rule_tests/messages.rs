@@ -4,7 +4,7 @@
 //! deleting (`delete`).
 
 use super::{APP, MemoryTx, Team, hearers, ids, lock, run_now, team, text};
-use crate::domain::{FeedKind, Message, RoomRef, RoomType, User, now_ms};
+use crate::domain::{FeedKind, Message, MessageId, RoomRef, RoomType, User, now_ms};
 use crate::service::messages::{delete, edit, mark, send};
 use crate::service::{Destination, Origin};
 use crate::store::{ChatTx, StoreError};
@@ -230,7 +230,7 @@ fn the_first_message_of_a_personal_room_creates_it_for_its_two_users() {
 // Receipts (messages::mark).
 
 /// `reader` marks the messages `ids` delivered, or read (`read`); the IDs whose state changed.
-fn mark_as(tx: &mut MemoryTx, reader: &User, ids: Vec<i64>, read: bool) -> Vec<i64> {
+fn mark_as(tx: &mut MemoryTx, reader: &User, ids: Vec<MessageId>, read: bool) -> Vec<MessageId> {
     run_now(mark(tx, APP, reader.clone(), ids, read)).unwrap()
 }
 
@@ -250,7 +250,7 @@ fn only_recipients_mark_a_message_and_each_change_is_reported_once_to_sender_and
     // Skipped, not refused: the sender's own message, a reader not in the room, an unknown ID.
     assert!(mark_as(&mut tx, &admin, vec![sent.id], true).is_empty());
     assert!(mark_as(&mut tx, &outsider, vec![sent.id], false).is_empty());
-    assert!(mark_as(&mut tx, &member, vec![9999], false).is_empty());
+    assert!(mark_as(&mut tx, &member, vec![MessageId(9999)], false).is_empty());
     assert_eq!(
         mark_as(&mut tx, &member, vec![sent.id, sent.id], false),
         [sent.id]
@@ -312,8 +312,8 @@ fn delete_as(
     tx: &mut MemoryTx,
     user: &User,
     room: RoomRef,
-    ids: Vec<i64>,
-) -> Result<Vec<i64>, StoreError> {
+    ids: Vec<MessageId>,
+) -> Result<Vec<MessageId>, StoreError> {
     run_now(delete(tx, APP, user.clone(), room, ids))
 }
 
@@ -387,7 +387,7 @@ fn deleting_in_a_personal_room_not_created_yet_deletes_and_creates_nothing() {
         b: admin.id.max(member.id),
     };
 
-    let deleted = delete_as(&mut tx, &admin, personal, vec![1, 2]);
+    let deleted = delete_as(&mut tx, &admin, personal, vec![MessageId(1), MessageId(2)]);
     assert!(deleted.unwrap().is_empty());
     assert!(tx.unchanged_since(&before));
 }

@@ -33,12 +33,13 @@ use std::task::{Context, Poll, Waker};
 
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, NewMessage, Room, RoomType, Target, User, UserId, now_ms,
+    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomId, RoomType, Target,
+    User, UserId, now_ms,
 };
 use crate::store::{ChatTx, Joining, LockChange, NewRoom, StoreError};
 
 /// The app every test works in.
-const APP: AppId = 1;
+const APP: AppId = AppId(1);
 
 /// Message type of a plain text message.
 const TEXT: i64 = 1001;
@@ -89,32 +90,32 @@ struct RoomRow {
 /// An explicit participant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Member {
-    room: i64,
+    room: RoomId,
     user: UserId,
     admin: bool,
     joined: i64,
 }
 
 /// The tables a rule reaches through [`ChatTx`], in memory, and the feed it fills. Rooms,
-/// users and messages take their IDs from one counter, so a rule that passes one kind of ID
-/// where another is meant finds nothing instead of the wrong row.
+/// users and messages take their IDs from one counter, so no two rows share an ID even
+/// across kinds (the ID types already keep a rule from passing one kind for another).
 #[derive(Debug, Clone, Default)]
 struct MemoryTx {
     rooms: Vec<RoomRow>,
     users: Vec<(AppId, User)>,
     members: Vec<Member>,
     /// `(user, room)` to `(read_seq, read_count)`, which only ever move forward.
-    read_positions: HashMap<(UserId, i64), (i64, i64)>,
+    read_positions: HashMap<(UserId, RoomId), (i64, i64)>,
     messages: Vec<Message>,
     /// `(owner, contact)` pairs of contact lists.
     contacts: Vec<(UserId, UserId)>,
     /// Message ID to its ordinal: the room's unread-counting messages up to and including it.
-    ordinals: HashMap<i64, i64>,
+    ordinals: HashMap<MessageId, i64>,
     feed: Vec<FeedItem>,
     last_id: i64,
     /// Rooms whose row was read with [`RowLock::Update`](crate::store::RowLock::Update), in
     /// order; not data, so [`MemoryTx::unchanged_since`] ignores it.
-    locked: Vec<i64>,
+    locked: Vec<RoomId>,
 }
 
 impl MemoryTx {
@@ -127,7 +128,7 @@ impl MemoryTx {
     fn user(&mut self, app: AppId, xc_user_id: &str) -> User {
         let now = now_ms();
         let user = User {
-            id: self.next_id(),
+            id: UserId(self.next_id()),
             xc_user_id: xc_user_id.into(),
             fullname: format!("{xc_user_id} (name)"),
             email: String::new(),
@@ -167,16 +168,16 @@ impl MemoryTx {
         run_now(self.append_message(APP, room, text(sender, local_id, body), &[])).unwrap()
     }
 
-    fn row(&self, room: i64) -> &RoomRow {
+    fn row(&self, room: RoomId) -> &RoomRow {
         self.rooms.iter().find(|r| r.room.id == room).unwrap()
     }
 
-    fn message(&self, id: i64) -> &Message {
+    fn message(&self, id: MessageId) -> &Message {
         self.messages.iter().find(|m| m.id == id).unwrap()
     }
 
     /// The explicit participants of `room` and whether each is an admin, by user ID.
-    fn members_of(&self, room: i64) -> Vec<(UserId, bool)> {
+    fn members_of(&self, room: RoomId) -> Vec<(UserId, bool)> {
         let mut members: Vec<_> = self
             .members
             .iter()
@@ -204,7 +205,7 @@ impl MemoryTx {
     }
 
     /// A message as reading it back gives it: with its room and sender as they are now.
-    fn stored_message(&self, app: AppId, id: i64) -> Option<Message> {
+    fn stored_message(&self, app: AppId, id: MessageId) -> Option<Message> {
         let mut message = self.messages.iter().find(|m| m.id == id)?.clone();
         let row = self.row(message.room.id);
         if row.app != app {
@@ -217,14 +218,14 @@ impl MemoryTx {
 
     /// A changed message's `updated` moves strictly forward (the stores' `touch`); then the
     /// message as reading it back gives it.
-    fn touched(&mut self, app: AppId, id: i64) -> Option<Message> {
+    fn touched(&mut self, app: AppId, id: MessageId) -> Option<Message> {
         let message = self.messages.iter_mut().find(|m| m.id == id)?;
         message.updated = now_ms().max(message.updated + 1);
         self.stored_message(app, id)
     }
 
     /// Moves a read position forward, never back.
-    fn read_up_to(&mut self, user: UserId, room: i64, seq: i64, count: i64) {
+    fn read_up_to(&mut self, user: UserId, room: RoomId, seq: i64, count: i64) {
         let position = self.read_positions.entry((user, room)).or_default();
         *position = (position.0.max(seq), position.1.max(count));
     }

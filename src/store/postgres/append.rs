@@ -6,7 +6,7 @@
 use super::rows::json_unless_default;
 use super::{Res, Tx, exec, one, rows as all};
 use crate::domain::message::Placement;
-use crate::domain::{AppId, Message, NewMessage, Room, UserId, now_ms};
+use crate::domain::{AppId, Message, MessageId, NewMessage, Room, RoomId, UserId, now_ms};
 use crate::store::{Audience, FeedItem, FeedKind};
 
 /// The next change version. Locks the counter row until commit: versions commit in the order
@@ -26,7 +26,7 @@ pub(super) async fn next_version(tx: &Tx<'_>) -> Res<i64> {
 pub(super) async fn set_read_position(
     tx: &Tx<'_>,
     user: UserId,
-    room: i64,
+    room: RoomId,
     seq: i64,
     count: i64,
 ) -> Res<()> {
@@ -63,7 +63,7 @@ pub(super) async fn append_message(
         &[&room.id, &i64::from(counts), &now_ms()],
     )
     .await?;
-    let (id, seq, chat_count, created): (i64, i64, i64, i64) = (
+    let (id, seq, chat_count, created): (MessageId, i64, i64, i64) = (
         row.try_get(0)?,
         row.try_get(1)?,
         row.try_get(2)?,
@@ -137,7 +137,7 @@ pub(super) async fn audience(
     .await?;
     let mut members = Vec::with_capacity(found.len() + extra.len());
     for row in &found {
-        members.push((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?));
+        members.push((row.try_get::<_, UserId>(0)?, row.try_get::<_, i64>(1)?));
     }
     for user in extra {
         if !members.iter().any(|(id, _)| id == user) {

@@ -12,7 +12,7 @@ use super::rows::{
     self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
 use super::{Params, Res, Tx, exec, opt, rows as all};
-use crate::domain::{AppId, Message, Room, User, UserId, Viewed, now_ms};
+use crate::domain::{AppId, Message, MessageId, Room, RoomId, User, UserId, Viewed, now_ms};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
 static MESSAGE_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -31,7 +31,7 @@ fn message_row(row: &Row) -> Res<Message> {
     rows::message_at(row, 0, room, sender)
 }
 
-async fn read_seq(tx: &Tx<'_>, user: UserId, room: i64) -> Res<i64> {
+async fn read_seq(tx: &Tx<'_>, user: UserId, room: RoomId) -> Res<i64> {
     Ok(
         match opt(
             tx,
@@ -47,7 +47,7 @@ async fn read_seq(tx: &Tx<'_>, user: UserId, room: i64) -> Res<i64> {
 }
 
 /// A message of this app by ID.
-pub(super) async fn message_by_id(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Option<Message>> {
+pub(super) async fn message_by_id(tx: &Tx<'_>, app: AppId, id: MessageId) -> Res<Option<Message>> {
     static SQL: LazyLock<String> =
         LazyLock::new(|| format!("{} WHERE m.id = $1 AND r.app_id = $2", *MESSAGE_SELECT));
     opt(tx, &SQL, &[&id, &app])
@@ -78,7 +78,7 @@ pub(super) async fn messages_by_local_ids(
 }
 
 /// Records a change to a message: a new change version and a later `updated`.
-pub(super) async fn touch(tx: &Tx<'_>, id: i64) -> Res<()> {
+pub(super) async fn touch(tx: &Tx<'_>, id: MessageId) -> Res<()> {
     let version = next_version(tx).await?;
     exec(
         tx,

@@ -17,6 +17,7 @@
 //! serialization failures are retried the same way, a bounded number of times.
 
 mod append;
+mod ids;
 mod messages;
 mod rooms;
 mod rows;

@@ -9,7 +9,7 @@ use super::rows::{
 };
 use super::users::user_by_xc_id;
 use super::{Res, Tx, exec, one, opt, rows as all};
-use crate::domain::{AppId, Room, RoomBundle, RoomListEntry, User, UserId, now_ms};
+use crate::domain::{AppId, Room, RoomBundle, RoomId, RoomListEntry, User, UserId, now_ms};
 pub(super) use crate::store::shared::NewRoom;
 use crate::store::shared::json;
 use crate::store::{RoomUpsert, StoreError};
@@ -32,7 +32,7 @@ pub(super) async fn room_by_xc_id(
 }
 
 /// The room with this internal ID in this app.
-pub(super) async fn room_by_id(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Room> {
+pub(super) async fn room_by_id(tx: &Tx<'_>, app: AppId, id: RoomId) -> Res<Room> {
     let sql = format!("SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = $1 AND r.app_id = $2");
     match opt(tx, &sql, &[&id, &app]).await? {
         Some(row) => rows::room_at(&row, 0),
@@ -41,7 +41,7 @@ pub(super) async fn room_by_id(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Room> {
 }
 
 /// Locks a room's row until commit and reads it as it is now.
-pub(super) async fn lock_room(tx: &Tx<'_>, app: AppId, id: i64) -> Res<Room> {
+pub(super) async fn lock_room(tx: &Tx<'_>, app: AppId, id: RoomId) -> Res<Room> {
     let sql = format!(
         "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = $1 AND r.app_id = $2 FOR UPDATE OF r"
     );
@@ -78,7 +78,7 @@ pub(super) async fn insert_personal_room(
     b: UserId,
     now: i64,
 ) -> Res<Room> {
-    let id: i64 = one(
+    let id: RoomId = one(
         tx,
         "INSERT INTO rooms (app_id, personal_a, personal_b, type, name, \
              last_activity, created, updated) \
@@ -119,7 +119,7 @@ pub(super) async fn bundle(tx: &Tx<'_>, room: Room) -> Res<RoomBundle> {
 /// The caller holds the room's lock, so that present cannot move meanwhile.
 pub(super) async fn add_member(
     tx: &Tx<'_>,
-    room: i64,
+    room: RoomId,
     user: UserId,
     admin: bool,
     now: i64,
@@ -143,7 +143,7 @@ pub(super) async fn add_member(
     Ok(added == 1)
 }
 
-pub(super) async fn remove_member(tx: &Tx<'_>, room: i64, user: UserId) -> Res<bool> {
+pub(super) async fn remove_member(tx: &Tx<'_>, room: RoomId, user: UserId) -> Res<bool> {
     let removed = exec(
         tx,
         "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2",
@@ -153,7 +153,7 @@ pub(super) async fn remove_member(tx: &Tx<'_>, room: i64, user: UserId) -> Res<b
     Ok(removed == 1)
 }
 
-async fn replace_roles(tx: &Tx<'_>, app: AppId, room: i64, roles: &[String]) -> Res<()> {
+async fn replace_roles(tx: &Tx<'_>, app: AppId, room: RoomId, roles: &[String]) -> Res<()> {
     exec(tx, "DELETE FROM room_roles WHERE room_id = $1", &[&room]).await?;
     for role in roles {
         exec(
@@ -169,9 +169,9 @@ async fn replace_roles(tx: &Tx<'_>, app: AppId, room: i64, roles: &[String]) -> 
 
 /// Inserts a shared room; a concurrent insert of the same `xcRoomID` fails this transaction
 /// on the unique index (and the retry then finds that room).
-pub(super) async fn insert_shared_room(tx: &Tx<'_>, app: AppId, room: &NewRoom<'_>) -> Res<i64> {
+pub(super) async fn insert_shared_room(tx: &Tx<'_>, app: AppId, room: &NewRoom<'_>) -> Res<RoomId> {
     let now = now_ms();
-    let id: i64 = one(
+    let id: RoomId = one(
         tx,
         "INSERT INTO rooms (app_id, xc_room_id, type, name, photo_thumbnail, \
              photo_fullsize, tags, roles, last_activity, created, updated) \
@@ -199,7 +199,7 @@ pub(super) async fn insert_shared_room(tx: &Tx<'_>, app: AppId, room: &NewRoom<'
 pub(super) async fn update_shared_room(
     tx: &Tx<'_>,
     app: AppId,
-    room: i64,
+    room: RoomId,
     up: &RoomUpsert,
     now: i64,
 ) -> Res<()> {

@@ -5,7 +5,7 @@ use tokio_postgres::Row;
 
 use super::Res;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
-use crate::domain::{Message, Room, RoomKind, RoomType, Target, User};
+use crate::domain::{Message, Room, RoomKind, RoomType, Target, User, UserId};
 use crate::store::columns::{json_list, json_or_default};
 
 pub(super) use crate::store::columns::{
@@ -15,7 +15,7 @@ pub(super) use crate::store::columns::{
 
 /// Reads a user starting at column `at`; `None` when the (outer-joined) ID is NULL.
 pub(super) fn user_at(row: &Row, at: usize) -> Res<Option<User>> {
-    let Some(id) = row.try_get::<_, Option<i64>>(at)? else {
+    let Some(id) = row.try_get::<_, Option<UserId>>(at)? else {
         return Ok(None);
     };
     Ok(Some(User {
@@ -43,7 +43,7 @@ pub(super) fn user(row: &Row) -> Res<User> {
 
 /// Reads a room starting at column `at`.
 pub(super) fn room_at(row: &Row, at: usize) -> Res<Room> {
-    let personal: (Option<i64>, Option<i64>) = (row.try_get(at + 2)?, row.try_get(at + 3)?);
+    let personal: (Option<UserId>, Option<UserId>) = (row.try_get(at + 2)?, row.try_get(at + 3)?);
     let kind = match personal {
         (Some(a), Some(b)) => RoomKind::Personal { a, b },
         _ => RoomKind::Shared {

@@ -6,7 +6,7 @@ use super::users::user_by_id;
 use super::{Res, Tx, exec, one, opt, rows as all};
 use crate::domain::secret::SecretHash;
 use crate::domain::token::{REFRESH_GRACE_MS, RefreshFound, TicketUse, refresh_check, ticket_use};
-use crate::domain::{AppId, User, now_ms};
+use crate::domain::{AppId, User, UserId, now_ms};
 use crate::store::{NewTokens, SessionRecord, StoreError, TokenProblem};
 
 async fn insert_refresh_token(tx: &Tx<'_>, session: i64, hash: &SecretHash) -> Res<()> {
@@ -46,7 +46,7 @@ pub(super) async fn exchange_ticket(
     let Some(row) = found else {
         return Err(StoreError::Token(TokenProblem::Invalid).into());
     };
-    let (ticket_app, user, expires): (AppId, i64, i64) =
+    let (ticket_app, user, expires): (AppId, UserId, i64) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     let TicketUse::Consume { valid } = ticket_use(ticket_app, expires, app, now_ms()) else {
         return Err(StoreError::Token(TokenProblem::OtherApp).into());
@@ -102,7 +102,7 @@ pub(super) async fn refresh(
     let (session, session_app, user, expires, revoked, superseded): (
         i64,
         AppId,
-        i64,
+        UserId,
         i64,
         i64,
         i64,
@@ -163,7 +163,7 @@ pub(super) async fn by_access(tx: &Tx<'_>, access_hash: SecretHash) -> Res<Optio
     let Some(row) = found else {
         return Ok(None);
     };
-    let user_id: i64 = row.try_get(2)?;
+    let user_id: UserId = row.try_get(2)?;
     let user = match user_by_id(tx, user_id).await {
         Ok(user) => Some(user),
         Err(super::Fail::Store(StoreError::UserNotFound)) => None,
@@ -192,7 +192,7 @@ pub(super) async fn revoke(tx: &Tx<'_>, session: i64) -> Res<bool> {
 }
 
 /// Revokes every session of a user; returns the IDs revoked.
-pub(super) async fn revoke_all(tx: &Tx<'_>, user: i64) -> Res<Vec<i64>> {
+pub(super) async fn revoke_all(tx: &Tx<'_>, user: UserId) -> Res<Vec<i64>> {
     all(
         tx,
         "UPDATE sessions SET revoked = $2 WHERE user_id = $1 AND revoked = 0 RETURNING id",

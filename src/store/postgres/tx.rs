@@ -8,7 +8,8 @@ use async_trait::async_trait;
 
 use super::{Fail, Res, Tx, append, exec, messages, one, opt, rooms, users};
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId, Viewed,
+    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, User,
+    UserId, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -29,7 +30,7 @@ impl PgTx<'_, '_> {
     async fn touched(
         &self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         changed: u64,
     ) -> Result<Option<Message>, StoreError> {
         if changed == 0 {
@@ -51,7 +52,12 @@ impl ChatRead for PgTx<'_, '_> {
         rule(rooms::room_by_xc_id(self.tx, app, xc_room_id, lock == RowLock::Update).await)
     }
 
-    async fn room_by_id(&mut self, app: AppId, id: i64, lock: RowLock) -> Result<Room, StoreError> {
+    async fn room_by_id(
+        &mut self,
+        app: AppId,
+        id: RoomId,
+        lock: RowLock,
+    ) -> Result<Room, StoreError> {
         match lock {
             RowLock::Update => rule(rooms::lock_room(self.tx, app, id).await),
             RowLock::None => rule(rooms::room_by_id(self.tx, app, id).await),
@@ -71,12 +77,12 @@ impl ChatRead for PgTx<'_, '_> {
         rule(rooms::bundle(self.tx, room).await)
     }
 
-    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn is_member(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         let sql = "SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2";
         rule(opt(self.tx, sql, &[&room, &user]).await).map(|row| row.is_some())
     }
 
-    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn is_admin(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         let sql = "SELECT is_admin FROM room_members WHERE room_id = $1 AND user_id = $2";
         match rule(opt(self.tx, sql, &[&room, &user]).await)? {
             Some(row) => row.try_get(0).map_err(|e| Fail::Db(e).into_store_error()),
@@ -104,11 +110,15 @@ impl ChatRead for PgTx<'_, '_> {
         rule(users::user_in_app(self.tx, app, id).await)
     }
 
-    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+    async fn message_by_id(
+        &mut self,
+        app: AppId,
+        id: MessageId,
+    ) -> Result<Option<Message>, StoreError> {
         rule(messages::message_by_id(self.tx, app, id).await)
     }
 
-    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+    async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError> {
         let sql = "SELECT ordinal FROM messages WHERE id = $1";
         let row = rule(one(self.tx, sql, &[&id]).await)?;
         row.try_get(0).map_err(|e| Fail::Db(e).into_store_error())
@@ -158,28 +168,28 @@ impl ChatTx for PgTx<'_, '_> {
         &mut self,
         app: AppId,
         room: &NewRoom<'_>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<RoomId, StoreError> {
         rule(rooms::insert_shared_room(self.tx, app, room).await)
     }
 
     async fn update_shared_room(
         &mut self,
         app: AppId,
-        room: i64,
+        room: RoomId,
         upsert: &RoomUpsert,
         now: i64,
     ) -> Result<(), StoreError> {
         rule(rooms::update_shared_room(self.tx, app, room, upsert, now).await)
     }
 
-    async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError> {
+    async fn rename_room(&mut self, room: RoomId, name: &str, now: i64) -> Result<(), StoreError> {
         let sql = "UPDATE rooms SET name = $2, updated = $3 WHERE id = $1";
         rule(exec(self.tx, sql, &[&room, &name, &now]).await).map(drop)
     }
 
     async fn add_member(
         &mut self,
-        room: i64,
+        room: RoomId,
         user: UserId,
         admin: bool,
         now: i64,
@@ -189,13 +199,13 @@ impl ChatTx for PgTx<'_, '_> {
         rule(rooms::add_member(self.tx, room, user, admin, now).await)
     }
 
-    async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn remove_member(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         rule(rooms::remove_member(self.tx, room, user).await)
     }
 
     async fn set_admin(
         &mut self,
-        room: i64,
+        room: RoomId,
         user: UserId,
         admin: bool,
     ) -> Result<bool, StoreError> {
@@ -206,7 +216,7 @@ impl ChatTx for PgTx<'_, '_> {
 
     async fn set_room_lock(
         &mut self,
-        room: i64,
+        room: RoomId,
         locked_time: i64,
         locked_by: Option<UserId>,
         now: i64,
@@ -228,7 +238,7 @@ impl ChatTx for PgTx<'_, '_> {
     async fn set_read_position(
         &mut self,
         user: UserId,
-        room: i64,
+        room: RoomId,
         seq: i64,
         count: i64,
     ) -> Result<(), StoreError> {
@@ -238,7 +248,7 @@ impl ChatTx for PgTx<'_, '_> {
     async fn set_receipt(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         read: bool,
     ) -> Result<Option<Message>, StoreError> {
         // The row lock and the condition make a second node's `UPDATE` change nothing.
@@ -251,7 +261,7 @@ impl ChatTx for PgTx<'_, '_> {
     async fn delete_message(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         now: i64,
     ) -> Result<Option<Message>, StoreError> {
         let sql =
@@ -284,7 +294,7 @@ impl ChatTx for PgTx<'_, '_> {
     async fn edit_message_content(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         body: &str,
         data: &str,
     ) -> Result<Option<Message>, StoreError> {

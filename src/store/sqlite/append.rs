@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 
 use super::rows;
 use crate::domain::message::Placement;
-use crate::domain::{AppId, Message, NewMessage, Room, UserId, now_ms};
+use crate::domain::{AppId, Message, MessageId, NewMessage, Room, RoomId, UserId, now_ms};
 use crate::store::{Audience, FeedItem, FeedKind, StoreError};
 
 /// The end of every write of a read position: it only ever moves forward.
@@ -23,7 +23,7 @@ macro_rules! forward_only {
 pub(super) fn set_read_position(
     conn: &Connection,
     user: UserId,
-    room: i64,
+    room: RoomId,
     seq: i64,
     count: i64,
 ) -> Result<(), StoreError> {
@@ -41,7 +41,7 @@ pub(super) fn set_read_position(
 pub(super) fn read_position_at_present(
     conn: &Connection,
     user: UserId,
-    room: i64,
+    room: RoomId,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(concat!(
         "INSERT INTO read_positions (user_id, room_id, read_seq, read_count) \
@@ -68,7 +68,7 @@ pub(super) fn append_message(
     let (id, version) = super::pool::with_counters(conn, |c| {
         c.message_id += 1;
         c.version += 1;
-        (c.message_id, c.version)
+        (MessageId(c.message_id), c.version)
     })?;
     let (seq, chat_count, created): (i64, i64, i64) = conn
         .prepare_cached(

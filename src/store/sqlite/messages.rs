@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
-use crate::domain::{AppId, Message, Room, User, UserId, Viewed, now_ms};
+use crate::domain::{AppId, Message, MessageId, Room, RoomId, User, UserId, Viewed, now_ms};
 use crate::store::StoreError;
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
@@ -34,7 +34,7 @@ fn next_version(conn: &Connection) -> Result<i64, StoreError> {
     })
 }
 
-fn read_seq(conn: &Connection, user: UserId, room: i64) -> Result<i64, StoreError> {
+fn read_seq(conn: &Connection, user: UserId, room: RoomId) -> Result<i64, StoreError> {
     Ok(conn
         .prepare_cached("SELECT read_seq FROM read_positions WHERE user_id = ?1 AND room_id = ?2")?
         .query_row(params![user, room], |r| r.get(0))
@@ -46,7 +46,7 @@ fn read_seq(conn: &Connection, user: UserId, room: i64) -> Result<i64, StoreErro
 pub(super) fn message_by_id(
     conn: &Connection,
     app: AppId,
-    id: i64,
+    id: MessageId,
 ) -> Result<Option<Message>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "{} WHERE m.id = ?1 AND r.app_id = ?2",
@@ -74,7 +74,7 @@ pub(super) fn messages_by_local_ids(
 }
 
 /// Records a change to a message: a new change version and a later `updated`.
-pub(super) fn touch(conn: &Connection, id: i64) -> Result<(), StoreError> {
+pub(super) fn touch(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
     let version = next_version(conn)?;
     conn.prepare_cached(
         "UPDATE messages SET updated = max(?2, updated + 1), version = ?3 WHERE id = ?1",
@@ -87,7 +87,7 @@ pub(super) fn touch(conn: &Connection, id: i64) -> Result<(), StoreError> {
 /// last if there is none). `created` rises strictly with `seq` within a room (see
 /// [`append_message`]), so a binary search over the `(room_id, seq)` index finds it in a few
 /// probes, and history pages by time need no index of their own that every append would write.
-fn first_seq_created_at(conn: &Connection, room: i64, time: i64) -> Result<i64, StoreError> {
+fn first_seq_created_at(conn: &Connection, room: RoomId, time: i64) -> Result<i64, StoreError> {
     let last: i64 = conn
         .prepare_cached("SELECT last_seq FROM rooms WHERE id = ?1")?
         .query_row([room], |r| r.get(0))?;
@@ -99,7 +99,7 @@ fn first_seq_created_at(conn: &Connection, room: i64, time: i64) -> Result<i64, 
     while low < high {
         let mid = low + (high - low) / 2;
         let found: Option<(i64, i64)> = probe
-            .query_row([room, mid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![room, mid], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         match found {
             Some((seq, created)) if created < time => low = seq + 1,

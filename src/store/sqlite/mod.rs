@@ -1,6 +1,7 @@
 //! The embedded default store: one SQLite file in WAL mode.
 
 mod append;
+mod ids;
 mod messages;
 mod pool;
 mod rooms;

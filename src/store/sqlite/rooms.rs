@@ -7,7 +7,7 @@ use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
 use super::users::user_by_xc_id;
-use crate::domain::{AppId, Room, RoomBundle, RoomListEntry, User, UserId, now_ms};
+use crate::domain::{AppId, Room, RoomBundle, RoomId, RoomListEntry, User, UserId, now_ms};
 pub(super) use crate::store::shared::NewRoom;
 use crate::store::shared::json;
 use crate::store::{RoomUpsert, StoreError};
@@ -27,7 +27,7 @@ pub(super) fn room_by_xc_id(
 }
 
 /// The room with this internal ID in this app.
-pub(super) fn room_by_id(conn: &Connection, app: AppId, id: i64) -> Result<Room, StoreError> {
+pub(super) fn room_by_id(conn: &Connection, app: AppId, id: RoomId) -> Result<Room, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = ?1 AND r.app_id = ?2"
     ))?;
@@ -61,7 +61,7 @@ pub(super) fn insert_personal_room(
     b: UserId,
     now: i64,
 ) -> Result<Room, StoreError> {
-    let id: i64 = conn
+    let id: RoomId = conn
         .prepare_cached(
             "INSERT INTO rooms (app_id, personal_a, personal_b, type, name, \
                  last_activity, created, updated) \
@@ -108,7 +108,7 @@ pub(super) fn bundle(conn: &Connection, room: Room) -> Result<RoomBundle, StoreE
 /// unread for them.
 pub(super) fn add_member(
     conn: &Connection,
-    room: i64,
+    room: RoomId,
     user: UserId,
     admin: bool,
     now: i64,
@@ -126,7 +126,7 @@ pub(super) fn add_member(
 /// every new room.
 pub(super) fn add_first_member(
     conn: &Connection,
-    room: i64,
+    room: RoomId,
     user: UserId,
     admin: bool,
     now: i64,
@@ -142,7 +142,7 @@ pub(super) fn add_first_member(
 
 pub(super) fn remove_member(
     conn: &Connection,
-    room: i64,
+    room: RoomId,
     user: UserId,
 ) -> Result<bool, StoreError> {
     let removed = conn
@@ -154,7 +154,7 @@ pub(super) fn remove_member(
 fn replace_roles(
     conn: &Connection,
     app: AppId,
-    room: i64,
+    room: RoomId,
     roles: &[String],
 ) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM room_roles WHERE room_id = ?1")?
@@ -165,7 +165,7 @@ fn replace_roles(
 fn insert_roles(
     conn: &Connection,
     app: AppId,
-    room: i64,
+    room: RoomId,
     roles: &[String],
 ) -> Result<(), StoreError> {
     let mut insert = conn.prepare_cached(
@@ -182,9 +182,9 @@ pub(super) fn insert_shared_room(
     conn: &Connection,
     app: AppId,
     room: &NewRoom<'_>,
-) -> Result<i64, StoreError> {
+) -> Result<RoomId, StoreError> {
     let now = now_ms();
-    let id: i64 = conn
+    let id: RoomId = conn
         .prepare_cached(
             "INSERT INTO rooms (app_id, xc_room_id, type, name, photo_thumbnail, \
                  photo_fullsize, tags, roles, last_activity, created, updated) \
@@ -213,7 +213,7 @@ pub(super) fn insert_shared_room(
 pub(super) fn update_shared_room(
     conn: &Connection,
     app: AppId,
-    room: i64,
+    room: RoomId,
     up: &RoomUpsert,
     now: i64,
 ) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@
 use rusqlite::Row;
 
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
-use crate::domain::{Message, Room, RoomKind, RoomType, Target, User};
+use crate::domain::{Message, Room, RoomKind, RoomType, Target, User, UserId};
 use crate::store::columns::{json_list, json_or_default};
 
 pub(super) use crate::store::columns::{
@@ -15,7 +15,7 @@ pub(super) use crate::store::columns::{
 
 /// Reads a user starting at column `at`; `None` when the (outer-joined) ID is NULL.
 pub(super) fn user_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<User>> {
-    let Some(id) = row.get::<_, Option<i64>>(at)? else {
+    let Some(id) = row.get::<_, Option<UserId>>(at)? else {
         return Ok(None);
     };
     Ok(Some(User {
@@ -43,7 +43,7 @@ pub(super) fn user(row: &Row<'_>) -> rusqlite::Result<User> {
 
 /// Reads a room starting at column `at`.
 pub(super) fn room_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Room> {
-    let personal: (Option<i64>, Option<i64>) = (row.get(at + 2)?, row.get(at + 3)?);
+    let personal: (Option<UserId>, Option<UserId>) = (row.get(at + 2)?, row.get(at + 3)?);
     let kind = match personal {
         (Some(a), Some(b)) => RoomKind::Personal { a, b },
         _ => RoomKind::Shared {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::users::user_by_id;
 use crate::domain::secret::SecretHash;
 use crate::domain::token::{REFRESH_GRACE_MS, RefreshFound, TicketUse, refresh_check, ticket_use};
-use crate::domain::{AppId, User, now_ms};
+use crate::domain::{AppId, User, UserId, now_ms};
 use crate::store::{NewTokens, SessionRecord, StoreError, TokenProblem};
 
 fn insert_refresh_token(
@@ -37,7 +37,7 @@ fn insert_access_token(
 fn insert_session(
     conn: &Connection,
     app: AppId,
-    user: i64,
+    user: UserId,
     device: &str,
     tokens: &NewTokens,
 ) -> Result<i64, StoreError> {
@@ -63,7 +63,7 @@ pub(super) fn exchange_ticket(
     device: &str,
     tokens: &NewTokens,
 ) -> Result<User, StoreError> {
-    let found: Option<(AppId, i64, i64)> = conn
+    let found: Option<(AppId, UserId, i64)> = conn
         .prepare_cached("SELECT app_id, user_id, expires FROM auth_tickets WHERE ticket_hash = ?1")?
         .query_row([&ticket_hash[..]], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -95,7 +95,7 @@ pub(super) fn refresh(
     refresh_hash: SecretHash,
     tokens: &NewTokens,
 ) -> Result<User, StoreError> {
-    let found: Option<(i64, AppId, i64, i64, i64, i64)> = conn
+    let found: Option<(i64, AppId, UserId, i64, i64, i64)> = conn
         .prepare_cached(
             "SELECT s.id, s.app_id, s.user_id, s.refresh_expires, s.revoked, t.superseded \
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
@@ -145,7 +145,7 @@ pub(super) fn by_access(
     conn: &Connection,
     access_hash: SecretHash,
 ) -> Result<Option<SessionRecord>, StoreError> {
-    let found: Option<(i64, AppId, i64, i64, i64, String)> = conn
+    let found: Option<(i64, AppId, UserId, i64, i64, String)> = conn
         .prepare_cached(
             "SELECT s.id, s.app_id, s.user_id, t.expires, s.revoked, s.device_id \
              FROM access_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = ?1",
@@ -188,7 +188,7 @@ pub(super) fn revoke(conn: &Connection, session: i64) -> Result<bool, StoreError
 }
 
 /// Revokes every session of a user; returns the IDs revoked.
-pub(super) fn revoke_all(conn: &Connection, user: i64) -> Result<Vec<i64>, StoreError> {
+pub(super) fn revoke_all(conn: &Connection, user: UserId) -> Result<Vec<i64>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "UPDATE sessions SET revoked = ?2 WHERE user_id = ?1 AND revoked = 0 RETURNING id",
     )?;

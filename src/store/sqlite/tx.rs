@@ -15,7 +15,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{append, messages, rooms, users};
 use crate::domain::AppId;
 use crate::domain::{
-    Audience, FeedItem, Message, NewMessage, Room, RoomBundle, User, UserId, Viewed,
+    Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, User, UserId,
+    Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -46,7 +47,12 @@ pub(super) fn run_now<T>(
 impl SqliteTx<'_> {
     /// After a conditional change to a message: `None` if it changed no row; otherwise the
     /// change gets its version and the message is read back as it now is.
-    fn touched(&self, app: AppId, id: i64, changed: usize) -> Result<Option<Message>, StoreError> {
+    fn touched(
+        &self,
+        app: AppId,
+        id: MessageId,
+        changed: usize,
+    ) -> Result<Option<Message>, StoreError> {
         if changed == 0 {
             return Ok(None);
         }
@@ -70,7 +76,7 @@ impl ChatRead for SqliteTx<'_> {
     async fn room_by_id(
         &mut self,
         app: AppId,
-        id: i64,
+        id: RoomId,
         _lock: RowLock,
     ) -> Result<Room, StoreError> {
         rooms::room_by_id(self.conn, app, id)
@@ -89,7 +95,7 @@ impl ChatRead for SqliteTx<'_> {
         rooms::bundle(self.conn, room)
     }
 
-    async fn is_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn is_member(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         Ok(self
             .conn
             .prepare_cached("SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
@@ -98,7 +104,7 @@ impl ChatRead for SqliteTx<'_> {
             .is_some())
     }
 
-    async fn is_admin(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn is_admin(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
@@ -129,11 +135,15 @@ impl ChatRead for SqliteTx<'_> {
         users::user_in_app(self.conn, app, id)
     }
 
-    async fn message_by_id(&mut self, app: AppId, id: i64) -> Result<Option<Message>, StoreError> {
+    async fn message_by_id(
+        &mut self,
+        app: AppId,
+        id: MessageId,
+    ) -> Result<Option<Message>, StoreError> {
         messages::message_by_id(self.conn, app, id)
     }
 
-    async fn message_ordinal(&mut self, id: i64) -> Result<i64, StoreError> {
+    async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .prepare_cached("SELECT ordinal FROM messages WHERE id = ?1")?
@@ -184,21 +194,21 @@ impl ChatTx for SqliteTx<'_> {
         &mut self,
         app: AppId,
         room: &NewRoom<'_>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<RoomId, StoreError> {
         rooms::insert_shared_room(self.conn, app, room)
     }
 
     async fn update_shared_room(
         &mut self,
         app: AppId,
-        room: i64,
+        room: RoomId,
         upsert: &RoomUpsert,
         now: i64,
     ) -> Result<(), StoreError> {
         rooms::update_shared_room(self.conn, app, room, upsert, now)
     }
 
-    async fn rename_room(&mut self, room: i64, name: &str, now: i64) -> Result<(), StoreError> {
+    async fn rename_room(&mut self, room: RoomId, name: &str, now: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE rooms SET name = ?2, updated = ?3 WHERE id = ?1")?
             .execute(params![room, name, now])?;
@@ -207,7 +217,7 @@ impl ChatTx for SqliteTx<'_> {
 
     async fn add_member(
         &mut self,
-        room: i64,
+        room: RoomId,
         user: UserId,
         admin: bool,
         now: i64,
@@ -219,13 +229,13 @@ impl ChatTx for SqliteTx<'_> {
         }
     }
 
-    async fn remove_member(&mut self, room: i64, user: UserId) -> Result<bool, StoreError> {
+    async fn remove_member(&mut self, room: RoomId, user: UserId) -> Result<bool, StoreError> {
         rooms::remove_member(self.conn, room, user)
     }
 
     async fn set_admin(
         &mut self,
-        room: i64,
+        room: RoomId,
         user: UserId,
         admin: bool,
     ) -> Result<bool, StoreError> {
@@ -241,7 +251,7 @@ impl ChatTx for SqliteTx<'_> {
 
     async fn set_room_lock(
         &mut self,
-        room: i64,
+        room: RoomId,
         locked_time: i64,
         locked_by: Option<UserId>,
         now: i64,
@@ -271,7 +281,7 @@ impl ChatTx for SqliteTx<'_> {
     async fn set_read_position(
         &mut self,
         user: UserId,
-        room: i64,
+        room: RoomId,
         seq: i64,
         count: i64,
     ) -> Result<(), StoreError> {
@@ -281,7 +291,7 @@ impl ChatTx for SqliteTx<'_> {
     async fn set_receipt(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         read: bool,
     ) -> Result<Option<Message>, StoreError> {
         let changed = self
@@ -297,7 +307,7 @@ impl ChatTx for SqliteTx<'_> {
     async fn delete_message(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         now: i64,
     ) -> Result<Option<Message>, StoreError> {
         let changed = self
@@ -343,7 +353,7 @@ impl ChatTx for SqliteTx<'_> {
     async fn edit_message_content(
         &mut self,
         app: AppId,
-        id: i64,
+        id: MessageId,
         body: &str,
         data: &str,
     ) -> Result<Option<Message>, StoreError> {
