@@ -3,17 +3,19 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::bus::nats::Nats;
-use crate::config::{Config, DatabaseArgs};
-use crate::http::{self, AppState};
+use crate::config::{Config, DatabaseArgs, Limits};
+use crate::http::listener::{self, Connections, ListenerSettings};
+use crate::http::{self, AppState, SocketSettings};
 use crate::realtime::{self, CloseReason, Fanout};
 use crate::service::Service;
 use crate::store::postgres::PgStore;
-use crate::store::sqlite::{SqliteStore, path_from_url};
+use crate::store::sqlite::{ServingLock, SqliteStore, path_from_url};
 use crate::store::{FeedItem, FeedSink, Store};
 
 /// Committed changes waiting for the dispatcher; when full, the writer waits (backpressure).
@@ -43,11 +45,21 @@ pub async fn open_store(
     Ok(Arc::new(store))
 }
 
+/// The SQLite file a database URL names; `None` for PostgreSQL.
+fn sqlite_path(database: &DatabaseArgs) -> Option<std::path::PathBuf> {
+    let url = database.url.as_str();
+    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    (!postgres).then(|| path_from_url(url))
+}
+
 /// A ready-to-serve confab.
 pub struct App {
     service: Service,
     feed: mpsc::Receiver<FeedItem>,
     incoming: Option<mpsc::Receiver<bytes::Bytes>>,
+    limits: Limits,
+    /// Held while serving an SQLite database, so that a second server on it refuses to start.
+    _serving: Option<ServingLock>,
 }
 
 impl App {
@@ -60,6 +72,17 @@ impl App {
                 Fanout::with_bus(nats, BUS_SUBJECT)
             }
             None => Fanout::default(),
+        };
+        fanout
+            .hub()
+            .set_sockets_per_user(config.limits.sockets_per_user);
+        let serving = match sqlite_path(&config.database).map(|path| ServingLock::take(&path)) {
+            Some(Err(err)) => {
+                fanout.close().await;
+                return Err(err);
+            }
+            Some(Ok(lock)) => Some(lock),
+            None => None,
         };
         let (feed_tx, feed) = mpsc::channel(FEED_DEPTH);
         let store = match open_store(&config.database, Some(feed_tx)).await {
@@ -75,6 +98,8 @@ impl App {
             service,
             feed,
             incoming,
+            limits: config.limits,
+            _serving: serving,
         })
     }
 
@@ -96,17 +121,32 @@ impl App {
             .incoming
             .map(|incoming| tokio::spawn(fanout.clone().listen(incoming)));
         let dispatcher = tokio::spawn(realtime::dispatch(self.feed, fanout.clone()));
-        let router = http::router(AppState {
-            service: self.service.clone(),
-        });
+        let limits = self.limits;
+        let connections = Connections::new(Connections::cap_for(
+            limits.max_connections,
+            limits.reserved_descriptors,
+        ));
+        let router = http::router(
+            AppState {
+                service: self.service.clone(),
+                connections: connections.clone(),
+                sockets: SocketSettings {
+                    ping_interval: Duration::from_secs(limits.socket_ping_secs.max(1)),
+                    write_timeout: Duration::from_secs(limits.socket_write_timeout_secs.max(1)),
+                },
+            },
+            Duration::from_secs(limits.body_timeout_secs.max(1)),
+        );
         let shutdown = async move {
             shutdown.await;
-            // Upgraded sockets are not part of graceful shutdown; they close themselves.
+            // Upgraded sockets are not part of the listener's shutdown; they close themselves.
             hub.close_all(CloseReason::Shutdown);
         };
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let settings = ListenerSettings {
+            header_timeout: Duration::from_secs(limits.header_timeout_secs.max(1)),
+            shutdown_grace: Duration::from_secs(limits.shutdown_grace_secs),
+        };
+        let served = listener::serve(listener, router, connections, settings, shutdown).await;
         self.service.store().close().await;
         drop(self.service);
         let _ = dispatcher.await;

@@ -74,7 +74,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%addr, database = %config.database.url, "confab is serving");
+    tracing::info!(%addr, database = %config.database.redacted_url(), "confab is serving");
     app.serve(listener, shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))?;

@@ -58,6 +58,11 @@ impl DatabaseArgs {
         }
     }
 
+    /// The URL with any password replaced by `***`, for logs and error messages.
+    pub fn redacted_url(&self) -> String {
+        redact_password(&self.url)
+    }
+
     /// PostgreSQL pool settings.
     pub fn pool(&self) -> PoolSettings {
         PoolSettings {
@@ -65,6 +70,21 @@ impl DatabaseArgs {
             connect_timeout: Duration::from_secs(self.connect_timeout_secs.max(1)),
             statement_timeout: Duration::from_secs(self.statement_timeout_secs.max(1)),
         }
+    }
+}
+
+/// `scheme://user:password@host…` with the password replaced by `***`; other URLs unchanged.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -110,6 +130,67 @@ pub struct Config {
         default_value_t = 2_592_000
     )]
     pub refresh_token_ttl_secs: u64,
+
+    /// Connection and socket limits.
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// How long a client may take and how much it may hold: what keeps one slow or hostile client
+/// from holding the server's descriptors, memory or shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct Limits {
+    /// Seconds a connection may take to send a request's headers, counted from when it opens
+    /// or finishes its previous request; so also how long an idle keep-alive connection stays.
+    #[arg(long, env = "CONFAB_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request body may take to arrive.
+    #[arg(long, env = "CONFAB_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+
+    /// Most open HTTP connections and WebSockets together; `0`: the process's descriptor
+    /// limit less `--reserved-descriptors`. At the cap, a new connection sheds the connection
+    /// that has been idle longest, or is refused when every connection is busy.
+    #[arg(long, env = "CONFAB_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+
+    /// Descriptors kept free for the database, the bus and the listener when the connection
+    /// cap is derived from the descriptor limit.
+    #[arg(long, env = "CONFAB_RESERVED_DESCRIPTORS", default_value_t = 64)]
+    pub reserved_descriptors: usize,
+
+    /// Most WebSockets one user may hold; a further one closes their oldest (code 4009).
+    #[arg(long, env = "CONFAB_SOCKETS_PER_USER", default_value_t = 16)]
+    pub sockets_per_user: usize,
+
+    /// Seconds between pings on an idle WebSocket; one that answers nothing for two intervals
+    /// is closed.
+    #[arg(long, env = "CONFAB_SOCKET_PING_SECS", default_value_t = 30)]
+    pub socket_ping_secs: u64,
+
+    /// Seconds a write to a WebSocket may wait on a client that does not read.
+    #[arg(long, env = "CONFAB_SOCKET_WRITE_TIMEOUT_SECS", default_value_t = 10)]
+    pub socket_write_timeout_secs: u64,
+
+    /// Seconds SIGTERM waits for requests in flight before closing what is left.
+    #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
+            max_connections: 0,
+            reserved_descriptors: 64,
+            sockets_per_user: 16,
+            socket_ping_secs: 30,
+            socket_write_timeout_secs: 10,
+            shutdown_grace_secs: 10,
+        }
+    }
 }
 
 impl Config {
@@ -122,6 +203,7 @@ impl Config {
             ticket_ttl_secs: 3600,
             access_token_ttl_secs: 86_400,
             refresh_token_ttl_secs: 2_592_000,
+            limits: Limits::default(),
         }
     }
 
@@ -153,5 +235,27 @@ impl Default for ServiceConfig {
             access_ttl: Duration::from_secs(24 * 3600),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_never_leave_a_url_shown_to_people() {
+        assert_eq!(
+            redact_password("postgres://confab:s3cr%40t@db:5432/chat"),
+            "postgres://confab:***@db:5432/chat"
+        );
+        assert_eq!(
+            redact_password("postgres://confab@db/chat"),
+            "postgres://confab@db/chat"
+        );
+        assert_eq!(
+            redact_password("sqlite://confab-data/confab.db"),
+            "sqlite://confab-data/confab.db"
+        );
+        assert_eq!(redact_password("nats://u:p@h:4222"), "nats://u:***@h:4222");
     }
 }

@@ -3,18 +3,22 @@
 
 mod client;
 pub mod envelope;
+pub mod listener;
 pub mod params;
 mod server;
 mod socket;
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::Method;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::service::Service;
 use envelope::{ApiError, BodyStatus};
@@ -30,10 +34,32 @@ pub(crate) fn header<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Opti
 pub struct AppState {
     /// The use cases.
     pub service: Service,
+    /// Open connections and sockets against the cap; sockets count themselves in.
+    pub connections: Arc<listener::Connections>,
+    /// How sockets keep alive and how long they may block a write.
+    pub sockets: SocketSettings,
 }
 
-/// The complete router: Server API, health check, CORS and logging.
-pub fn router(state: AppState) -> Router {
+/// Keepalive and write limits of WebSockets.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketSettings {
+    /// Interval between pings on a socket; two without any answer close it.
+    pub ping_interval: Duration,
+    /// How long one write may wait on a client that does not read.
+    pub write_timeout: Duration,
+}
+
+/// The complete router: Server API, health check, CORS, body timeout and logging.
+///
+/// The web SDK sets non-safelisted headers (`App-Key`, `Authorization`, `Device-*`) on every
+/// call, so every call is preflighted; preflights are answered without authentication, and any
+/// origin may read every response (`*` suffices: the SDK sends no credentials).
+pub fn router(state: AppState, body_timeout: Duration) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .max_age(Duration::from_secs(86_400));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(server::routes())
@@ -41,46 +67,9 @@ pub fn router(state: AppState) -> Router {
         .route("/connect", get(socket::connect))
         .fallback(|| async { ApiError::NoRoute })
         .with_state(state)
-        .layer(middleware::from_fn(cors))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
+        .layer(cors)
         .layer(middleware::from_fn(log_request))
-}
-
-/// Answers preflights without authentication and lets browsers read every response.
-///
-/// The web SDK sets non-safelisted headers (`App-Key`, `Authorization`, `Device-*`) on every
-/// call, so every call is preflighted; `*` suffices because it sends no credentials.
-async fn cors(req: Request, next: Next) -> Response {
-    let mut response = if req.method() == Method::OPTIONS {
-        let mut preflight = StatusCode::NO_CONTENT.into_response();
-        let headers = preflight.headers_mut();
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, OPTIONS"),
-        );
-        let requested = req
-            .headers()
-            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .cloned()
-            .unwrap_or_else(|| {
-                HeaderValue::from_static(
-                    "App-Key, Authorization, Device-Identifier, Device-Model, Device-Platform, \
-                     Content-Type, Server-Key",
-                )
-            });
-        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
-        headers.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("86400"),
-        );
-        preflight
-    } else {
-        next.run(req).await
-    };
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
 }
 
 /// One line per request: method, path, HTTP status, body status, time taken.

@@ -248,10 +248,18 @@ impl<S: Send + Sync> FromRequest<S> for Params {
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let body: Body = req.into_body();
-        let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-            ApiError::Param(ParamError::body(format!(
-                "Request body is unreadable or larger than {BODY_LIMIT} bytes"
-            )))
+        let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|err| {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+            let mut timed_out = false;
+            while let Some(e) = cause {
+                timed_out |= e.is::<tower_http::timeout::TimeoutError>();
+                cause = e.source();
+            }
+            ApiError::Param(ParamError::body(if timed_out {
+                "Request body arrived too slowly".to_owned()
+            } else {
+                format!("Request body is unreadable or larger than {BODY_LIMIT} bytes")
+            }))
         })?;
         Ok(Self::parse(&bytes)?)
     }

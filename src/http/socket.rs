@@ -14,9 +14,13 @@ use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use serde_json::{Value, json};
 
-use super::AppState;
+use std::time::Duration;
+
+use tokio::time::timeout;
+
 use super::client::app_from_key;
 use super::envelope::{ApiError, Data};
+use super::{AppState, SocketSettings};
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{ParamError, RoomRef};
 use crate::service::{ClientSession, CloseReason, OutgoingMessage, ServiceError, bearer};
@@ -28,6 +32,8 @@ pub const MAX_FRAME: usize = 256 * 1024;
 const COALESCE_FRAMES: usize = 32;
 /// Bytes buffered before a write happens on its own, whatever the flush.
 const COALESCE_BYTES: usize = 64 * 1024;
+/// How long an error reply to a client frame may wait on a client that does not read.
+const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn pick<'a>(
     headers: &'a HeaderMap,
@@ -88,22 +94,45 @@ pub(super) async fn connect(
     }
 }
 
+/// Queued frames, written together: frames already queued behind the first leave in the same
+/// write. `false` when the socket is gone.
+async fn write_queued(
+    socket: &mut WebSocket,
+    first: bytes::Bytes,
+    queue: &mut tokio::sync::mpsc::Receiver<bytes::Bytes>,
+) -> bool {
+    let mut sent = socket.feed(Message::Binary(first)).await.is_ok();
+    let mut queued = 1;
+    while sent
+        && queued < COALESCE_FRAMES
+        && let Ok(next) = queue.try_recv()
+    {
+        sent = socket.feed(Message::Binary(next)).await.is_ok();
+        queued += 1;
+    }
+    sent && socket.flush().await.is_ok()
+}
+
+/// Serves one socket until either side closes it. Every write is bounded by the write
+/// timeout, so a client that stops reading loses its socket (and its descriptor and buffers)
+/// instead of holding them; a client that answers nothing for two ping intervals is closed.
 async fn run(state: AppState, session: ClientSession, mut socket: WebSocket) {
+    let _counted = state.connections.socket();
+    let SocketSettings {
+        ping_interval,
+        write_timeout,
+    } = state.sockets;
     let mut registration = state.service.connect(&session).await;
+    let mut ping =
+        tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut heard, mut silent_intervals) = (false, 0);
     let close = loop {
         tokio::select! {
             frame = registration.frames.recv() => {
                 let Some(frame) = frame else { break None };
-                // Frames already queued behind this one leave in the same write.
-                let mut sent = socket.feed(Message::Binary(frame)).await.is_ok();
-                let mut queued = 1;
-                while sent && queued < COALESCE_FRAMES
-                    && let Ok(next) = registration.frames.try_recv()
-                {
-                    sent = socket.feed(Message::Binary(next)).await.is_ok();
-                    queued += 1;
-                }
-                if !sent || socket.flush().await.is_err() {
+                let written = timeout(write_timeout, write_queued(&mut socket, frame, &mut registration.frames));
+                if !matches!(written.await, Ok(true)) {
                     break None;
                 }
             }
@@ -111,14 +140,28 @@ async fn run(state: AppState, session: ClientSession, mut socket: WebSocket) {
                 let reason = if changed.is_ok() { *registration.close.borrow() } else { None };
                 break Some(reason.unwrap_or(CloseReason::Shutdown).close_frame());
             }
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => handle(&state, &session, &mut socket, text.as_bytes()).await,
-                Some(Ok(Message::Binary(bytes))) => handle(&state, &session, &mut socket, &bytes).await,
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break None,
-                Some(Err(err)) => {
-                    tracing::info!(error = %err, user = %session.user.id, "closing a socket after a bad frame");
-                    break Some((1009, "frame too large or malformed"));
+            _ = ping.tick() => {
+                silent_intervals = if heard { 0 } else { silent_intervals + 1 };
+                heard = false;
+                if silent_intervals >= 2 {
+                    break Some(CloseReason::Unresponsive.close_frame());
+                }
+                let pinged = timeout(write_timeout, socket.send(Message::Ping(bytes::Bytes::new())));
+                if !matches!(pinged.await, Ok(Ok(()))) {
+                    break None;
+                }
+            }
+            incoming = socket.recv() => {
+                heard = true;
+                match incoming {
+                    Some(Ok(Message::Text(text))) => handle(&state, &session, &mut socket, text.as_bytes()).await,
+                    Some(Ok(Message::Binary(bytes))) => handle(&state, &session, &mut socket, &bytes).await,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => break None,
+                    Some(Err(err)) => {
+                        tracing::info!(error = %err, user = %session.user.id, "closing a socket after a bad frame");
+                        break Some((1009, "frame too large or malformed"));
+                    }
                 }
             }
         }
@@ -128,7 +171,8 @@ async fn run(state: AppState, session: ClientSession, mut socket: WebSocket) {
             code,
             reason: reason.into(),
         };
-        let _ = socket.send(Message::Close(Some(frame))).await;
+        // Behind frames the client never read, the close may never leave: bounded, too.
+        let _ = timeout(write_timeout, socket.send(Message::Close(Some(frame)))).await;
     }
     state.service.disconnect(&session, registration).await;
 }
@@ -146,7 +190,8 @@ async fn refuse(socket: &mut WebSocket, event: &str, data: &Value, code: &str, m
             "roomID": data.pointer("/room/roomID").or_else(|| data.get("roomID")).cloned().unwrap_or(json!("")),
         }),
     );
-    let _ = socket.send(Message::Binary(reply)).await;
+    // A client that does not read loses the refusal; the socket's next write closes it.
+    let _ = timeout(REFUSAL_WRITE_TIMEOUT, socket.send(Message::Binary(reply))).await;
 }
 
 async fn handle(state: &AppState, session: &ClientSession, socket: &mut WebSocket, frame: &[u8]) {

@@ -10,7 +10,7 @@ mod fanout;
 mod notice;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -31,6 +31,10 @@ pub enum CloseReason {
     Revoked,
     /// The server is shutting down.
     Shutdown,
+    /// The user opened more sockets than one user may hold; this was their oldest.
+    Crowded,
+    /// The socket answered nothing for two ping intervals.
+    Unresponsive,
 }
 
 impl CloseReason {
@@ -40,6 +44,8 @@ impl CloseReason {
             CloseReason::Lagging => (4008, "lagging: reconnect and resync"),
             CloseReason::Revoked => (4001, "session revoked"),
             CloseReason::Shutdown => (1001, "server shutting down"),
+            CloseReason::Crowded => (4009, "too many sockets for this user: closing the oldest"),
+            CloseReason::Unresponsive => (4010, "no answer to pings"),
         }
     }
 }
@@ -75,6 +81,8 @@ struct Registry {
 pub struct Hub {
     registry: Arc<Mutex<Registry>>,
     next_id: Arc<AtomicU64>,
+    /// Most sockets per user; `0`: no cap.
+    sockets_per_user: Arc<AtomicUsize>,
 }
 
 /// A registered socket: its outbound queue and close signal. Dropping it unregisters.
@@ -101,14 +109,31 @@ impl Hub {
         self.registry.lock().expect("realtime registry poisoned")
     }
 
+    /// Caps the sockets one user may hold (`0`: no cap); past it, registering a socket closes
+    /// the user's oldest, so a user who reopens an app is served and one who opens sockets
+    /// in a loop holds a bounded number.
+    pub fn set_sockets_per_user(&self, cap: usize) {
+        self.sockets_per_user.store(cap, Ordering::Relaxed);
+    }
+
     /// Registers a socket of `user` (who holds `role` in `app`) for `session`.
     pub fn register(&self, app: AppId, user: UserId, role: &str, session: i64) -> Registration {
         let (tx, frames) = mpsc::channel(QUEUE_DEPTH);
         let (close_tx, close) = watch::channel(None);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut registry = self.lock();
+        let cap = self.sockets_per_user.load(Ordering::Relaxed);
         let conns = registry.by_user.entry(user).or_default();
         let first = conns.is_empty();
+        if cap > 0 && conns.len() >= cap {
+            // The oldest still open; one already told to close stays in the list until its
+            // task unregisters it, so it is not counted twice.
+            let open = conns.iter().filter(|c| c.close.borrow().is_none());
+            let excess = open.clone().count().saturating_sub(cap - 1);
+            for conn in open.take(excess) {
+                let _ = conn.close.send(Some(CloseReason::Crowded));
+            }
+        }
         conns.push(Conn {
             id,
             session,
@@ -221,6 +246,31 @@ mod tests {
         hub.send_to(UserId(7), &frame);
         assert_eq!(*reg.close.borrow_and_update(), Some(CloseReason::Lagging));
         assert_eq!(reg.frames.len(), QUEUE_DEPTH);
+    }
+
+    #[test]
+    fn a_user_past_the_socket_cap_loses_their_oldest_socket() {
+        let hub = Hub::default();
+        hub.set_sockets_per_user(2);
+        let (app, user) = (AppId(1), UserId(7));
+        let mut oldest = hub.register(app, user, "", 1);
+        let mut second = hub.register(app, user, "", 1);
+        assert_eq!(*oldest.close.borrow(), None);
+        let mut third = hub.register(app, user, "", 1);
+        assert_eq!(
+            *oldest.close.borrow_and_update(),
+            Some(CloseReason::Crowded)
+        );
+        assert_eq!(*second.close.borrow_and_update(), None);
+        // The closed one has not unregistered yet; the next newcomer closes the next oldest.
+        let _fourth = hub.register(app, user, "", 1);
+        assert_eq!(
+            *second.close.borrow_and_update(),
+            Some(CloseReason::Crowded)
+        );
+        assert_eq!(*third.close.borrow_and_update(), None);
+        let _ = hub.register(AppId(1), UserId(8), "", 2);
+        assert_eq!(*third.close.borrow(), None, "the cap is per user");
     }
 
     #[test]

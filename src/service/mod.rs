@@ -22,7 +22,7 @@ pub use crate::config::ServiceConfig;
 /// Why the server closes a socket; re-exported so the HTTP edge need not reach into realtime.
 pub use crate::realtime::CloseReason;
 pub use crate::store::{ContactCounts, ContactOp, LockChange, RoomChange, RoomUpsert, UserProfile};
-pub use keys::{KEY_CACHE_TTL, KeyError};
+pub use keys::KeyError;
 pub use membership::ClientRoomChange;
 pub use messages::{Destination, Origin, OutgoingMessage, ServerDestination, ServerMessage};
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
@@ -85,7 +85,6 @@ pub struct Service {
     store: Arc<dyn Store>,
     fanout: Fanout,
     config: ServiceConfig,
-    keys: Arc<keys::KeyCache>,
 }
 
 impl Service {
@@ -95,7 +94,6 @@ impl Service {
             store,
             fanout,
             config,
-            keys: Arc::default(),
         }
     }
 

@@ -262,18 +262,28 @@ impl TestApp {
         }
     }
 
+    /// The service layer of another process on this server's database, as the key commands
+    /// open it (without serving); close its store when done.
+    pub async fn admin(&self) -> confab::service::Service {
+        let database = confab::config::DatabaseArgs::new(self.database_url.clone());
+        confab::service::Service::new(
+            confab::app::open_store(&database, None).await.unwrap(),
+            confab::realtime::Fanout::default(),
+            confab::config::ServiceConfig::default(),
+        )
+    }
+
+    /// Creates a key of `kind` for another app (tenant) on this server's database.
+    pub async fn key_for_app(&self, app_name: &str, kind: KeyKind) -> String {
+        let admin = self.admin().await;
+        let (_, key) = admin.create_key(app_name, kind).await.unwrap();
+        admin.store().close().await;
+        key.header_value()
+    }
+
     /// Creates a server key for another app (tenant) on this server's database.
     pub async fn server_key_for_app(&self, app_name: &str) -> String {
-        let app = App::open(&Config::for_database(self.database_url.clone()))
-            .await
-            .unwrap();
-        let (_, key) = app
-            .service()
-            .create_key(app_name, KeyKind::Server)
-            .await
-            .unwrap();
-        app.service().store().close().await;
-        key.header_value()
+        self.key_for_app(app_name, KeyKind::Server).await
     }
 
     /// The database this server runs on.

@@ -8,6 +8,7 @@ mod chat;
 mod client_rooms;
 mod envelope;
 mod helpers;
+mod limits;
 mod process;
 mod room_lists;
 mod rooms;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TempDir, TestDb};
 
 /// Runs the binary in `dir`; `database: None` leaves it on its default database.
-fn confab(dir: &TempDir, database: Option<&str>, args: &[&str]) -> std::process::Output {
+pub(crate) fn confab(dir: &TempDir, database: Option<&str>, args: &[&str]) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_confab"));
     command
         .args(args)
@@ -24,9 +24,34 @@ fn confab(dir: &TempDir, database: Option<&str>, args: &[&str]) -> std::process:
 
 /// Starts `confab serve` on an ephemeral port and returns it with its address.
 fn serve(dir: &TempDir, database: Option<&str>) -> (Child, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_confab"));
+    serve_with(dir, database, &[], None).expect("confab exited before serving")
+}
+
+/// Starts `confab serve` on an ephemeral port with extra `args`, under a descriptor limit of
+/// `max_files` if given; its address, or its log when it exits before serving.
+pub(crate) fn serve_with(
+    dir: &TempDir,
+    database: Option<&str>,
+    args: &[&str],
+    max_files: Option<u32>,
+) -> Result<(Child, String), String> {
+    let binary = env!("CARGO_BIN_EXE_confab");
+    let mut command = match max_files {
+        // `ulimit` is the shell's; `exec` keeps the server's PID the child's.
+        Some(n) => {
+            let mut sh = Command::new("sh");
+            sh.args([
+                "-c",
+                &format!("ulimit -n {n} && exec \"$0\" \"$@\""),
+                binary,
+            ]);
+            sh
+        }
+        None => Command::new(binary),
+    };
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .current_dir(&dir.0)
         .env_remove("CONFAB_DATABASE");
     if let Some(url) = database {
@@ -39,18 +64,24 @@ fn serve(dir: &TempDir, database: Option<&str>) -> (Child, String) {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
+    let mut log = String::new();
     let addr = loop {
-        let line = lines.next().expect("confab exited before serving").unwrap();
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.wait();
+            return Err(log);
+        };
         if let Some(rest) = line.split("addr=").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
+        log.push_str(&line);
+        log.push('\n');
     };
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    Ok((child, addr))
 }
 
-async fn post(addr: &str, key: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn post(addr: &str, key: &str, path: &str, body: Value) -> Value {
     reqwest::Client::new()
         .post(format!("http://{addr}{path}"))
         .header("Server-Key", key)

@@ -110,18 +110,8 @@ fn base64_of(text: &str) -> String {
 }
 
 async fn other_app_key(app: &TestApp) -> String {
-    let opened = confab::app::App::open(&confab::config::Config::for_database(
-        app.database_url().to_owned(),
-    ))
-    .await
-    .unwrap();
-    let (_, key) = opened
-        .service()
-        .create_key("other", confab::domain::secret::KeyKind::App)
+    app.key_for_app("other", confab::domain::secret::KeyKind::App)
         .await
-        .unwrap();
-    opened.service().store().close().await;
-    key.header_value()
 }
 
 #[tokio::test]

@@ -55,6 +55,47 @@ pub fn path_from_url(url: &str) -> PathBuf {
     PathBuf::from(rest.split('?').next().unwrap_or(rest))
 }
 
+/// An exclusive lock beside an SQLite database, held by the server that serves it.
+///
+/// The writer hands out message IDs and change versions from counters it keeps in memory, so
+/// two servers on one file would hand out the same ones. The lock (`<file>.serving`, an
+/// advisory lock the operating system drops when the process ends, however it ends) lets only
+/// one server open the database; the key commands do not take it, so they work beside a
+/// running server.
+pub struct ServingLock {
+    _file: std::fs::File,
+}
+
+impl ServingLock {
+    /// Takes the lock of the database at `path`, or says which process-wide rule refused it.
+    pub fn take(path: &Path) -> Result<Self, String> {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".serving");
+        let lock_path = PathBuf::from(name);
+        if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+                "another confab server is already serving the SQLite database {}; one \
+                 database file takes one server (use PostgreSQL for several nodes)",
+                path.display()
+            )),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(format!("cannot lock {}: {e}", lock_path.display()))
+            }
+        }
+    }
+}
+
 /// SQLite implementation of [`Store`].
 pub struct SqliteStore {
     db: Db,
