@@ -121,6 +121,7 @@ impl App {
             .incoming
             .map(|incoming| tokio::spawn(fanout.clone().listen(incoming)));
         let dispatcher = tokio::spawn(realtime::dispatch(self.feed, fanout.clone()));
+        let key_watch = tokio::spawn(self.service.clone().watch_key_revocations());
         let limits = self.limits;
         let connections = Connections::new(Connections::cap_for(
             limits.max_connections,
@@ -147,6 +148,7 @@ impl App {
             shutdown_grace: Duration::from_secs(limits.shutdown_grace_secs),
         };
         let served = listener::serve(listener, router, connections, settings, shutdown).await;
+        key_watch.abort();
         self.service.store().close().await;
         drop(self.service);
         let _ = dispatcher.await;

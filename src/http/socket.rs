@@ -47,15 +47,28 @@ fn pick<'a>(
         .or_else(|| query.get(key).map(String::as_str))
 }
 
-async fn session(
-    state: &AppState,
-    headers: &HeaderMap,
-    query: &HashMap<String, String>,
-) -> Result<ClientSession, ApiError> {
-    let app = app_from_key(state, pick(headers, query, "app-key", "app_key")).await?;
-    let token =
-        bearer(pick(headers, query, "authorization", "authorization")).map_err(ApiError::Auth)?;
-    Ok(state.service.authenticate(app, token).await?)
+/// What a socket authenticated with, kept so that it can check again whenever its access
+/// may have changed (a new role, a revoked key): a socket is refused what a request would be.
+struct Credentials {
+    app_key: Option<String>,
+    authorization: Option<String>,
+}
+
+impl Credentials {
+    fn of(headers: &HeaderMap, query: &HashMap<String, String>) -> Self {
+        Self {
+            app_key: pick(headers, query, "app-key", "app_key").map(str::to_owned),
+            authorization: pick(headers, query, "authorization", "authorization")
+                .map(str::to_owned),
+        }
+    }
+
+    /// The session these credentials open now, as a request would check them.
+    async fn session(&self, state: &AppState) -> Result<ClientSession, ApiError> {
+        let app = app_from_key(state, self.app_key.as_deref()).await?;
+        let token = bearer(self.authorization.as_deref()).map_err(ApiError::Auth)?;
+        Ok(state.service.authenticate(app, token).await?)
+    }
 }
 
 /// `GET /connect?check=1` answers an envelope; any other `GET /connect` must upgrade.
@@ -65,8 +78,9 @@ pub(super) async fn connect(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
+    let credentials = Credentials::of(&headers, &query);
     if query.get("check").is_some_and(|v| v == "1") {
-        return match session(&state, &headers, &query).await {
+        return match credentials.session(&state).await {
             Ok(_) => Data::of(&json!({})).into_response(),
             Err(err) => err.into_response(),
         };
@@ -74,7 +88,7 @@ pub(super) async fn connect(
     let Ok(upgrade) = upgrade else {
         return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
     };
-    match session(&state, &headers, &query).await {
+    match credentials.session(&state).await {
         // Small buffers: an idle socket should cost little memory (the default read buffer
         // alone is 128 KiB). Frames queued together are buffered and written at once, so the
         // write buffer holds at most a burst of them, and nothing on an idle socket.
@@ -84,7 +98,7 @@ pub(super) async fn connect(
             .read_buffer_size(4096)
             .write_buffer_size(COALESCE_BYTES)
             .max_write_buffer_size(2 * MAX_FRAME)
-            .on_upgrade(move |socket| run(state, session, socket)),
+            .on_upgrade(move |socket| run(state, credentials, session, socket)),
         // No upgrade for a bad credential: the SDKs validate tokens with ?check=1 first.
         Err(err) => {
             let mut response = err.into_response();
@@ -116,7 +130,12 @@ async fn write_queued(
 /// Serves one socket until either side closes it. Every write is bounded by the write
 /// timeout, so a client that stops reading loses its socket (and its descriptor and buffers)
 /// instead of holding them; a client that answers nothing for two ping intervals is closed.
-async fn run(state: AppState, session: ClientSession, mut socket: WebSocket) {
+async fn run(
+    state: AppState,
+    credentials: Credentials,
+    mut session: ClientSession,
+    mut socket: WebSocket,
+) {
     let _counted = state.connections.socket();
     let SocketSettings {
         ping_interval,
@@ -136,6 +155,10 @@ async fn run(state: AppState, session: ClientSession, mut socket: WebSocket) {
                     break None;
                 }
             }
+            () = registration.recheck.notified() => match credentials.session(&state).await {
+                Ok(fresh) => session = fresh,
+                Err(_) => break Some(CloseReason::Revoked.close_frame()),
+            },
             changed = registration.close.changed() => {
                 let reason = if changed.is_ok() { *registration.close.borrow() } else { None };
                 break Some(reason.unwrap_or(CloseReason::Shutdown).close_frame());

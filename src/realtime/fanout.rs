@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use super::notice::{self, DecodeError, Notice};
 use super::{CloseReason, Hub};
 use crate::bus::nats::Nats;
-use crate::domain::{Audience, FeedItem, UserId};
+use crate::domain::{AppId, Audience, FeedItem, UserId};
 
 struct Link {
     nats: Nats,
@@ -93,6 +93,13 @@ impl Fanout {
         self.publish(|| Notice::Revoked { sessions });
     }
 
+    /// Records a user's new role on every node: delivery by role follows it from the next
+    /// change on, and their sockets read their sessions again (for what they may post).
+    pub fn role_changed(&self, app: AppId, user: UserId, role: String) {
+        self.hub.role_changed(app, user, &role);
+        self.publish(|| Notice::Role { app, user, role });
+    }
+
     /// Subscribes to the other nodes' notices; `None` without a bus. Subscribe before
     /// serving, so nothing published after start-up is missed.
     pub async fn subscribe(&self) -> Option<mpsc::Receiver<Bytes>> {
@@ -139,6 +146,7 @@ impl Fanout {
             Notice::Revoked { sessions } => {
                 self.hub.close_sessions(&sessions, CloseReason::Revoked);
             }
+            Notice::Role { app, user, role } => self.hub.role_changed(app, user, &role),
         }
     }
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::domain::{AppId, UserId};
 pub use fanout::{Fanout, dispatch};
@@ -55,6 +55,7 @@ struct Conn {
     session: i64,
     tx: mpsc::Sender<Bytes>,
     close: watch::Sender<Option<CloseReason>>,
+    recheck: Arc<Notify>,
 }
 
 impl Conn {
@@ -94,6 +95,9 @@ pub struct Registration {
     pub frames: mpsc::Receiver<Bytes>,
     /// Set when the server wants the socket closed.
     pub close: watch::Receiver<Option<CloseReason>>,
+    /// Told when the socket's access may have changed (the user's role, a revoked key): the
+    /// socket reads its session again before it acts or receives anything more.
+    pub recheck: Arc<Notify>,
     /// Whether this was the user's first socket (they just came online).
     pub first: bool,
 }
@@ -120,6 +124,7 @@ impl Hub {
     pub fn register(&self, app: AppId, user: UserId, role: &str, session: i64) -> Registration {
         let (tx, frames) = mpsc::channel(QUEUE_DEPTH);
         let (close_tx, close) = watch::channel(None);
+        let recheck = Arc::new(Notify::new());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut registry = self.lock();
         let cap = self.sockets_per_user.load(Ordering::Relaxed);
@@ -139,6 +144,7 @@ impl Hub {
             session,
             tx,
             close: close_tx,
+            recheck: recheck.clone(),
         });
         if !role.is_empty() {
             registry
@@ -154,7 +160,45 @@ impl Hub {
             id,
             frames,
             close,
+            recheck,
             first,
+        }
+    }
+
+    /// Records that `user` now holds `role` in `app` (`""`: none), for delivery by role, and
+    /// asks their sockets to read their sessions again.
+    pub fn role_changed(&self, app: AppId, user: UserId, role: &str) {
+        let mut registry = self.lock();
+        let Some(conns) = registry.by_user.get(&user) else {
+            return;
+        };
+        for conn in conns {
+            conn.recheck.notify_one();
+        }
+        if let Some(old) = registry.role_of.remove(&user)
+            && let Some(users) = registry.by_role.get_mut(&old)
+        {
+            users.remove(&user);
+            if users.is_empty() {
+                registry.by_role.remove(&old);
+            }
+        }
+        if !role.is_empty() {
+            registry
+                .by_role
+                .entry((app, role.to_owned()))
+                .or_default()
+                .insert(user);
+            registry.role_of.insert(user, (app, role.to_owned()));
+        }
+    }
+
+    /// Asks every socket to read its session again (a key was revoked).
+    pub fn recheck_all(&self) {
+        for conns in self.lock().by_user.values() {
+            for conn in conns {
+                conn.recheck.notify_one();
+            }
         }
     }
 

@@ -19,7 +19,9 @@
 //! resync from the database, which they do whenever they reconnect.
 //!
 //! Changing the format: never edit a version in place (no renamed, retyped or removed field,
-//! no new required one). Add `v2` beside `v1`, with its own types and conversions, and a match
+//! no new required one). A new *kind* of notice may join a version: a node that does not know
+//! it reads it as malformed, logs it and ignores it, which is all a node of the release before
+//! could do with it anyway (`role` joined version 1 so). Add `v2` beside `v1`, with its own types and conversions, and a match
 //! arm in [`decode`]. The release that adds it reads both and still sends v1, so nodes of the
 //! release before, which know only v1, miss nothing while it rolls out; the next release sends
 //! v2 (read by every node still running) and reads v1 for the nodes it replaces; the release
@@ -31,7 +33,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Audience, FeedItem, UserId};
+use crate::domain::{AppId, Audience, FeedItem, UserId};
 
 /// The version this node sends.
 const SENT_VERSION: u64 = 1;
@@ -64,6 +66,16 @@ pub(super) enum Notice {
     Revoked {
         /// Session IDs.
         sessions: Vec<i64>,
+    },
+    /// A user's role changed: delivery by role follows it at once, and their sockets read
+    /// their sessions again.
+    Role {
+        /// The user's app.
+        app: AppId,
+        /// The user.
+        user: UserId,
+        /// The new role code, `""` for none.
+        role: String,
     },
 }
 
@@ -317,6 +329,11 @@ mod tests {
             Notice::Revoked {
                 sessions: vec![3, 4],
             },
+            Notice::Role {
+                app: AppId(1),
+                user: UserId(7),
+                role: "agent".into(),
+            },
         ] {
             assert_eq!(round_trip(notice.clone()), notice);
         }
@@ -343,6 +360,15 @@ mod tests {
         assert_eq!(
             String::from_utf8(encode("abc", revoked).unwrap()).unwrap(),
             r#"{"v":1,"origin":"abc","notice":{"kind":"revoked","sessions":[3,4]}}"#
+        );
+        let role = Notice::Role {
+            app: AppId(1),
+            user: UserId(7),
+            role: "agent".into(),
+        };
+        assert_eq!(
+            String::from_utf8(encode("abc", role).unwrap()).unwrap(),
+            r#"{"v":1,"origin":"abc","notice":{"kind":"role","app":1,"user":7,"role":"agent"}}"#
         );
     }
 

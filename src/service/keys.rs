@@ -20,7 +20,33 @@ pub enum KeyError {
     WrongSecret,
 }
 
+/// How often a server looks for keys revoked by another process.
+pub const KEY_REVOCATION_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Service {
+    /// Watches for app keys revoked by any process (the CLI, another node) and makes every
+    /// open socket check its credentials again when one is: requests check their key each
+    /// time, sockets within [`KEY_REVOCATION_POLL`]. Runs until the task is dropped.
+    pub async fn watch_key_revocations(self) {
+        let mut known = None;
+        // The first tick is at once: what is revoked at start is no news.
+        let mut tick = tokio::time::interval(KEY_REVOCATION_POLL);
+        loop {
+            tick.tick().await;
+            let revoked = match self.store.list_api_keys(KeyKind::App).await {
+                Ok(keys) => keys.iter().filter(|k| k.revoked != 0).count(),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot read the app keys for revocations");
+                    continue;
+                }
+            };
+            if known.is_some_and(|known| revoked > known) {
+                self.fanout.hub().recheck_all();
+            }
+            known = Some(revoked);
+        }
+    }
+
     /// Creates a key for `app_name` (creating the app if needed); the secret is in the
     /// returned [`NewKey`] and nowhere else.
     pub async fn create_key(

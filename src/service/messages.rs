@@ -480,10 +480,16 @@ pub(super) async fn mark(
         let Some(updated) = tx.set_receipt(app, id, read).await? else {
             continue;
         };
+        // The sender and the reader hear of it, whether they take part explicitly or by role.
         let mut audience = tx.audience(app, &updated.room, &[]).await?;
-        audience
-            .members
-            .retain(|(member, _)| *member == sender || *member == reader.id);
+        let read_seq = |user: UserId| {
+            audience
+                .members
+                .iter()
+                .find(|(member, _)| *member == user)
+                .map_or(0, |(_, seq)| *seq)
+        };
+        audience.members = vec![(sender, read_seq(sender)), (reader.id, read_seq(reader.id))];
         audience.roles.clear();
         tx.emit(FeedItem {
             kind: FeedKind::Updated,

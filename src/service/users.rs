@@ -6,13 +6,21 @@ use crate::domain::{AppId, User, UserId, now_ms};
 use crate::store::{ChatTx, ContactCounts, ContactOp, StoreError, UserProfile};
 
 impl Service {
-    /// Creates or updates a user by `xcUserID`.
+    /// Creates or updates a user by `xcUserID`. A request that sets the role makes the
+    /// user's open sockets, on every node, read their sessions again: a role decides which
+    /// rooms they take part in.
     pub async fn upsert_user(
         &self,
         app: AppId,
         profile: UserProfile,
     ) -> Result<User, ServiceError> {
-        Ok(self.store.upsert_user(app, profile).await?)
+        let sets_role = profile.role_code.is_some();
+        let user = self.store.upsert_user(app, profile).await?;
+        if sets_role {
+            self.fanout
+                .role_changed(app, user.id, user.role_code.clone());
+        }
+        Ok(user)
     }
 
     /// Upserts the user and issues a one-time auth ticket; returns the ticket and the user.
@@ -22,6 +30,7 @@ impl Service {
         profile: UserProfile,
     ) -> Result<(String, User), ServiceError> {
         let ticket = random_token::<32>();
+        let sets_role = profile.role_code.is_some();
         let ttl = i64::try_from(self.config.ticket_ttl.as_millis()).unwrap_or(i64::MAX);
         let user = self
             .store
@@ -32,6 +41,10 @@ impl Service {
                 now_ms().saturating_add(ttl),
             )
             .await?;
+        if sets_role {
+            self.fanout
+                .role_changed(app, user.id, user.role_code.clone());
+        }
         Ok((ticket, user))
     }
 

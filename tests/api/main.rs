@@ -3,6 +3,7 @@
 //! or `postgres` with `CONFAB_TEST_POSTGRES`). The `scale` tests need PostgreSQL and
 //! `nats-server` whatever the backend; `.config/nextest.toml` runs them in the `scale` profile.
 
+mod access;
 mod browser;
 mod chat;
 mod client_rooms;

@@ -56,6 +56,19 @@ pub(super) enum Notice {
         #[serde(rename = "sessions")]
         sessions: Vec<i64>,
     },
+    /// A user's new role (added after the first release of v1; older nodes ignore it).
+    #[serde(rename = "role")]
+    Role {
+        /// The user's app.
+        #[serde(rename = "app")]
+        app: AppId,
+        /// The user.
+        #[serde(rename = "user")]
+        user: UserId,
+        /// The new role code, `""` for none.
+        #[serde(rename = "role")]
+        role: String,
+    },
 }
 
 /// A committed change: [`domain::FeedItem`] on the bus.
@@ -337,6 +350,7 @@ impl From<super::Notice> for Notice {
                 frame,
             },
             super::Notice::Revoked { sessions } => Notice::Revoked { sessions },
+            super::Notice::Role { app, user, role } => Notice::Role { app, user, role },
         }
     }
 }
@@ -358,6 +372,7 @@ impl From<Notice> for super::Notice {
                 frame,
             },
             Notice::Revoked { sessions } => super::Notice::Revoked { sessions },
+            Notice::Role { app, user, role } => super::Notice::Role { app, user, role },
         }
     }
 }

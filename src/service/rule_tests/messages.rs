@@ -160,7 +160,17 @@ fn a_repeated_local_id_returns_the_stored_message_and_appends_nothing() {
     let before = tx.clone();
     let (again, duplicate) = send_text(&mut tx, &member, shared(), "m1", Origin::Client).unwrap();
     assert!(duplicate);
-    assert_eq!(again, first);
+    // The same message; its sender as they are now (the send itself recorded their activity).
+    let without_sender = |sent: &[Message]| -> Vec<Message> {
+        sent.iter()
+            .map(|m| Message {
+                sender: None,
+                ..m.clone()
+            })
+            .collect()
+    };
+    assert_eq!(without_sender(&again), without_sender(&first));
+    assert_eq!(again[0].sender.as_ref().map(|s| s.id), Some(member.id));
     assert!(tx.unchanged_since(&before));
 }
 
@@ -264,6 +274,34 @@ fn only_recipients_mark_a_message_and_each_change_is_reported_once_to_sender_and
     assert_eq!(item.kind, FeedKind::Updated);
     assert_eq!(hearers(item), ids(&[&admin, &member]));
     assert!(item.audience.roles.is_empty());
+}
+
+#[test]
+fn receipts_reach_a_sender_and_a_reader_who_take_part_by_role() {
+    let mut tx = MemoryTx::default();
+    let customer = tx.user(APP, "customer");
+    let mut agent = tx.user(APP, "agent");
+    agent.role_code = "support".into();
+    tx.users.last_mut().unwrap().1 = agent.clone();
+    let room = tx.group("ticket", &["support".to_owned()]);
+    tx.join(&room, &customer, false);
+
+    // The agent, a participant by role alone, reads the customer's message, and the
+    // customer reads the agent's reply: each receipt goes to its sender and its reader.
+    let question = tx.post(&room, &customer, "q", "where is my order?");
+    assert_eq!(
+        mark_as(&mut tx, &agent, vec![question.id], true),
+        [question.id]
+    );
+    assert_eq!(hearers(tx.feed.last().unwrap()), ids(&[&customer, &agent]));
+    let answer = tx.post(&room, &agent, "a", "on its way");
+    assert_eq!(
+        mark_as(&mut tx, &customer, vec![answer.id], true),
+        [answer.id]
+    );
+    let item = tx.feed.last().unwrap();
+    assert_eq!(hearers(item), ids(&[&customer, &agent]));
+    assert!(item.audience.roles.is_empty(), "not the whole role");
 }
 
 #[test]

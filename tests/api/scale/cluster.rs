@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::nats::NatsServer;
+use crate::access;
 use crate::helpers::{Login, Socket, TestApp, TestDb, body_of, personal};
 
 /// Two nodes, A and B, on one fresh PostgreSQL database and one bus.
@@ -135,6 +136,22 @@ async fn server_api_changes_and_revocations_on_a_reach_sockets_on_b() {
     )
     .await;
     assert_eq!(bob_socket.closed_with().await, 4001);
+}
+
+#[tokio::test]
+async fn a_role_change_on_a_takes_the_room_from_a_socket_on_b_at_once() {
+    let nats = NatsServer::start(&[]).await;
+    let (a, b) = two_nodes(&nats).await;
+    let (mut socket, _) = access::agent_on_a_ticket(&a, &b).await;
+    a.ok(
+        "/v1/server/user/update",
+        json!({"xcUserID": "ann", "fullName": "Ann", "userRoleCode": "sales"}),
+    )
+    .await;
+    access::say(&a, "cus", "T", "anyone?").await;
+    access::say(&a, "cus", "MARKER", "marker").await;
+    let seen = access::events_until_marker(&mut socket, "marker").await;
+    assert!(access::in_room(&seen, "T").is_empty(), "{seen:?}");
 }
 
 #[tokio::test]
