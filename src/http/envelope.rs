@@ -55,6 +55,8 @@ pub enum ApiError {
     UserNotFound,
     /// No such endpoint.
     NoRoute,
+    /// The endpoint exists, for another HTTP method.
+    WrongMethod,
     /// A fault inside confab, already logged; clients get a generic message.
     Internal,
 }
@@ -162,6 +164,12 @@ impl ApiError {
             ApiError::RoomNotFound => (404, "40401", "Room is not found".into(), none),
             ApiError::UserNotFound => (404, "40401", "User is not found".into(), none),
             ApiError::NoRoute => (404, "40400", "No such endpoint".into(), none),
+            ApiError::WrongMethod => (
+                405,
+                "40500",
+                "This endpoint takes another HTTP method (POST for the APIs)".into(),
+                none,
+            ),
             ApiError::Internal => (500, "99999", "Internal server error".into(), none),
         }
     }
@@ -212,9 +220,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = self.parts();
         let mut response = envelope(status, code, &message, &field, b"{}");
-        if matches!(self, ApiError::NoRoute) {
-            // Not an endpoint at all: say so at the HTTP level too.
-            *response.status_mut() = StatusCode::NOT_FOUND;
+        match self {
+            // Not an endpoint at all, or not with this method: say so at the HTTP level too.
+            ApiError::NoRoute => *response.status_mut() = StatusCode::NOT_FOUND,
+            ApiError::WrongMethod => *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED,
+            _ => {}
         }
         response
     }

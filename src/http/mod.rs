@@ -66,6 +66,7 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         .merge(client::routes())
         .route("/connect", get(socket::connect))
         .fallback(|| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|| async { ApiError::WrongMethod })
         .with_state(state)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(cors)

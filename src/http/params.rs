@@ -25,7 +25,15 @@ impl Params {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        match serde_json::from_slice::<Value>(bytes) {
+        let parsed = match serde_json::from_slice::<Value>(bytes) {
+            // Valid JSON with a number no float can hold: parse it with such numbers as
+            // strings, so that the parameter they belong to reports itself as invalid.
+            Err(err) if err.to_string().starts_with("number out of range") => {
+                serde_json::from_slice::<Value>(&quote_huge_numbers(bytes))
+            }
+            parsed => parsed,
+        };
+        match parsed {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(Value::Null) => Ok(Self::default()),
             Ok(Value::String(s)) if s.is_empty() => Ok(Self::default()),
@@ -243,6 +251,41 @@ impl Params {
     }
 }
 
+/// `bytes` with every number outside strings that has more than 300 digits put in quotes. A
+/// double holds at most about 10^308, so shorter numbers are left for the parser; longer ones
+/// become strings, which no numeric parameter accepts.
+fn quote_huge_numbers(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    let (mut in_string, mut escaped, mut i) = (false, false, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            in_string = escaped || b != b'"';
+            escaped = !escaped && b == b'\\';
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'-' || b.is_ascii_digit() {
+            let end = bytes[i..]
+                .iter()
+                .position(|c| !(c.is_ascii_digit() || b"+-.eE".contains(c)))
+                .map_or(bytes.len(), |n| i + n);
+            let number = &bytes[i..end];
+            if number.iter().filter(|c| c.is_ascii_digit()).count() > 300 {
+                out.push(b'"');
+                out.extend_from_slice(number);
+                out.push(b'"');
+            } else {
+                out.extend_from_slice(number);
+            }
+            i = end;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
 impl<S: Send + Sync> FromRequest<S> for Params {
     type Rejection = ApiError;
 
@@ -277,6 +320,20 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn a_number_too_large_for_any_type_is_an_invalid_parameter_not_invalid_json() {
+        let huge = "9".repeat(400);
+        let body = format!(r#"{{"name": "a\"{huge}", "type": {huge}, "n": 1e5}}"#);
+        let params = Params::parse(body.as_bytes()).unwrap();
+        assert_eq!(
+            params.required_str("name", "1", 1000).unwrap(),
+            format!("a\"{huge}")
+        );
+        let err = params.required_int("type", "104").unwrap_err();
+        assert_eq!(err.field, "104");
+        assert!(Params::parse(format!("{{\"type\": {huge}").as_bytes()).is_err());
     }
 
     #[test]

@@ -179,4 +179,15 @@ async fn health_is_reported_and_unknown_paths_are_not_endpoints() {
     assert_eq!(missing.status(), 404);
     let envelope: serde_json::Value = missing.json().await.unwrap();
     assert_eq!(envelope["status"], 404);
+    // An endpoint asked with the wrong method says so in an envelope too.
+    let wrong = app
+        .client
+        .get(app.url("/v1/server/room/get"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 405);
+    assert_eq!(wrong.headers()["content-type"], "application/json");
+    let envelope: serde_json::Value = wrong.json().await.unwrap();
+    assert_error(&envelope, 405, "40500", "");
 }
