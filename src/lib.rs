@@ -16,7 +16,7 @@
 //! - [`domain`] — value types and rules, with no I/O: the chat model, the feed of committed
 //!   changes that stores publish and realtime delivers, and [`codec`], the message-body cipher
 //!   of the SDKs (also reachable at the crate root).
-//! - [`config`] and [`bus`] — leaves: they import no other confab module.
+//! - [`config`], [`metrics`] and [`bus`] — leaves: they import no other confab module.
 //!
 //! [`app`] wires these together from a [`config::Config`]; [`cli`] is the command line. Nothing
 //! but them imports [`app`], [`cli`] or [`http`].
@@ -32,6 +32,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod realtime;
 pub mod service;
 pub mod store;

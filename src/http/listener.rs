@@ -38,8 +38,6 @@ pub struct Connections {
     conns: Mutex<HashMap<u64, Arc<Slot>>>,
     next_id: AtomicU64,
     started: Instant,
-    shed: AtomicU64,
-    refused: AtomicU64,
 }
 
 /// One HTTP connection as the cap sees it.
@@ -93,8 +91,6 @@ impl Connections {
             conns: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
             started: Instant::now(),
-            shed: AtomicU64::new(0),
-            refused: AtomicU64::new(0),
         })
     }
 
@@ -121,14 +117,6 @@ impl Connections {
         self.open.load(Ordering::Acquire)
     }
 
-    /// Connections shed and refused at the cap since start.
-    pub fn shed_and_refused(&self) -> (u64, u64) {
-        (
-            self.shed.load(Ordering::Relaxed),
-            self.refused.load(Ordering::Relaxed),
-        )
-    }
-
     /// Makes room for one more at the cap by shedding the connection idle longest; `false`
     /// when every connection is busy.
     fn make_room(&self) -> bool {
@@ -147,7 +135,7 @@ impl Connections {
         if let Some(slot) = conns.remove(&id) {
             slot.shed.notify_one();
         }
-        self.shed.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::metrics().connections_shed.inc();
         true
     }
 
@@ -237,7 +225,7 @@ pub async fn serve(
             }
         };
         if !connections.make_room() {
-            connections.refused.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::metrics().connections_refused.inc();
             drop(stream);
             continue;
         }

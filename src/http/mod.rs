@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -40,6 +40,26 @@ pub struct AppState {
     pub sockets: SocketSettings,
 }
 
+/// `GET /metrics`: every metric in the Prometheus text format, with the gauges of what is
+/// open now.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let m = crate::metrics::metrics();
+    crate::metrics::set(&m.sockets, state.service.hub().socket_count());
+    crate::metrics::set(&m.connections, state.connections.open());
+    if let Some((in_use, open)) = state.service.store().pool_use() {
+        crate::metrics::set(&m.pool_in_use, in_use);
+        crate::metrics::set(&m.pool_open, open);
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        m.render(),
+    )
+        .into_response()
+}
+
 /// Keepalive and write limits of WebSockets.
 #[derive(Debug, Clone, Copy)]
 pub struct SocketSettings {
@@ -62,6 +82,7 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         .max_age(Duration::from_secs(86_400));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .merge(server::routes())
         .merge(client::routes())
         .route("/connect", get(socket::connect))
@@ -73,13 +94,24 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         .layer(middleware::from_fn(log_request))
 }
 
-/// One line per request: method, path, HTTP status, body status, time taken.
+/// One line per request (method, path, HTTP status, body status, time taken), and the
+/// request counted in the metrics under the route it matched.
 async fn log_request(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let endpoint = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
     let response = next.run(req).await;
     let body_status = response.extensions().get::<BodyStatus>().map(|s| s.0);
+    crate::metrics::metrics().request(
+        &endpoint,
+        body_status.unwrap_or(response.status().as_u16()),
+        started.elapsed().as_secs_f64(),
+    );
     tracing::info!(
         %method,
         path,

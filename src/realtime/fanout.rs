@@ -164,7 +164,9 @@ impl Fanout {
 /// once per distinct view (personal rooms look different to each side; `isRead` depends on
 /// the viewer), not once per recipient.
 pub async fn dispatch(mut feed: mpsc::Receiver<FeedItem>, fanout: Fanout) {
+    let queued = &crate::metrics::metrics().feed_queue;
     while let Some(item) = feed.recv().await {
+        crate::metrics::set(queued, feed.len());
         fanout.committed(item);
     }
 }

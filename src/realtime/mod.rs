@@ -61,9 +61,17 @@ struct Conn {
 impl Conn {
     fn send(&self, frame: Bytes) {
         match self.tx.try_send(frame) {
-            Ok(()) => {}
+            Ok(()) => {
+                crate::metrics::metrics().deliveries.inc();
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
-                let _ = self.close.send(Some(CloseReason::Lagging));
+                if self
+                    .close
+                    .send_replace(Some(CloseReason::Lagging))
+                    .is_none()
+                {
+                    crate::metrics::metrics().lag_closes.inc();
+                }
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
@@ -219,6 +227,11 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Open sockets on this node.
+    pub fn socket_count(&self) -> usize {
+        self.lock().by_user.values().map(Vec::len).sum()
     }
 
     /// Whether the user has at least one socket.

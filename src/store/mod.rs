@@ -342,4 +342,9 @@ pub trait Store: Send + Sync {
 
     /// Finishes queued writes and stops accepting new ones.
     async fn close(&self);
+
+    /// Pooled database connections in use and open, for a store that pools them.
+    fn pool_use(&self) -> Option<(usize, usize)> {
+        None
+    }
 }

@@ -612,4 +612,9 @@ impl Store for PgStore {
         self.feed.lock().expect("feed lock poisoned").take();
         self.pool.close();
     }
+
+    fn pool_use(&self) -> Option<(usize, usize)> {
+        let status = self.pool.status();
+        Some((status.size.saturating_sub(status.available), status.size))
+    }
 }

@@ -392,6 +392,8 @@ struct Committed {
     commit: Result<(), StoreError>,
     feed: Vec<FeedItem>,
     completions: Vec<Completion>,
+    /// When the writer began the batch (for the commit latency metric).
+    started: std::time::Instant,
 }
 
 /// The thread that makes committed batches durable, then publishes and answers them in order.
@@ -413,7 +415,9 @@ impl Syncer {
                     if ready.iter().any(|b| b.commit.is_ok()) {
                         flush_or_stop(&mut file, &wal);
                     }
+                    let commit_seconds = &crate::metrics::metrics().commit_seconds;
                     for batch in ready {
+                        commit_seconds.observe(batch.started.elapsed().as_secs_f64());
                         answer(batch, feed.as_ref());
                     }
                 }
@@ -495,6 +499,7 @@ fn run_writer(
             }
         }
         if !batch.is_empty() {
+            crate::metrics::set(&crate::metrics::metrics().writer_queue, rx.len());
             if let Some(committed) = run_batch(&mut conn, batch) {
                 syncer.send(committed);
             }
@@ -524,6 +529,9 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 /// Runs and commits one batch; `None` if it could not even begin (its callers, dropped, hear
 /// an error).
 fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Option<Committed> {
+    let started = std::time::Instant::now();
+    let metrics = crate::metrics::metrics();
+    metrics.writer_batch.observe(batch.len() as f64);
     if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
         return None;
@@ -563,5 +571,6 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Option<Committed> {
         commit,
         feed: committed_feed,
         completions,
+        started,
     })
 }
