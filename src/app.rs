@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use crate::bus::nats::Nats;
 use crate::config::{Config, DatabaseArgs, Limits};
 use crate::http::listener::{self, Connections, ListenerSettings};
+use crate::http::rate::RateLimits;
 use crate::http::{self, AppState, SocketSettings};
 use crate::realtime::{self, CloseReason, Fanout};
 use crate::service::Service;
@@ -127,9 +128,21 @@ impl App {
             limits.max_connections,
             limits.reserved_descriptors,
         ));
+        let rates = Arc::new(RateLimits::new(&limits));
+        let forgetting = tokio::spawn({
+            let rates = rates.clone();
+            async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    rates.forget_quiet();
+                }
+            }
+        });
         let router = http::router(
             AppState {
                 service: self.service.clone(),
+                rates,
                 connections: connections.clone(),
                 sockets: SocketSettings {
                     ping_interval: Duration::from_secs(limits.socket_ping_secs.max(1)),
@@ -149,6 +162,7 @@ impl App {
         };
         let served = listener::serve(listener, router, connections, settings, shutdown).await;
         key_watch.abort();
+        forgetting.abort();
         self.service.store().close().await;
         drop(self.service);
         let _ = dispatcher.await;

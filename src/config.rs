@@ -176,6 +176,20 @@ pub struct Limits {
     /// Seconds SIGTERM waits for requests in flight before closing what is left.
     #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Requests per second one app may make with its `Server-Key`, and again with its
+    /// `App-Key`, with bursts of twice that; `0`: no limit.
+    #[arg(long, env = "CONFAB_RATE_PER_KEY", default_value_t = 100_000)]
+    pub rate_per_key: u32,
+
+    /// Client requests and socket frames per second one user may make, with bursts of twice
+    /// that; `0`: no limit.
+    #[arg(long, env = "CONFAB_RATE_PER_USER", default_value_t = 1_000)]
+    pub rate_per_user: u32,
+
+    /// Frames per second one socket may send, with bursts of twice that; `0`: no limit.
+    #[arg(long, env = "CONFAB_RATE_PER_SOCKET", default_value_t = 1_000)]
+    pub rate_per_socket: u32,
 }
 
 impl Default for Limits {
@@ -189,6 +203,9 @@ impl Default for Limits {
             socket_ping_secs: 30,
             socket_write_timeout_secs: 10,
             shutdown_grace_secs: 10,
+            rate_per_key: 100_000,
+            rate_per_user: 1_000,
+            rate_per_socket: 1_000,
         }
     }
 }

@@ -49,6 +49,8 @@ pub enum ApiError {
     Param(ParamError),
     /// Not allowed (`40301`).
     Forbidden(String),
+    /// A rate limit refused the request (`42901`, body status 429, HTTP 200).
+    RateLimited(String),
     /// `40401` `Room is not found`.
     RoomNotFound,
     /// `40401` `User is not found`.
@@ -161,6 +163,7 @@ impl ApiError {
             }
             ApiError::Param(p) => (400, "40002", p.message.as_str().into(), p.field.clone()),
             ApiError::Forbidden(why) => (403, "40301", why.as_str().into(), none),
+            ApiError::RateLimited(why) => (429, "42901", why.as_str().into(), none),
             ApiError::RoomNotFound => (404, "40401", "Room is not found".into(), none),
             ApiError::UserNotFound => (404, "40401", "User is not found".into(), none),
             ApiError::NoRoute => (404, "40400", "No such endpoint".into(), none),

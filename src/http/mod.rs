@@ -5,6 +5,7 @@ mod client;
 pub mod envelope;
 pub mod listener;
 pub mod params;
+pub mod rate;
 mod server;
 mod socket;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub connections: Arc<listener::Connections>,
     /// How sockets keep alive and how long they may block a write.
     pub sockets: SocketSettings,
+    /// Rate limits per key, user and socket.
+    pub rates: Arc<rate::RateLimits>,
 }
 
 /// `GET /metrics`: every metric in the Prometheus text format, with the gauges of what is

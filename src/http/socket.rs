@@ -20,6 +20,7 @@ use tokio::time::timeout;
 
 use super::client::app_from_key;
 use super::envelope::{ApiError, Data};
+use super::rate::SocketRate;
 use super::{AppState, SocketSettings};
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{ParamError, RoomRef};
@@ -142,6 +143,7 @@ async fn run(
         write_timeout,
     } = state.sockets;
     let mut registration = state.service.connect(&session).await;
+    let rate = state.rates.socket();
     let mut ping =
         tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -177,8 +179,8 @@ async fn run(
             incoming = socket.recv() => {
                 heard = true;
                 match incoming {
-                    Some(Ok(Message::Text(text))) => handle(&state, &session, &mut socket, text.as_bytes()).await,
-                    Some(Ok(Message::Binary(bytes))) => handle(&state, &session, &mut socket, &bytes).await,
+                    Some(Ok(Message::Text(text))) => handle(&state, &session, rate.as_ref(), &mut socket, text.as_bytes()).await,
+                    Some(Ok(Message::Binary(bytes))) => handle(&state, &session, rate.as_ref(), &mut socket, &bytes).await,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_))) | None => break None,
                     Some(Err(err)) => {
@@ -217,7 +219,13 @@ async fn refuse(socket: &mut WebSocket, event: &str, data: &Value, code: &str, m
     let _ = timeout(REFUSAL_WRITE_TIMEOUT, socket.send(Message::Binary(reply))).await;
 }
 
-async fn handle(state: &AppState, session: &ClientSession, socket: &mut WebSocket, frame: &[u8]) {
+async fn handle(
+    state: &AppState,
+    session: &ClientSession,
+    rate: Option<&SocketRate>,
+    socket: &mut WebSocket,
+    frame: &[u8],
+) {
     let parsed: Result<Value, _> = serde_json::from_slice(frame);
     let (event, data) = match &parsed {
         Ok(v) => (
@@ -229,6 +237,13 @@ async fn handle(state: &AppState, session: &ClientSession, socket: &mut WebSocke
     if event.is_empty() || !data.is_object() {
         let message = "a frame must be JSON {\"eventName\": string, \"data\": object}";
         return refuse(socket, event, &data, "40002", message).await;
+    }
+    let limited = rate
+        .map_or(Ok(()), SocketRate::check)
+        .and_then(|()| state.rates.client(session.app, session.user.id));
+    if let Err(err) = limited {
+        let (_, code, message, _) = err.parts();
+        return refuse(socket, event, &data, code, &message).await;
     }
     let outcome = match event {
         "chat/sendMessage" => match outgoing(&data) {

@@ -304,3 +304,121 @@ async fn a_body_that_never_arrives_is_answered_with_an_envelope() {
     assert!(answer.contains("too slowly"), "{answer}");
     stop(&mut server);
 }
+
+/// Calls `call` `n` times at once and returns the answers' body statuses.
+async fn statuses<F, Fut>(n: usize, call: F) -> Vec<u64>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    futures_util::future::join_all((0..n).map(call))
+        .await
+        .iter()
+        .map(|answer| answer["status"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_server_key_over_its_rate_is_refused_with_42901_and_other_apps_are_not() {
+    let app = crate::helpers::TestApp::spawn_with(|c| c.limits.rate_per_key = 5).await;
+    let other = app.server_key_for_app("other").await;
+    // A burst of twice the rate passes; what comes on top in the same instant is refused.
+    let answers = statuses(30, |i| {
+        app.post(
+            "/v1/server/user/update",
+            json!({"xcUserID": format!("u{i}"), "fullName": "U"}),
+        )
+    })
+    .await;
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert!(refused >= 15, "{answers:?}");
+    assert!(
+        answers.iter().all(|s| *s == 200 || *s == 429),
+        "{answers:?}"
+    );
+    let limited = app
+        .post(
+            "/v1/server/user/update",
+            json!({"xcUserID": "x", "fullName": "X"}),
+        )
+        .await;
+    crate::helpers::assert_error(&limited, 429, "42901", "");
+    let fine = app
+        .post_raw(
+            "/v1/server/user/update",
+            Some(&other),
+            json!({"xcUserID": "x", "fullName": "X"}).to_string(),
+        )
+        .await;
+    assert_eq!(fine["status"], 200, "{fine}");
+    let scraped = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(scraped.contains("confab_rate_limited_total{limit=\"server_key\"}"));
+}
+
+#[tokio::test]
+async fn a_user_over_their_rate_is_refused_on_rest_and_on_the_socket() {
+    let app = crate::helpers::TestApp::spawn_with(|c| {
+        c.limits.rate_per_user = 5;
+        c.limits.rate_per_socket = 0;
+    })
+    .await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let answers = statuses(30, |_| {
+        app.client("/v1/client/contact/list", &ann.access, json!(""))
+    })
+    .await;
+    assert!(
+        answers.iter().filter(|s| **s == 429).count() >= 15,
+        "{answers:?}"
+    );
+    let limited = app
+        .client("/v1/client/contact/list", &ann.access, json!(""))
+        .await;
+    crate::helpers::assert_error(&limited, 429, "42901", "");
+    // Another user is not held back by Ann.
+    crate::helpers::assert_success(
+        &app.client("/v1/client/contact/list", &bob.access, json!(""))
+            .await,
+    );
+    // Ann's socket frames count against her too, and are answered, not dropped silently.
+    let mut socket = app.socket(&ann).await;
+    let room = crate::helpers::personal(&ann, &bob);
+    socket
+        .send(
+            "chat/sendMessage",
+            crate::helpers::text_message(&room, "over1", "too fast"),
+        )
+        .await;
+    let error = socket.expect("error", |e| e["localID"] == "over1").await;
+    assert_eq!(error["code"], "42901");
+}
+
+#[tokio::test]
+async fn a_socket_over_its_frame_rate_is_refused_and_stays_open() {
+    let app = crate::helpers::TestApp::spawn_with(|c| c.limits.rate_per_socket = 2).await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let room = crate::helpers::personal(&ann, &bob);
+    let mut socket = app.socket(&ann).await;
+    for i in 0..10 {
+        socket
+            .send(
+                "chat/sendMessage",
+                crate::helpers::text_message(&room, &format!("f{i}"), "hi"),
+            )
+            .await;
+    }
+    socket.expect("error", |e| e["code"] == "42901").await;
+    // Later, within its rate, the socket sends again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    socket.send_text(&room, "later", "hello again").await;
+}

@@ -119,7 +119,9 @@ impl FromRequestParts<AppState> for Client {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let app = app_from_key(state, header(&parts.headers, "app-key")).await?;
         let token = bearer(header(&parts.headers, "authorization")).map_err(ApiError::Auth)?;
-        Ok(Client(state.service.authenticate(app, token).await?))
+        let session = state.service.authenticate(app, token).await?;
+        state.rates.client(app, session.user.id)?;
+        Ok(Client(session))
     }
 }
 

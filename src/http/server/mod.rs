@@ -68,11 +68,12 @@ impl FromRequestParts<AppState> for ServerApp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = super::header(&parts.headers, "server-key");
-        state
+        let app = state
             .service
             .authenticate_key(KeyKind::Server, header)
             .await?
-            .map(ServerApp)
-            .map_err(ApiError::ServerKey)
+            .map_err(ApiError::ServerKey)?;
+        state.rates.server_key(app)?;
+        Ok(ServerApp(app))
     }
 }
