@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::service::Service;
 use envelope::{ApiError, BodyStatus};
@@ -94,15 +95,36 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         .with_state(state)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(cors)
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_answer),
+        )
 }
 
-/// One line per request (method, path, HTTP status, body status, time taken), and the
-/// request counted in the metrics under the route it matched.
-async fn log_request(req: Request, next: Next) -> Response {
+/// The span of one request: its method and path (never the query string: the web SDK's
+/// socket URL carries its credentials there).
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+}
+
+/// The request's log line, at `info` under `confab::http`: HTTP status, body status, time.
+fn log_answer(response: &Response, latency: Duration, _: &tracing::Span) {
+    let body_status = response.extensions().get::<BodyStatus>().map(|s| s.0);
+    tracing::info!(
+        status = response.status().as_u16(),
+        body_status,
+        micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+        "answered"
+    );
+}
+
+/// Counts the request in the metrics under the route it matched, with its body status and
+/// the time taken.
+async fn record_metrics(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
     let endpoint = req
         .extensions()
         .get::<MatchedPath>()
@@ -114,14 +136,6 @@ async fn log_request(req: Request, next: Next) -> Response {
         &endpoint,
         body_status.unwrap_or(response.status().as_u16()),
         started.elapsed().as_secs_f64(),
-    );
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        body_status,
-        micros = started.elapsed().as_micros() as u64,
-        "request"
     );
     response
 }

@@ -10,6 +10,7 @@ mod client_rooms;
 mod envelope;
 mod helpers;
 mod limits;
+mod logs;
 mod metrics;
 mod process;
 mod room_lists;
