@@ -39,11 +39,43 @@ fn created_key(dir: &TempDir, database: &str, kind: &str) -> (String, String) {
     (secret, key["header"].as_str().unwrap().to_owned())
 }
 
+/// For a PostgreSQL database, a URL with a login of its own whose password is random (the test
+/// cluster's shared password is a word that also names things in the log) and that password.
+async fn with_own_login(url: &str) -> (String, Option<(String, String)>) {
+    let Some(rest) = url.strip_prefix("postgres://") else {
+        return (url.to_owned(), None);
+    };
+    let (_, host_and_db) = rest.split_once('@').unwrap();
+    let name = host_and_db
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap();
+    let password = format!(
+        "pw{}",
+        confab::domain::secret::random_token::<12>().replace(['-', '_'], "x")
+    );
+    let role = format!("{name}_owner");
+    let admin = crate::helpers::admin_client(&crate::helpers::postgres_admin_url()).await;
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD '{password}'; ALTER DATABASE {name} OWNER TO {role}"
+        ))
+        .await
+        .unwrap();
+    (
+        format!("postgres://{role}:{password}@{host_and_db}"),
+        Some((role, password)),
+    )
+}
+
 #[tokio::test]
 async fn no_key_token_or_password_reaches_the_log() {
     let dir = TempDir::new();
     let db = TestDb::new().await;
-    let database = db.url().to_owned();
+    let (database, own_login) = with_own_login(db.url()).await;
     let (server_secret, server_key) = created_key(&dir, &database, "server-key");
     let (app_secret, app_key) = created_key(&dir, &database, "app-key");
 
@@ -196,14 +228,18 @@ async fn no_key_token_or_password_reaches_the_log() {
         ("a refresh token", refresh),
         ("the new refresh token", new_refresh),
     ];
-    if let Some(password) = database
-        .strip_prefix("postgres://")
-        .and_then(|rest| rest.split('@').next())
-        .and_then(|credentials| credentials.split(':').nth(1))
-    {
-        secrets.push(("the database password", password.to_owned()));
+    if let Some((_, password)) = &own_login {
+        secrets.push(("the database password", password.clone()));
     }
     for (what, secret) in secrets {
         assert!(!log.contains(&secret), "{what} is in the log:\n{log}");
+    }
+    if let Some((role, _)) = own_login {
+        drop(db);
+        crate::helpers::admin_client(&crate::helpers::postgres_admin_url())
+            .await
+            .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+            .await
+            .unwrap();
     }
 }

@@ -285,16 +285,24 @@ pub(super) fn device_sync(
         .optional()?)
 }
 
-/// Records that a device has seen every change up to now.
+/// The change version the connection's snapshot reflects: every change up to it is visible.
+pub(super) fn version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM counters WHERE name = 'version'")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Records that a device has seen every change up to `version`; a sync point only moves
+/// forward, so of two syncs of one device answered out of order the later one stays.
 pub(super) fn mark_device_synced(
     conn: &Connection,
     user: UserId,
     device: &str,
+    version: i64,
 ) -> Result<(), StoreError> {
-    let version = super::pool::with_counters(conn, |c| c.version)?;
     conn.prepare_cached(
         "INSERT INTO device_syncs (user_id, device_id, version) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (user_id, device_id) DO UPDATE SET version = excluded.version",
+         ON CONFLICT (user_id, device_id) DO UPDATE SET version = max(version, excluded.version)",
     )?
     .execute(params![user, device, version])?;
     Ok(())

@@ -102,6 +102,23 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Records that `device` has seen every change up to `version`, never moving it back.
+    ///
+    /// Sync reads run on a reader connection, in one snapshot, and take the version that
+    /// snapshot reflects (the writer saves it with each batch); only this small upsert goes
+    /// through the writer. Every change committed after the snapshot has a higher version, so
+    /// the next sync finds it; none before it is sent again.
+    async fn mark_synced(
+        &self,
+        user: UserId,
+        device: String,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .write(move |c, _| messages::mark_device_synced(c, user, &device, version))
+            .await
+    }
+
     /// Opens (creating file and folder if missing) and migrates the database at `path`.
     /// Committed message changes are published to `feed`, in commit order.
     pub fn open(path: &Path, feed: Option<FeedSink>) -> Result<Self, StoreError> {
@@ -311,14 +328,13 @@ impl Store for SqliteStore {
         user: User,
         device: String,
     ) -> Result<Vec<Viewed>, StoreError> {
-        // On the writer, so the sync point recorded matches exactly what was read.
-        self.db
-            .write(move |c, _| {
-                let list = messages::room_list(c, app, &user)?;
-                messages::mark_device_synced(c, user.id, &device)?;
-                Ok(list)
-            })
-            .await
+        let user_id = user.id;
+        let (list, version) = self
+            .db
+            .read(move |c| Ok((messages::room_list(c, app, &user)?, messages::version(c)?)))
+            .await?;
+        self.mark_synced(user_id, device, version).await?;
+        Ok(list)
     }
 
     async fn new_and_updated(
@@ -327,16 +343,20 @@ impl Store for SqliteStore {
         user: User,
         device: String,
     ) -> Result<Vec<Viewed>, StoreError> {
-        self.db
-            .write(move |c, _| {
-                let list = match messages::device_sync(c, user.id, &device)? {
+        let user_id = user.id;
+        let read_device = device.clone();
+        let (list, version) = self
+            .db
+            .read(move |c| {
+                let list = match messages::device_sync(c, user.id, &read_device)? {
                     Some(since) => messages::changed_since(c, app, &user, since)?,
                     None => messages::room_list(c, app, &user)?,
                 };
-                messages::mark_device_synced(c, user.id, &device)?;
-                Ok(list)
+                Ok((list, messages::version(c)?))
             })
-            .await
+            .await?;
+        self.mark_synced(user_id, device, version).await?;
+        Ok(list)
     }
 
     async fn write(&self, work: WriteWork) -> Result<Box<dyn Any + Send>, StoreError> {

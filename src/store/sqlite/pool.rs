@@ -268,7 +268,7 @@ impl Db {
         let mut conn = self.reader()?;
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || {
-            let result = f(&mut conn);
+            let result = snapshot(&mut conn, f);
             readers.lock().expect("reader pool poisoned").push(conn);
             result
         })
@@ -519,6 +519,19 @@ fn run_writer(
     if let Some(ack) = closing {
         let _ = ack.send(());
     }
+}
+
+/// Runs a read in one read transaction, so that every statement of it sees the same
+/// snapshot of the database (a prefix of the committed batches), never a batch half-seen.
+fn snapshot<R>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    run_cached(conn, "BEGIN")?;
+    let result = f(conn);
+    // Nothing was written: ending the transaction only releases the snapshot.
+    run_cached(conn, "ROLLBACK")?;
+    result
 }
 
 /// Runs a transaction-control statement through the statement cache (it runs for every job).
