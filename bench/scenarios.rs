@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio::sync::Mutex;
 
@@ -430,4 +431,161 @@ pub async fn idle_sockets(
     );
     drop(open);
     Ok(outcome)
+}
+
+/// Rooms each storm user takes part in, and participants per storm room.
+const STORM_ROOMS_PER_USER: usize = 100;
+const STORM_ROOM_SIZE: usize = 1_000;
+/// Sync requests the storm's clients have in flight at once: with 10,000 sockets open, this
+/// keeps the load generator and the server under this machine's 20,000 open files.
+const STORM_IN_FLIGHT: usize = 2_000;
+
+/// A reconnect storm: `users` users, each in 100 rooms of 1,000, whose sockets all drop and
+/// reconnect at once; each then calls `room_list_and_unread` and `new_and_updated`, as the
+/// SDKs do on reconnecting. Measures the time until every client has synced, and the latency
+/// of Server API sends made meanwhile.
+pub async fn storm(run: &Run, users: usize) -> Result<Vec<Outcome>, String> {
+    let (low, high) = run.meta.plain_users;
+    let users = users.min((high - low) as usize).max(STORM_ROOM_SIZE);
+    let cohort: Vec<String> = (0..users)
+        .map(|i| format!("u{}", low as usize + i))
+        .collect();
+    // Room k holds the 1,000 users from k * 10 on (wrapping), so each user is in 100 rooms.
+    let step = STORM_ROOM_SIZE / STORM_ROOMS_PER_USER;
+    let rooms = users / step;
+    let setup = Instant::now();
+    let api = run.api.clone();
+    let made = futures_util::stream::iter(0..rooms)
+        .map(|k| {
+            let members: Vec<&String> = (0..STORM_ROOM_SIZE)
+                .map(|j| &cohort[(k * step + j) % users])
+                .collect();
+            let body = json!({"xcRoomID": format!("{}-storm-{k}", run.tag), "type": 2,
+                              "name": "Storm", "participantXCUserIDs": members});
+            let api = api.clone();
+            async move {
+                api.ok("/v1/server/room/create_or_update", body.to_string())
+                    .await
+            }
+        })
+        .buffer_unordered(8)
+        .filter(|ok| std::future::ready(*ok))
+        .count()
+        .await;
+    if made < rooms {
+        return Err(format!("only {made} of {rooms} storm rooms were created"));
+    }
+    let key = sockets::app_key(&run.meta.app_key_id, &run.meta.app_key_secret);
+    let connected = sockets::connect_all(&api, &key, &cohort, &Clock::default(), 64).await?;
+    let setup = setup.elapsed();
+    let tokens: Vec<String> = futures_util::stream::iter(cohort.iter())
+        .map(|user| sockets::login(&api, &key, user))
+        .buffered(64)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    // Every socket drops at once.
+    drop(connected);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Server API sends into ten-member rooms while the storm lasts.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (api, stop) = (api.clone(), stop.clone());
+            let rooms = run.meta.ten_member_rooms.clone();
+            tokio::spawn(async move {
+                let mut samples = load::Samples::default();
+                let mut n = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    let (room, members) = &rooms[(w * 7 + n) % rooms.len()];
+                    let body = json!({"senderXCUserID": members[0], "xcRoomID": room,
+                                      "type": 1001, "body": "during the storm"});
+                    let started = Instant::now();
+                    if api.ok("/v1/server/message/send", body.to_string()).await {
+                        samples.micros.push(started.elapsed().as_micros() as u64);
+                    } else {
+                        samples.errors += 1;
+                    }
+                    n += 1;
+                }
+                samples
+            })
+        })
+        .collect();
+
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(STORM_IN_FLIGHT));
+    let started = Instant::now();
+    let clients: Vec<_> = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let (api, key, in_flight) = (api.clone(), key.clone(), in_flight.clone());
+            tokio::spawn(async move {
+                let socket = sockets::connect(api.base(), &key, &token, Clock::default()).await;
+                let device = format!("storm-{i}");
+                let mut synced = socket.is_ok();
+                for path in [
+                    "/v1/chat/message/room_list_and_unread",
+                    "/v1/chat/message/new_and_updated",
+                ] {
+                    let _permit = in_flight.acquire().await;
+                    let answer = api
+                        .client
+                        .post(format!("{}{path}", api.base()))
+                        .header("App-Key", &key)
+                        .header("Authorization", format!("Bearer {token}"))
+                        .header("Device-Identifier", &device)
+                        .body("")
+                        .send()
+                        .await;
+                    let ok = match answer {
+                        Ok(response) => response
+                            .bytes()
+                            .await
+                            .is_ok_and(|body| body.starts_with(br#"{"status":200"#)),
+                        Err(_) => false,
+                    };
+                    synced &= ok;
+                }
+                (synced, started.elapsed(), socket)
+            })
+        })
+        .collect();
+    let mut samples = load::Samples::default();
+    let mut open = Vec::with_capacity(clients.len());
+    for client in clients {
+        let (synced, took, socket) = client.await.map_err(|e| e.to_string())?;
+        if synced {
+            samples.micros.push(took.as_micros() as u64);
+        } else {
+            samples.errors += 1;
+        }
+        open.push(socket);
+    }
+    let all_synced = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut writes = load::Samples::default();
+    for writer in writers {
+        writes.merge(writer.await.map_err(|e| e.to_string())?);
+    }
+    drop(open);
+    let mut storm = samples.outcome(
+        &format!("reconnect storm: {users} sockets, {STORM_ROOMS_PER_USER} rooms each"),
+        "all synced <= 10 s",
+        all_synced,
+    );
+    storm.note = format!(
+        "all synced after {:.2} s; per client p50/p99 is the time from the storm's start; \
+         setup ({rooms} rooms of {STORM_ROOM_SIZE}, logins, sockets) took {:.0} s",
+        all_synced.as_secs_f64(),
+        setup.as_secs_f64()
+    );
+    let writes = writes.outcome(
+        "  Server API sends during the storm",
+        "p99 <= 50 ms",
+        all_synced,
+    );
+    Ok(vec![storm, writes])
 }

@@ -85,6 +85,7 @@ pub struct Service {
     store: Arc<dyn Store>,
     fanout: Fanout,
     config: ServiceConfig,
+    keys: Arc<keys::KeyCache>,
 }
 
 impl Service {
@@ -94,6 +95,7 @@ impl Service {
             store,
             fanout,
             config,
+            keys: Arc::default(),
         }
     }
 

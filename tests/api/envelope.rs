@@ -61,7 +61,7 @@ async fn a_bad_server_key_is_refused_with_a_message_that_says_why() {
 }
 
 #[tokio::test]
-async fn a_key_revoked_by_another_process_is_refused_from_the_next_request() {
+async fn a_key_revoked_by_another_process_is_refused_within_a_second() {
     let app = TestApp::spawn().await;
     app.user("u1", "One").await;
     // Another process on the same database, as the CLI is.
@@ -72,12 +72,20 @@ async fn a_key_revoked_by_another_process_is_refused_from_the_next_request() {
     assert!(admin.revoke_key(KeyKind::Server, &id).await.unwrap());
     assert!(!admin.revoke_key(KeyKind::Server, &id).await.unwrap());
     admin.store().close().await;
-    let envelope = app
-        .post(
-            "/v1/server/user/update",
-            json!({"xcUserID": "u1", "fullName": "x"}),
-        )
-        .await;
+    // The server looks for revocations once a second; give it a little more.
+    let revoked = std::time::Instant::now();
+    let envelope = loop {
+        let envelope = app
+            .post(
+                "/v1/server/user/update",
+                json!({"xcUserID": "u1", "fullName": "x"}),
+            )
+            .await;
+        if envelope["status"] != 200 || revoked.elapsed() > std::time::Duration::from_secs(3) {
+            break envelope;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_error(&envelope, 400, "40001", "");
     assert!(
         envelope["error"]["message"]
