@@ -133,6 +133,18 @@ pub async fn connect(
     let (sink, mut stream) = ws.split();
     let reader = tokio::spawn(async move {
         while let Some(Ok(frame)) = stream.next().await {
+            if let Message::Binary(bytes) = &frame
+                && bytes.starts_with(br#"{"eventName":"error""#)
+            {
+                // Refusals are not expected under load: say so rather than only time out.
+                eprintln!(
+                    "confab-bench: error event: {}",
+                    String::from_utf8_lossy(bytes)
+                );
+            }
+            if let Message::Close(close) = &frame {
+                eprintln!("confab-bench: socket closed by the server: {close:?}");
+            }
             if let Message::Binary(bytes) = frame
                 && let Some(local_id) = sent_message_local_id(&bytes)
             {

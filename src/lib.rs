@@ -2,8 +2,9 @@
 //!
 //! A tour, from the edge inwards. Each module imports only modules listed after it, never one
 //! listed before it, so there are no import cycles between them:
-//! - [`http`] — the only module that knows axum: the envelope, parameter parsing with field
-//!   codes, CORS, request logging, and one file per API area. It reaches the layers below
+//! - [`http`] — the only module that knows axum and hyper: the accept loop with its timeouts
+//!   and connection cap, the envelope, parameter parsing with field codes, CORS, request
+//!   logging, rate limits, `/metrics`, and one file per API area. It reaches the layers below
 //!   through [`service`], which re-exports the store and realtime types it needs.
 //! - [`service`] — the use cases (upsert a user, create a room, list a user's rooms), shared by
 //!   every API that needs them.

@@ -122,3 +122,23 @@ impl SocketRate {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_within_its_rate_is_never_refused() {
+        let limits = Limits {
+            rate_per_socket: 1_000,
+            ..Limits::default()
+        };
+        let rates = RateLimits::new(&limits);
+        let socket = rates.socket().unwrap();
+        // A burst of twice the rate passes at once.
+        for i in 0..2_000 {
+            assert!(socket.check().is_ok(), "frame {i} of the burst");
+        }
+        assert!(socket.check().is_err(), "past the burst");
+    }
+}

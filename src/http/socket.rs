@@ -243,6 +243,7 @@ async fn handle(
         .and_then(|()| state.rates.client(session.app, session.user.id));
     if let Err(err) = limited {
         let (_, code, message, _) = err.parts();
+        tracing::debug!(user = %session.user.id, event, %message, "refusing a socket frame over its rate");
         return refuse(socket, event, &data, code, &message).await;
     }
     let outcome = match event {

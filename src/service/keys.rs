@@ -88,13 +88,19 @@ impl Service {
         loop {
             tick.tick().await;
             let mut revoked = 0;
+            let mut read = true;
             for kind in [KeyKind::Server, KeyKind::App] {
                 match self.store.list_api_keys(kind).await {
                     Ok(keys) => revoked += keys.iter().filter(|k| k.revoked != 0).count(),
                     Err(err) => {
                         tracing::warn!(error = %err, "cannot read the keys for revocations");
+                        read = false;
                     }
                 }
+            }
+            // A count missing a kind would make the next full one look like a revocation.
+            if !read {
+                continue;
             }
             if known.is_some_and(|known| revoked > known) {
                 self.keys.clear();
