@@ -53,12 +53,13 @@ struct Slot {
 /// Counts one open connection or socket until dropped.
 pub struct Held {
     connections: Arc<Connections>,
-    slot: Option<(u64, Arc<Slot>)>,
+    /// The connection's key in the registry; `None` for a socket.
+    slot: Option<u64>,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        if let Some((id, _)) = self.slot.take() {
+        if let Some(id) = self.slot.take() {
             self.connections.lock().remove(&id);
         }
         self.connections.open.fetch_sub(1, Ordering::AcqRel);
@@ -150,7 +151,7 @@ impl Connections {
         self.open.fetch_add(1, Ordering::AcqRel);
         let held = Held {
             connections: self.clone(),
-            slot: Some((id, slot.clone())),
+            slot: Some(id),
         };
         (held, slot)
     }

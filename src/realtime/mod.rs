@@ -85,6 +85,32 @@ struct Registry {
     role_of: HashMap<UserId, (AppId, String)>,
 }
 
+impl Registry {
+    /// Records `role` (`""`: none) as the role `user` holds in `app`, in place of any other.
+    fn set_role(&mut self, app: AppId, user: UserId, role: &str) {
+        self.drop_role(user);
+        if !role.is_empty() {
+            self.by_role
+                .entry((app, role.to_owned()))
+                .or_default()
+                .insert(user);
+            self.role_of.insert(user, (app, role.to_owned()));
+        }
+    }
+
+    /// Forgets the role `user` holds, if any.
+    fn drop_role(&mut self, user: UserId) {
+        if let Some(key) = self.role_of.remove(&user)
+            && let Some(users) = self.by_role.get_mut(&key)
+        {
+            users.remove(&user);
+            if users.is_empty() {
+                self.by_role.remove(&key);
+            }
+        }
+    }
+}
+
 /// The connection registry. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Hub {
@@ -154,14 +180,7 @@ impl Hub {
             close: close_tx,
             recheck: recheck.clone(),
         });
-        if !role.is_empty() {
-            registry
-                .by_role
-                .entry((app, role.to_owned()))
-                .or_default()
-                .insert(user);
-            registry.role_of.insert(user, (app, role.to_owned()));
-        }
+        registry.set_role(app, user, role);
         Registration {
             hub: self.clone(),
             user,
@@ -183,22 +202,7 @@ impl Hub {
         for conn in conns {
             conn.recheck.notify_one();
         }
-        if let Some(old) = registry.role_of.remove(&user)
-            && let Some(users) = registry.by_role.get_mut(&old)
-        {
-            users.remove(&user);
-            if users.is_empty() {
-                registry.by_role.remove(&old);
-            }
-        }
-        if !role.is_empty() {
-            registry
-                .by_role
-                .entry((app, role.to_owned()))
-                .or_default()
-                .insert(user);
-            registry.role_of.insert(user, (app, role.to_owned()));
-        }
+        registry.set_role(app, user, role);
     }
 
     /// Asks every socket to read its session again (a key was revoked).
@@ -218,14 +222,7 @@ impl Hub {
         conns.retain(|c| c.id != id);
         if conns.is_empty() {
             registry.by_user.remove(&user);
-            if let Some(key) = registry.role_of.remove(&user)
-                && let Some(users) = registry.by_role.get_mut(&key)
-            {
-                users.remove(&user);
-                if users.is_empty() {
-                    registry.by_role.remove(&key);
-                }
-            }
+            registry.drop_role(user);
         }
     }
 

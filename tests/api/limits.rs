@@ -3,13 +3,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TempDir, backend};
-use crate::process::{confab, post, serve_with};
+use crate::process::{confab, post, serve_with, stop, terminate, wait_at_most};
 
 /// Holds `count` connections to `addr` from a separate process (so this test needs no
 /// descriptors of its own for them): even ones send nothing, odd ones dribble a request's
@@ -62,37 +62,6 @@ fn fresh() -> (TempDir, String) {
     let dir = TempDir::new();
     let database = format!("sqlite://{}/confab.db", dir.0.display());
     (dir, database)
-}
-
-/// Sends SIGTERM and expects a clean exit.
-fn stop(server: &mut Child) {
-    terminate(server);
-    let status = wait_at_most(server, Duration::from_secs(30));
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "the server did not stop cleanly: {status:?}"
-    );
-}
-
-fn terminate(child: &mut Child) {
-    let pid = child.id().to_string();
-    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(sent.success());
-}
-
-/// Waits for `child` to exit, for at most `limit`; its exit status, or `None` if it is still
-/// running (then it is killed).
-fn wait_at_most(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
 }
 
 #[tokio::test]

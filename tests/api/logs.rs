@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
 use crate::helpers::{TempDir, TestDb};
-use crate::process::confab;
+use crate::process::{confab, stop};
 
 async fn call(addr: &str, path: &str, headers: &[(&str, &str)], body: Value) -> Value {
     let mut request = reqwest::Client::new()
@@ -200,15 +200,7 @@ async fn no_key_token_or_password_reaches_the_log() {
     socket.close(None).await.unwrap();
     while socket.next().await.is_some() {}
 
-    let pid = server.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(server.wait().unwrap().success());
+    stop(&mut server);
     let mut log = String::new();
     std::fs::File::open(&log_path)
         .unwrap()

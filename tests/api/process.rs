@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -79,6 +80,38 @@ pub(crate) fn serve_with(
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Ok((child, addr))
+}
+
+/// Sends SIGTERM and expects a clean exit.
+pub(crate) fn stop(server: &mut Child) {
+    terminate(server);
+    let status = wait_at_most(server, Duration::from_secs(30));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the server did not stop cleanly: {status:?}"
+    );
+}
+
+/// Sends SIGTERM.
+pub(crate) fn terminate(child: &mut Child) {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for `child` to exit, for at most `limit`; its exit status, or `None` if it is still
+/// running (then it is killed).
+pub(crate) fn wait_at_most(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 pub(crate) async fn post(addr: &str, key: &str, path: &str, body: Value) -> Value {
@@ -196,13 +229,5 @@ async fn acknowledged_writes_survive_kill_9() {
         );
     }
     // SIGTERM shuts down gracefully.
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(child.wait().unwrap().success());
+    stop(&mut child);
 }
