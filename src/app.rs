@@ -25,32 +25,39 @@ const FEED_DEPTH: usize = 8192;
 /// The bus subject every node publishes its live events to.
 pub const BUS_SUBJECT: &str = "confab.live";
 
+/// Which backend a database URL names: the one place URLs are told apart.
+enum Backend<'a> {
+    Postgres(&'a str),
+    Sqlite(std::path::PathBuf),
+}
+
+impl<'a> Backend<'a> {
+    fn of(url: &'a str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url))
+        } else if url.contains("://") && !url.starts_with("sqlite:") {
+            Err(format!(
+                "unsupported database URL '{url}': use sqlite://PATH or postgres://…"
+            ))
+        } else {
+            Ok(Self::Sqlite(path_from_url(url)))
+        }
+    }
+}
+
 /// Opens the store a database URL names, publishing committed changes to `feed`.
 pub async fn open_store(
     database: &DatabaseArgs,
     feed: Option<FeedSink>,
 ) -> Result<Arc<dyn Store>, String> {
-    let url = database.url.as_str();
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::open(url, database.pool(), feed).await?;
-        return Ok(Arc::new(store));
+    match Backend::of(&database.url)? {
+        Backend::Postgres(url) => Ok(Arc::new(PgStore::open(url, database.pool(), feed).await?)),
+        Backend::Sqlite(path) => {
+            let store = SqliteStore::open(&path, feed)
+                .map_err(|e| format!("cannot open SQLite database {}: {e}", path.display()))?;
+            Ok(Arc::new(store))
+        }
     }
-    if url.contains("://") && !url.starts_with("sqlite:") {
-        return Err(format!(
-            "unsupported database URL '{url}': use sqlite://PATH or postgres://…"
-        ));
-    }
-    let path = path_from_url(url);
-    let store = SqliteStore::open(&path, feed)
-        .map_err(|e| format!("cannot open SQLite database {}: {e}", path.display()))?;
-    Ok(Arc::new(store))
-}
-
-/// The SQLite file a database URL names; `None` for PostgreSQL.
-fn sqlite_path(database: &DatabaseArgs) -> Option<std::path::PathBuf> {
-    let url = database.url.as_str();
-    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
-    (!postgres).then(|| path_from_url(url))
 }
 
 /// A ready-to-serve confab.
@@ -77,13 +84,17 @@ impl App {
         fanout
             .hub()
             .set_sockets_per_user(config.limits.sockets_per_user);
-        let serving = match sqlite_path(&config.database).map(|path| ServingLock::take(&path)) {
-            Some(Err(err)) => {
+        let serving = match Backend::of(&config.database.url) {
+            Ok(Backend::Postgres(_)) => Ok(None),
+            Ok(Backend::Sqlite(path)) => ServingLock::take(&path).map(Some),
+            Err(err) => Err(err),
+        };
+        let serving = match serving {
+            Ok(serving) => serving,
+            Err(err) => {
                 fanout.close().await;
                 return Err(err);
             }
-            Some(Ok(lock)) => Some(lock),
-            None => None,
         };
         let (feed_tx, feed) = mpsc::channel(FEED_DEPTH);
         let store = match open_store(&config.database, Some(feed_tx)).await {

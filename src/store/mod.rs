@@ -311,8 +311,8 @@ pub trait Store: Send + Sync {
     /// Records user activity at `at` (Unix ms).
     async fn touch_user(&self, user: UserId, at: i64) -> Result<(), StoreError>;
 
-    /// Users who share a room with `user`, at most `limit` (presence).
-    async fn room_sharers(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError>;
+    /// The users `user` has a personal room with, at most `limit`: who hears their presence.
+    async fn personal_partners(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError>;
 
     /// The newest message of every room of the user plus their unread messages; marks the
     /// device synced.

@@ -83,12 +83,18 @@ async fn typing_is_relayed_to_the_others_with_the_real_sender() {
 }
 
 #[tokio::test]
-async fn presence_goes_to_users_who_share_a_room() {
+async fn presence_goes_to_personal_room_partners_only() {
     let app = TestApp::spawn().await;
     let ann = app.login("ann", "Ann").await;
     let bob = app.login("bob", "Bob").await;
-    app.room("R", &["ann", "bob"]).await;
+    let cid = app.login("cid", "Cid").await;
+    let group = app.room("R", &["ann", "bob", "cid"]).await;
+    let group = group["room"]["roomID"].as_str().unwrap();
     let mut ann_socket = app.socket(&ann).await;
+    ann_socket
+        .send_text(&personal(&ann, &bob), "p1", "hello Bob")
+        .await;
+    let mut cid_socket = app.socket(&cid).await;
     let bob_socket = app.socket(&bob).await;
     let online = ann_socket
         .expect("user/status", |s| s["isOnline"] == true)
@@ -108,6 +114,12 @@ async fn presence_goes_to_users_who_share_a_room() {
         .expect("user/status", |s| s["isOnline"] == false)
         .await;
     assert_eq!(offline["user"]["userID"], bob.user_id.as_str());
+    // Cid shares only the group with Bob: the next thing Cid hears is a message sent after
+    // Bob came and went, not Bob's presence.
+    let marker = ann_socket.send_text(group, "m1", "after").await;
+    let next = cid_socket.next().await.expect("open");
+    assert_eq!(next["eventName"], "chat/sendMessage", "{next}");
+    assert_eq!(next["data"]["localID"], marker["localID"]);
 }
 
 #[tokio::test]

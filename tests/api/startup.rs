@@ -55,4 +55,6 @@ async fn an_unreachable_bus_stops_start_up_with_its_address() {
 async fn an_unknown_database_scheme_is_refused() {
     let (error, _) = open_error(Config::for_database("mysql://localhost/confab")).await;
     assert!(error.contains("unsupported database URL"), "{error}");
+    // Refused before anything is created: no lock file for a path read from the URL.
+    assert!(!std::path::Path::new("mysql:").exists());
 }

@@ -552,9 +552,9 @@ impl Store for PgStore {
         })
     }
 
-    async fn room_sharers(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError> {
+    async fn personal_partners(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError> {
         transact!(self, Mode::Read, |tx, feed| {
-            rooms::room_sharers(&tx, user, limit).await
+            rooms::personal_partners(&tx, user, limit).await
         })
     }
 

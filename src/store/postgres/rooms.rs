@@ -272,13 +272,14 @@ pub(super) async fn rooms_of_user(
     Ok((user, entries))
 }
 
-/// Users who share a room with `user` (for presence), at most `limit`.
-pub(super) async fn room_sharers(tx: &Tx<'_>, user: UserId, limit: i64) -> Res<Vec<UserId>> {
+/// The other users of `user`'s personal rooms, at most `limit`: one index range of the
+/// user's memberships and one room row each, however large their group rooms are.
+pub(super) async fn personal_partners(tx: &Tx<'_>, user: UserId, limit: i64) -> Res<Vec<UserId>> {
     all(
         tx,
-        "SELECT DISTINCT other.user_id FROM room_members mine \
-         JOIN room_members other ON other.room_id = mine.room_id \
-         WHERE mine.user_id = $1 AND other.user_id <> $1 LIMIT $2",
+        "SELECT CASE WHEN r.personal_a = $1 THEN r.personal_b ELSE r.personal_a END \
+         FROM room_members m JOIN rooms r ON r.id = m.room_id \
+         WHERE m.user_id = $1 AND r.personal_a IS NOT NULL AND r.deleted = 0 LIMIT $2",
         &[&user, &limit],
     )
     .await?

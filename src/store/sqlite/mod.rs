@@ -316,9 +316,9 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn room_sharers(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError> {
+    async fn personal_partners(&self, user: UserId, limit: i64) -> Result<Vec<UserId>, StoreError> {
         self.db
-            .read(move |c| rooms::room_sharers(c, user, limit))
+            .read(move |c| rooms::personal_partners(c, user, limit))
             .await
     }
 
