@@ -53,7 +53,7 @@ enum Cmd {
         /// The confab binary to start (use a release build).
         #[arg(long, default_value = "target/release/confab")]
         server_bin: PathBuf,
-        /// Scenario: all, baseline, room-get, room-create, room-update, participants, lock,
+        /// Scenario: all, baseline, room-get, room-create, room-update, participants, add-many, lock,
         /// lists, send-server, send-socket, fanout, idle-sockets; `storm` (not in `all`: a
         /// reconnect storm of `--sockets` users, at most 10,000, with 100 rooms each).
         #[arg(long, default_value = "all")]
@@ -330,6 +330,7 @@ async fn run_scenarios(
         "participants",
         scenarios::participants(&run, paced(8_000.0)).await
     );
+    many!("add-many", scenarios::add_many(&run).await?);
     one!("lock", scenarios::lock(&run, Pace::Saturate).await);
     one!("lock", scenarios::lock(&run, paced(8_000.0)).await);
     for probe in run.meta.probes.clone() {

@@ -170,6 +170,68 @@ pub async fn participants(run: &Run, pace: Pace) -> Outcome {
     samples.outcome(&name, &target, elapsed)
 }
 
+/// Rounds of each size of [`add_many`].
+const ADD_MANY_ROUNDS: usize = 3;
+
+/// `participants/add` of many users in one request, then their removal in one request, in
+/// rounds of 1,000 and of 10,000 users (fewer if the dataset has fewer plain users): each
+/// appends one system message per user, and the work must grow linearly with the users.
+pub async fn add_many(run: &Run) -> Result<Vec<Outcome>, String> {
+    let (low, high) = run.meta.plain_users;
+    let available = (high - low) as usize;
+    let room = format!("{}-many", run.tag);
+    let created = run
+        .api
+        .ok(
+            "/v1/server/room/create_or_update",
+            json!({"xcRoomID": room, "type": 2, "name": "Many"}).to_string(),
+        )
+        .await;
+    if !created {
+        return Err("cannot create the room of add-many".into());
+    }
+    let mut outcomes = Vec::new();
+    for size in [1_000, 10_000].map(|size: usize| size.min(available)) {
+        let users: Vec<String> = (0..size)
+            .map(|i| format!("u{}", low as usize + i))
+            .collect();
+        let body = json!({"xcRoomID": room, "participantXCUserIDs": users}).to_string();
+        let (mut adds, mut removes) = (load::Samples::default(), load::Samples::default());
+        let started = Instant::now();
+        for _ in 0..ADD_MANY_ROUNDS {
+            for (path, samples) in [
+                ("/v1/server/room/participants/add", &mut adds),
+                ("/v1/server/room/participants/remove", &mut removes),
+            ] {
+                let sent = Instant::now();
+                if run.api.ok(path, body.clone()).await {
+                    samples.micros.push(sent.elapsed().as_micros() as u64);
+                } else {
+                    samples.errors += 1;
+                }
+            }
+        }
+        let elapsed = started.elapsed();
+        let mut add = adds.outcome(
+            &format!("participants/add of {size} users in one request"),
+            "linear in users",
+            elapsed,
+        );
+        add.note = format!("{:.1} µs per user (p50)", add.p50_ms * 1000.0 / size as f64);
+        let mut remove = removes.outcome(
+            &format!("  participants/remove of the {size}"),
+            "linear in users",
+            elapsed,
+        );
+        remove.note = format!(
+            "{:.1} µs per user (p50)",
+            remove.p50_ms * 1000.0 / size as f64
+        );
+        outcomes.extend([add, remove]);
+    }
+    Ok(outcomes)
+}
+
 /// Alternating `lock` and `unlock`.
 pub async fn lock(run: &Run, pace: Pace) -> Outcome {
     let r = run.clone();

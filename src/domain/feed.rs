@@ -4,6 +4,8 @@
 //! serialized form: the bus carries them in its own versioned format (`realtime::notice`),
 //! so that renaming a field here changes nothing that nodes send each other.
 
+use std::sync::Arc;
+
 use crate::domain::model::{AppId, Message, UserId};
 
 /// Who must hear about a message: the room's explicit participants (with how far each has
@@ -16,6 +18,32 @@ pub struct Audience {
     pub members: Vec<(UserId, i64)>,
     /// Role codes of the room.
     pub roles: Vec<String>,
+}
+
+impl Audience {
+    /// A room's audience: its members with their read positions, plus `extra` users not
+    /// among them (read position 0), such as one just removed who still hears of it.
+    pub fn with_extra(
+        app: AppId,
+        mut members: Vec<(UserId, i64)>,
+        extra: &[UserId],
+        roles: Vec<String>,
+    ) -> Self {
+        if !extra.is_empty() {
+            let mut present: std::collections::HashSet<UserId> =
+                members.iter().map(|(user, _)| *user).collect();
+            for user in extra {
+                if present.insert(*user) {
+                    members.push((*user, 0));
+                }
+            }
+        }
+        Self {
+            app,
+            members,
+            roles,
+        }
+    }
 }
 
 /// Whether a feed item is a new message or a change to one.
@@ -37,6 +65,8 @@ pub struct FeedItem {
     pub kind: FeedKind,
     /// The message as committed.
     pub message: Message,
-    /// Who receives it.
-    pub audience: Audience,
+    /// Who receives it. Shared by the messages of one change (a 10,000-user
+    /// `participants/add` appends 10,000 messages for one audience), so that each message
+    /// costs the same however large the room.
+    pub audience: Arc<Audience>,
 }

@@ -60,12 +60,11 @@ impl Fanout {
         }
     }
 
-    /// Delivers a committed change here and on every other node.
-    pub fn committed(&self, item: FeedItem) {
-        super::deliver::deliver(&self.hub, &item);
-        self.publish(|| Notice::Committed {
-            item: Box::new(item),
-        });
+    /// Delivers committed changes here and on every other node, as one notice: consecutive
+    /// changes sharing an audience carry it once.
+    pub fn committed(&self, items: Vec<FeedItem>) {
+        super::deliver::deliver(&self.hub, &items);
+        self.publish(|| Notice::Committed { items });
     }
 
     /// Queues `frame` on the sockets of whichever of `users` are connected, on any node.
@@ -134,7 +133,7 @@ impl Fanout {
 
     fn apply(&self, notice: Notice) {
         match notice {
-            Notice::Committed { item } => super::deliver::deliver(&self.hub, &item),
+            Notice::Committed { items } => super::deliver::deliver(&self.hub, &items),
             Notice::Users { users, frame } => {
                 deliver_to_users(&self.hub, &users, &Bytes::from(frame));
             }
@@ -165,11 +164,31 @@ impl Fanout {
 /// the viewer), not once per recipient.
 pub async fn dispatch(mut feed: mpsc::Receiver<FeedItem>, fanout: Fanout) {
     let queued = &crate::metrics::metrics().feed_queue;
-    while let Some(item) = feed.recv().await {
+    let mut next = feed.recv().await;
+    while let Some(first) = next.take() {
+        // The changes already waiting that share the first one's audience go together.
+        let mut run = vec![first];
+        while run.len() < MAX_RUN {
+            match feed.try_recv() {
+                Ok(item) if Arc::ptr_eq(&item.audience, &run[0].audience) => run.push(item),
+                Ok(item) => {
+                    next = Some(item);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
         crate::metrics::set(queued, feed.len());
-        fanout.committed(item);
+        fanout.committed(run);
+        if next.is_none() {
+            next = feed.recv().await;
+        }
     }
 }
+
+/// Most changes delivered and published together: keeps one bus notice well under NATS's
+/// default payload limit of 1 MiB.
+const MAX_RUN: usize = 256;
 
 fn frame_text(frame: &Bytes) -> String {
     String::from_utf8_lossy(frame).into_owned()

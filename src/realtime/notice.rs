@@ -41,10 +41,11 @@ const SENT_VERSION: u64 = 1;
 /// What one node tells the others, in domain terms; only its conversions know the format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Notice {
-    /// A committed message change, for the room's connected audience.
+    /// Committed message changes, in commit order, for their room's connected audience;
+    /// consecutive ones share their audience (one `Arc`).
     Committed {
-        /// The change.
-        item: Box<FeedItem>,
+        /// The changes.
+        items: Vec<FeedItem>,
     },
     /// A frame for these users' sockets (presence).
     Users {
@@ -261,11 +262,11 @@ mod tests {
                 updated: 200,
                 deleted: 0,
             },
-            audience: Audience {
+            audience: std::sync::Arc::new(Audience {
                 app: AppId(1),
                 members: vec![(UserId(7), 5), (UserId(9), 3)],
                 roles: vec!["agent".into(), "supervisor".into()],
-            },
+            }),
         }
     }
 
@@ -284,14 +285,34 @@ mod tests {
     fn a_full_feed_item_comes_back_equal() {
         let item = full_item();
         let back = round_trip(Notice::Committed {
-            item: Box::new(item.clone()),
+            items: vec![item.clone()],
         });
-        assert_eq!(
-            back,
-            Notice::Committed {
-                item: Box::new(item)
-            }
-        );
+        assert_eq!(back, Notice::Committed { items: vec![item] });
+    }
+
+    #[test]
+    fn a_run_of_changes_carries_its_audience_once_and_comes_back_sharing_it() {
+        let first = full_item();
+        let mut second = full_item();
+        second.kind = FeedKind::New;
+        second.message.id = MessageId(1002);
+        second.message.seq = 6;
+        second.audience = std::sync::Arc::clone(&first.audience);
+        let run = Notice::Committed {
+            items: vec![first, second],
+        };
+        let payload = String::from_utf8(encode("node-a", run.clone()).unwrap()).unwrap();
+        assert!(payload.contains(r#""kind":"committedRun""#), "{payload}");
+        assert_eq!(payload.matches(r#""members""#).count(), 1, "{payload}");
+        let back = round_trip(run.clone());
+        assert_eq!(back, run);
+        let Notice::Committed { items } = back else {
+            panic!("a run comes back as committed changes")
+        };
+        assert!(std::sync::Arc::ptr_eq(
+            &items[0].audience,
+            &items[1].audience
+        ));
     }
 
     #[test]
@@ -304,9 +325,7 @@ mod tests {
         };
         item.message.room.room_type = RoomType::Transaction;
         item.message.room.peers = None;
-        let committed = Notice::Committed {
-            item: Box::new(item),
-        };
+        let committed = Notice::Committed { items: vec![item] };
         assert_eq!(round_trip(committed.clone()), committed);
     }
 
@@ -375,7 +394,7 @@ mod tests {
     #[test]
     fn version_1_is_what_unversioned_nodes_sent_plus_v() {
         let committed = Notice::Committed {
-            item: Box::new(full_item()),
+            items: vec![full_item()],
         };
         assert_eq!(
             decode(UNVERSIONED_COMMITTED.as_bytes(), "me").unwrap(),

@@ -49,8 +49,10 @@ pub enum ClientRoomChange {
 
 /// Adds (`add`) or removes users, each named user once; every actual change appends one
 /// `room/addParticipant` or `room/removeParticipant` message sent by `actor` (`None`: the
-/// Server API) with the user as its target. A removed user still hears the message that says
-/// so. Users already in (or already out) change nothing and append nothing.
+/// Server API) with the user as its target. The room's members after the change and every
+/// user it removed hear all of its messages (so a removed user hears the message that says
+/// so). Users already in (or already out) change nothing and append nothing. The work is
+/// linear in the number of users: the messages are appended together, for one audience.
 async fn change_members(
     tx: &mut dyn ChatTx,
     app: AppId,
@@ -60,22 +62,28 @@ async fn change_members(
     add: bool,
 ) -> Result<RoomChange, StoreError> {
     let now = now_ms();
-    let mut messages = Vec::new();
+    let action = if add {
+        SystemAction::AddParticipant
+    } else {
+        SystemAction::RemoveParticipant
+    };
+    let mut changes = Vec::new();
+    let mut removed = Vec::new();
     for user in unique_users(users) {
-        let (changed, action, extra) = if add {
-            let added = tx
-                .add_member(room.id, user.id, false, now, Joining::ExistingRoom)
-                .await?;
-            (added, SystemAction::AddParticipant, Vec::new())
+        let changed = if add {
+            tx.add_member(room.id, user.id, false, now, Joining::ExistingRoom)
+                .await?
         } else {
-            let removed = tx.remove_member(room.id, user.id).await?;
-            (removed, SystemAction::RemoveParticipant, vec![user.id])
+            tx.remove_member(room.id, user.id).await?
         };
         if changed {
-            let message = action.message(actor, Some(&user));
-            messages.push(tx.append_message(app, &room, message, &extra).await?);
+            if !add {
+                removed.push(user.id);
+            }
+            changes.push(action.message(actor, Some(&user)));
         }
     }
+    let messages = tx.append_messages(app, &room, changes, &removed).await?;
     Ok(RoomChange {
         bundle: tx.bundle(room).await?,
         messages,
@@ -212,13 +220,13 @@ async fn change_admins(
     } else {
         SystemAction::DemoteAdmin
     };
-    let mut messages = Vec::new();
+    let mut changes = Vec::new();
     for user in unique_users(users) {
         if tx.set_admin(room.id, user.id, promote).await? {
-            let message = action.message(Some(actor.id), Some(&user));
-            messages.push(tx.append_message(app, &room, message, &[]).await?);
+            changes.push(action.message(Some(actor.id), Some(&user)));
         }
     }
+    let messages = tx.append_messages(app, &room, changes, &[]).await?;
     Ok(RoomChange {
         bundle: tx.bundle(room).await?,
         messages,

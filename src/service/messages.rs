@@ -1,13 +1,15 @@
 //! Sending, editing, receipts, deletion and reading of messages.
 
+use std::sync::Arc;
+
 use super::access::{find_room, is_participant, resolve_room};
 use super::{ClientSession, Service, ServiceError};
 use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, FeedItem, FeedKind, Message, MessageId, NewMessage, RoomRef, Target, User, UserId,
-    Viewed, now_ms,
+    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, RoomRef, Target, User,
+    UserId, Viewed, now_ms,
 };
 use crate::store::{ChatTx, RowLock, StoreError};
 
@@ -390,7 +392,7 @@ pub(super) async fn edit(
         .edit_message_content(app, message.id, &body, &data)
         .await?
         .ok_or_else(|| StoreError::Forbidden("a deleted message cannot be edited".into()))?;
-    let audience = tx.audience(app, &edited.room, &[]).await?;
+    let audience = Arc::new(tx.audience(app, &edited.room, &[]).await?);
     tx.emit(FeedItem {
         kind: FeedKind::Updated,
         message: edited.clone(),
@@ -494,7 +496,7 @@ pub(super) async fn mark(
         tx.emit(FeedItem {
             kind: FeedKind::Updated,
             message: updated,
-            audience,
+            audience: Arc::new(audience),
         });
         changed.push(id);
     }
@@ -515,6 +517,8 @@ pub(super) async fn delete(
         return Ok(Vec::new());
     };
     let mut deleted = Vec::new();
+    // Read once, when the first message is deleted, and shared by every deletion.
+    let mut audience: Option<Arc<Audience>> = None;
     for id in ids {
         let Some(message) = tx.message_by_id(app, id).await? else {
             continue;
@@ -526,7 +530,10 @@ pub(super) async fn delete(
         let Some(updated) = tx.delete_message(app, id, now_ms()).await? else {
             continue;
         };
-        let audience = tx.audience(app, &room, &[]).await?;
+        let audience = match &audience {
+            Some(audience) => Arc::clone(audience),
+            None => Arc::clone(audience.insert(Arc::new(tx.audience(app, &room, &[]).await?))),
+        };
         tx.emit(FeedItem {
             kind: FeedKind::Deleted,
             message: updated,

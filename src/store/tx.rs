@@ -205,15 +205,33 @@ pub trait ChatTx: ChatRead {
         now: i64,
     ) -> Result<(), StoreError>;
 
-    /// Appends a message to a room and publishes it (after commit) to the room's audience and
-    /// `extra` users: the room's sequence, counters and the sender's read position move with it.
+    /// Appends messages to a room, in order, and publishes them (after commit) to the room's
+    /// audience as it is now, plus `extra` users: the room's sequence, counters and each
+    /// sender's read position move with them. No messages: nothing is read or written. The audience is read once for all of them, so
+    /// appending n messages to a room of m members costs n + m, not n × m.
+    async fn append_messages(
+        &mut self,
+        app: AppId,
+        room: &Room,
+        messages: Vec<NewMessage>,
+        extra: &[UserId],
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// Appends one message; see [`ChatTx::append_messages`].
     async fn append_message(
         &mut self,
         app: AppId,
         room: &Room,
         message: NewMessage,
         extra: &[UserId],
-    ) -> Result<Message, StoreError>;
+    ) -> Result<Message, StoreError> {
+        let mut appended = self
+            .append_messages(app, room, vec![message], extra)
+            .await?;
+        appended
+            .pop()
+            .ok_or_else(|| StoreError::Other("no message appended".into()))
+    }
 
     /// Moves `user`'s read position in `room` to (`seq`, `count`), never backwards (the
     /// comparison is in the statement, so concurrent readers cannot move it back).

@@ -365,6 +365,54 @@ async fn adding_a_participant_twice_and_removing_a_stranger_are_no_ops() {
 }
 
 #[tokio::test]
+async fn two_thousand_participants_are_added_and_removed_in_one_request_each() {
+    use futures_util::StreamExt;
+    let app = seed_app().await;
+    let ids: Vec<String> = (0..2_000).map(|i| format!("many-{i}")).collect();
+    futures_util::stream::iter(&ids)
+        .for_each_concurrent(16, |id| {
+            let app = &app;
+            async move {
+                app.user(id, id).await;
+            }
+        })
+        .await;
+    app.room("BIG", &["6"]).await;
+    let body = json!({"xcRoomID": "BIG", "participantXCUserIDs": ids});
+    let added = app
+        .ok("/v1/server/room/participants/add", body.clone())
+        .await;
+    assert_eq!(added["participants"].as_array().unwrap().len(), 2_001);
+    // Every user added has their system message, in order: page back through the history.
+    let reader = app.login("6", "Six").await;
+    let (mut targets, mut before) = (Vec::new(), 0);
+    loop {
+        let page = app
+            .client_ok(
+                "/v1/chat/message/list_by_room/before",
+                &reader.access,
+                json!({"roomID": added["room"]["roomID"], "maxCreated": before, "limit": 200}),
+            )
+            .await;
+        let messages = page["messages"].as_array().unwrap();
+        for m in messages
+            .iter()
+            .filter(|m| m["action"] == "room/addParticipant")
+        {
+            targets.push(m["target"]["targetXCID"].as_str().unwrap().to_owned());
+        }
+        match messages.last() {
+            Some(oldest) if page["hasMore"] == true => before = oldest["created"].as_i64().unwrap(),
+            _ => break,
+        }
+    }
+    targets.reverse();
+    assert_eq!(targets, ids, "one system message per user added, in order");
+    let removed = app.ok("/v1/server/room/participants/remove", body).await;
+    assert_eq!(removed["participants"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn updates_keep_type_replace_tags_and_roles_and_ignore_participants() {
     let app = seed_app().await;
     app.user("7", "Seven").await;

@@ -9,6 +9,8 @@
 //! new version (see [`super`]). The ID fields use the domain's ID types, which serialize as
 //! their bare integers; the byte-for-byte test in [`super`] holds that in place.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain;
@@ -56,6 +58,19 @@ pub(super) enum Notice {
         #[serde(rename = "sessions")]
         sessions: Vec<i64>,
     },
+    /// Several committed changes for one audience, in commit order, the audience sent once:
+    /// the messages of one request, such as a `participants/add` of 10,000 users (added after
+    /// the first release of v1; older nodes ignore it, and their clients catch up from the
+    /// database when they reconnect). A single change is still sent as `committed`.
+    #[serde(rename = "committedRun")]
+    CommittedRun {
+        /// Who receives every change.
+        #[serde(rename = "audience")]
+        audience: Audience,
+        /// The changes.
+        #[serde(rename = "changes")]
+        changes: Vec<Change>,
+    },
     /// A user's new role (added after the first release of v1; older nodes ignore it).
     #[serde(rename = "role")]
     Role {
@@ -80,6 +95,15 @@ pub(super) struct FeedItem {
     message: Message,
     #[serde(rename = "audience")]
     audience: Audience,
+}
+
+/// One change of a [`Notice::CommittedRun`]: a [`domain::FeedItem`] without its audience.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Change {
+    #[serde(rename = "kind")]
+    kind: FeedKind,
+    #[serde(rename = "message")]
+    message: Message,
 }
 
 /// [`domain::FeedKind`] on the bus.
@@ -336,8 +360,27 @@ macro_rules! same_fields {
 impl From<super::Notice> for Notice {
     fn from(notice: super::Notice) -> Self {
         match notice {
-            super::Notice::Committed { item } => Notice::Committed {
-                item: Box::new((*item).into()),
+            super::Notice::Committed { items } => match <[domain::FeedItem; 1]>::try_from(items) {
+                Ok([item]) => Notice::Committed {
+                    item: Box::new(item.into()),
+                },
+                Err(items) => {
+                    let audience = items
+                        .first()
+                        .map(|item| Arc::clone(&item.audience))
+                        .unwrap_or_default();
+                    let changes = items
+                        .into_iter()
+                        .map(|item| Change {
+                            kind: item.kind.into(),
+                            message: item.message.into(),
+                        })
+                        .collect();
+                    Notice::CommittedRun {
+                        audience: Arc::unwrap_or_clone(audience).into(),
+                        changes,
+                    }
+                }
             },
             super::Notice::Users { users, frame } => Notice::Users { users, frame },
             super::Notice::Room {
@@ -359,8 +402,20 @@ impl From<Notice> for super::Notice {
     fn from(notice: Notice) -> Self {
         match notice {
             Notice::Committed { item } => super::Notice::Committed {
-                item: Box::new((*item).into()),
+                items: vec![(*item).into()],
             },
+            Notice::CommittedRun { audience, changes } => {
+                let audience = Arc::new(audience.into());
+                let items = changes
+                    .into_iter()
+                    .map(|change| domain::FeedItem {
+                        kind: change.kind.into(),
+                        message: change.message.into(),
+                        audience: Arc::clone(&audience),
+                    })
+                    .collect();
+                super::Notice::Committed { items }
+            }
             Notice::Users { users, frame } => super::Notice::Users { users, frame },
             Notice::Room {
                 audience,
@@ -387,7 +442,7 @@ impl From<domain::FeedItem> for FeedItem {
         Self {
             kind: kind.into(),
             message: message.into(),
-            audience: audience.into(),
+            audience: Arc::unwrap_or_clone(audience).into(),
         }
     }
 }
@@ -402,7 +457,7 @@ impl From<FeedItem> for domain::FeedItem {
         Self {
             kind: kind.into(),
             message: message.into(),
-            audience: audience.into(),
+            audience: Arc::new(audience.into()),
         }
     }
 }

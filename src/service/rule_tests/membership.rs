@@ -84,6 +84,12 @@ fn each_user_added_gets_a_message_of_their_own_sent_by_the_server() {
     );
     assert_eq!(change.bundle.participants.len(), 4);
     assert_eq!(tx.members_of(room.id).len(), 4);
+    // One audience, read once after the change, shared by both messages.
+    let [first, second] = &tx.feed[..] else {
+        panic!("one feed item per message")
+    };
+    assert!(std::sync::Arc::ptr_eq(&first.audience, &second.audience));
+    assert_eq!(first.audience.members.len(), 4);
 }
 
 #[test]

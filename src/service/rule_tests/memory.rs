@@ -27,6 +27,36 @@ impl MemoryTx {
             .filter(move |m| m.room.id == room)
             .map(move |m| Viewed::new(m.clone(), read_seq))
     }
+
+    /// One message appended, as `append_one` in `store/sqlite/append.rs`.
+    fn append_one(&mut self, room: &Room, new: NewMessage) -> Result<Message, StoreError> {
+        let counts = new.counts_as_unread();
+        let id = MessageId(self.next_id());
+        let row = self
+            .rooms
+            .iter_mut()
+            .find(|r| r.room.id == room.id)
+            .ok_or_else(|| StoreError::Other("append to a room without a row".into()))?;
+        row.last_seq += 1;
+        row.chat_count += i64::from(counts);
+        row.last_activity = now_ms().max(row.last_activity + 1);
+        let (seq, chat_count, created) = (row.last_seq, row.chat_count, row.last_activity);
+        let sender = match new.sender {
+            Some(sender) => {
+                self.read_up_to(sender, room.id, seq, chat_count);
+                Some(
+                    self.user_by_id(sender)
+                        .cloned()
+                        .ok_or(StoreError::UserNotFound)?,
+                )
+            }
+            None => None,
+        };
+        let message = new.appended(Placement { id, seq, created }, room, sender);
+        self.messages.push(message.clone());
+        self.ordinals.insert(id, chat_count);
+        Ok(message)
+    }
 }
 
 #[async_trait]
@@ -369,48 +399,31 @@ impl ChatTx for MemoryTx {
         Ok(())
     }
 
-    /// What `store/sqlite/append.rs` does: the next ID, the room's next `seq`, a `created`
-    /// strictly after the room's previous message, the unread counter, the sender's read
-    /// position, and a new feed item for the room's members (read positions 0) and `extra`.
-    async fn append_message(
+    /// What `store/sqlite/append.rs` does: for each message the next ID, the room's next
+    /// `seq`, a `created` strictly after the room's previous message, the unread counter and
+    /// the sender's read position; then one feed item per message, all for one audience: the
+    /// room's members (read positions 0) and `extra`.
+    async fn append_messages(
         &mut self,
         app: AppId,
         room: &Room,
-        new: NewMessage,
+        messages: Vec<NewMessage>,
         extra: &[UserId],
-    ) -> Result<Message, StoreError> {
-        let counts = new.counts_as_unread();
-        let id = MessageId(self.next_id());
-        let row = self
-            .rooms
-            .iter_mut()
-            .find(|r| r.room.id == room.id)
-            .ok_or_else(|| StoreError::Other("append to a room without a row".into()))?;
-        row.last_seq += 1;
-        row.chat_count += i64::from(counts);
-        row.last_activity = now_ms().max(row.last_activity + 1);
-        let (seq, chat_count, created) = (row.last_seq, row.chat_count, row.last_activity);
-        let sender = match new.sender {
-            Some(sender) => {
-                self.read_up_to(sender, room.id, seq, chat_count);
-                Some(
-                    self.user_by_id(sender)
-                        .cloned()
-                        .ok_or(StoreError::UserNotFound)?,
-                )
-            }
-            None => None,
-        };
-        let message = new.appended(Placement { id, seq, created }, room, sender);
-        self.messages.push(message.clone());
-        self.ordinals.insert(id, chat_count);
-        let audience = self.audience_of(app, room, extra, |_| 0);
-        self.feed.push(FeedItem {
+    ) -> Result<Vec<Message>, StoreError> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut appended = Vec::with_capacity(messages.len());
+        for new in messages {
+            appended.push(self.append_one(room, new)?);
+        }
+        let audience = std::sync::Arc::new(self.audience_of(app, room, extra, |_| 0));
+        self.feed.extend(appended.iter().map(|message| FeedItem {
             kind: FeedKind::New,
             message: message.clone(),
-            audience,
-        });
-        Ok(message)
+            audience: std::sync::Arc::clone(&audience),
+        }));
+        Ok(appended)
     }
 
     async fn set_read_position(

@@ -238,22 +238,13 @@ impl MemoryTx {
         extra: &[UserId],
         read_seq: impl Fn(UserId) -> i64,
     ) -> Audience {
-        let mut members: Vec<(UserId, i64)> = self
+        let members: Vec<(UserId, i64)> = self
             .members
             .iter()
             .filter(|m| m.room == room.id)
             .map(|m| (m.user, read_seq(m.user)))
             .collect();
-        for user in extra {
-            if !members.iter().any(|(id, _)| id == user) {
-                members.push((*user, 0));
-            }
-        }
-        Audience {
-            app,
-            members,
-            roles: room.participant_roles.clone(),
-        }
+        Audience::with_extra(app, members, extra, room.participant_roles.clone())
     }
 }
 

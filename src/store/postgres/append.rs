@@ -3,6 +3,8 @@
 //! and the audience query. Room changes (their system messages), client room changes and
 //! sends all append through here, so none of those modules has to depend on another to do it.
 
+use std::sync::Arc;
+
 use super::rows::json_unless_default;
 use super::{Res, Tx, exec, one, rows as all};
 use crate::domain::message::Placement;
@@ -42,18 +44,37 @@ pub(super) async fn set_read_position(
     Ok(())
 }
 
-/// Appends a message: next sequence number (the `UPDATE` locks the room row, so concurrent
-/// senders on any node get consecutive numbers), a `created` strictly later than the room's
-/// previous message, the unread counters, and (for a user's own message) the sender's read
-/// position. The message goes to the feed for the room's audience plus `extra`.
-pub(super) async fn append_message(
+/// Appends messages in order, then puts them on the feed for the room's audience plus
+/// `extra`, read once for all of them.
+pub(super) async fn append_messages(
     tx: &Tx<'_>,
     feed: &mut Vec<FeedItem>,
     app: AppId,
     room: &Room,
-    new: NewMessage,
+    messages: Vec<NewMessage>,
     extra: &[UserId],
-) -> Res<Message> {
+) -> Res<Vec<Message>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut appended = Vec::with_capacity(messages.len());
+    for new in messages {
+        appended.push(append_one(tx, room, new).await?);
+    }
+    let audience = Arc::new(audience(tx, app, room, extra).await?);
+    feed.extend(appended.iter().map(|message| FeedItem {
+        kind: FeedKind::New,
+        message: message.clone(),
+        audience: Arc::clone(&audience),
+    }));
+    Ok(appended)
+}
+
+/// Appends a message: next sequence number (the `UPDATE` locks the room row, so concurrent
+/// senders on any node get consecutive numbers), a `created` strictly later than the room's
+/// previous message, the unread counters, and (for a user's own message) the sender's read
+/// position.
+async fn append_one(tx: &Tx<'_>, room: &Room, new: NewMessage) -> Res<Message> {
     let counts = new.counts_as_unread();
     let row = one(
         tx,
@@ -110,13 +131,7 @@ pub(super) async fn append_message(
         Some(sender) => Some(super::users::user_by_id(tx, sender).await?),
         None => None,
     };
-    let message = new.appended(Placement { id, seq, created }, room, sender);
-    feed.push(FeedItem {
-        kind: FeedKind::New,
-        message: message.clone(),
-        audience: audience(tx, app, room, extra).await?,
-    });
-    Ok(message)
+    Ok(new.appended(Placement { id, seq, created }, room, sender))
 }
 
 /// Everyone who must hear about a room's messages, plus `extra` users (e.g. one just removed,
@@ -139,14 +154,10 @@ pub(super) async fn audience(
     for row in &found {
         members.push((row.try_get::<_, UserId>(0)?, row.try_get::<_, i64>(1)?));
     }
-    for user in extra {
-        if !members.iter().any(|(id, _)| id == user) {
-            members.push((*user, 0));
-        }
-    }
-    Ok(Audience {
+    Ok(Audience::with_extra(
         app,
         members,
-        roles: room.participant_roles.clone(),
-    })
+        extra,
+        room.participant_roles.clone(),
+    ))
 }

@@ -225,14 +225,14 @@ impl ChatTx for PgTx<'_, '_> {
         rule(exec(self.tx, sql, &[&room, &locked_time, &locked_by, &now]).await).map(drop)
     }
 
-    async fn append_message(
+    async fn append_messages(
         &mut self,
         app: AppId,
         room: &Room,
-        message: NewMessage,
+        messages: Vec<NewMessage>,
         extra: &[UserId],
-    ) -> Result<Message, StoreError> {
-        rule(append::append_message(self.tx, self.feed, app, room, message, extra).await)
+    ) -> Result<Vec<Message>, StoreError> {
+        rule(append::append_messages(self.tx, self.feed, app, room, messages, extra).await)
     }
 
     async fn set_read_position(

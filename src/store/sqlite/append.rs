@@ -3,6 +3,8 @@
 //! Room changes (their system messages), client room changes and sends all append through
 //! here, so none of those modules has to depend on another to do it.
 
+use std::sync::Arc;
+
 use rusqlite::{Connection, params};
 
 use super::rows;
@@ -52,18 +54,37 @@ pub(super) fn read_position_at_present(
     Ok(())
 }
 
-/// Appends a message: next sequence number, a `created` strictly later than the room's
-/// previous message (history pages by time never skip a message), the unread counters, and
-/// (for a user's own message) the sender's read position, since sending implies having read
-/// the room. The message goes to the feed for the room's audience plus `extra`.
-pub(super) fn append_message(
+/// Appends messages in order, then puts them on the feed for the room's audience plus
+/// `extra`, read once for all of them.
+pub(super) fn append_messages(
     conn: &Connection,
     feed: &mut Vec<FeedItem>,
     app: AppId,
     room: &Room,
-    new: NewMessage,
+    messages: Vec<NewMessage>,
     extra: &[UserId],
-) -> Result<Message, StoreError> {
+) -> Result<Vec<Message>, StoreError> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let appended = messages
+        .into_iter()
+        .map(|new| append_one(conn, room, new))
+        .collect::<Result<Vec<_>, _>>()?;
+    let audience = Arc::new(new_message_audience(conn, app, room, extra)?);
+    feed.extend(appended.iter().map(|message| FeedItem {
+        kind: FeedKind::New,
+        message: message.clone(),
+        audience: Arc::clone(&audience),
+    }));
+    Ok(appended)
+}
+
+/// Appends a message: next sequence number, a `created` strictly later than the room's
+/// previous message (history pages by time never skip a message), the unread counters, and
+/// (for a user's own message) the sender's read position, since sending implies having read
+/// the room.
+fn append_one(conn: &Connection, room: &Room, new: NewMessage) -> Result<Message, StoreError> {
     let counts = new.counts_as_unread();
     let (id, version) = super::pool::with_counters(conn, |c| {
         c.message_id += 1;
@@ -117,13 +138,7 @@ pub(super) fn append_message(
         }
         None => None,
     };
-    let message = new.appended(Placement { id, seq, created }, room, sender);
-    feed.push(FeedItem {
-        kind: FeedKind::New,
-        message: message.clone(),
-        audience: new_message_audience(conn, app, room, extra)?,
-    });
-    Ok(message)
+    Ok(new.appended(Placement { id, seq, created }, room, sender))
 }
 
 /// Everyone who must hear about a room's messages, plus `extra` users (e.g. one just removed,
@@ -172,17 +187,13 @@ fn audience_from(
     extra: &[UserId],
 ) -> Result<Audience, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let mut members: Vec<(UserId, i64)> = stmt
+    let members: Vec<(UserId, i64)> = stmt
         .query_map([room.id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    for user in extra {
-        if !members.iter().any(|(id, _)| id == user) {
-            members.push((*user, 0));
-        }
-    }
-    Ok(Audience {
+    Ok(Audience::with_extra(
         app,
         members,
-        roles: room.participant_roles.clone(),
-    })
+        extra,
+        room.participant_roles.clone(),
+    ))
 }

@@ -264,18 +264,18 @@ impl ChatTx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn append_message(
+    async fn append_messages(
         &mut self,
         app: AppId,
         room: &Room,
-        message: NewMessage,
+        messages: Vec<NewMessage>,
         extra: &[UserId],
-    ) -> Result<Message, StoreError> {
+    ) -> Result<Vec<Message>, StoreError> {
         let feed = self
             .feed
             .as_deref_mut()
             .ok_or_else(|| StoreError::Other("a read-only rule cannot append".into()))?;
-        append::append_message(self.conn, feed, app, room, message, extra)
+        append::append_messages(self.conn, feed, app, room, messages, extra)
     }
 
     async fn set_read_position(

@@ -72,7 +72,10 @@ async fn receipts_typing_and_presence_cross_nodes() {
     let ann = a.login("ann", "Ann").await;
     let bob = b.login("bob", "Bob").await;
     a.room("R", &["ann", "bob"]).await;
+    let room = personal(&ann, &bob);
     let mut ann_socket = a.socket(&ann).await;
+    // Presence goes to personal-room partners: their room exists once Ann has written.
+    ann_socket.send_text(&room, "L0", "hello").await;
     let mut bob_socket = b.socket(&bob).await;
 
     let online = ann_socket
@@ -82,7 +85,6 @@ async fn receipts_typing_and_presence_cross_nodes() {
         .await;
     assert_eq!(online["isOnline"], true);
 
-    let room = personal(&ann, &bob);
     ann_socket
         .send("chat/startTyping", json!({"roomID": room}))
         .await;
