@@ -163,6 +163,9 @@ async fn key_command(service: &Service, kind: KeyKind, cmd: KeyCommand) -> Resul
             if !revoked {
                 return Err(format!("no active {} key with ID {id}", kind.as_str()));
             }
+            // Running servers look for revocations several times in this span: when the
+            // command returns, every one of them refuses the key.
+            tokio::time::sleep(crate::service::KEY_REVOCATION_SEEN).await;
             println!("{}", json!({"revoked": id}));
         }
     }

@@ -3,7 +3,7 @@
 use super::access::find_room;
 use super::{ClientRoomChange, ClientSession, RoomChange, Service, ServiceError, membership};
 use crate::domain::{RoomBundle, RoomRef, User, UserId};
-use crate::store::StoreError;
+use crate::store::{StoreError, WriteSize};
 
 impl Service {
     /// A user of the caller's app by platform ID.
@@ -126,7 +126,7 @@ impl Service {
     ) -> Result<RoomChange, ServiceError> {
         let (app, actor) = (session.app, session.user.clone());
         self.store
-            .transaction(move |tx| {
+            .sized_transaction(WriteSize::of(change.users()), move |tx| {
                 Box::pin(membership::client_change(
                     tx,
                     app,

@@ -47,6 +47,18 @@ pub enum ClientRoomChange {
     },
 }
 
+impl ClientRoomChange {
+    /// How many users the change names (what its write's size follows).
+    pub fn users(&self) -> usize {
+        match self {
+            Self::Create { user_ids, .. }
+            | Self::Participants { user_ids, .. }
+            | Self::Admins { user_ids, .. } => user_ids.len(),
+            Self::Rename { .. } | Self::Leave(_) => 1,
+        }
+    }
+}
+
 /// Adds (`add`) or removes users, each named user once; every actual change appends one
 /// `room/addParticipant` or `room/removeParticipant` message sent by `actor` (`None`: the
 /// Server API) with the user as its target. The room's members after the change and every

@@ -22,7 +22,7 @@ pub use crate::config::ServiceConfig;
 /// Why the server closes a socket; re-exported so the HTTP edge need not reach into realtime.
 pub use crate::realtime::CloseReason;
 pub use crate::store::{ContactCounts, ContactOp, LockChange, RoomChange, RoomUpsert, UserProfile};
-pub use keys::KeyError;
+pub use keys::{KEY_REVOCATION_SEEN, KeyError};
 pub use membership::ClientRoomChange;
 pub use messages::{Destination, Origin, OutgoingMessage, ServerDestination, ServerMessage};
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};

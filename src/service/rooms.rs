@@ -3,7 +3,7 @@
 use super::{Service, ServiceError, membership};
 use crate::domain::{AppId, RoomBundle, RoomListEntry, SystemAction, User, now_ms, unique_users};
 use crate::store::{
-    ChatTx, Joining, LockChange, NewRoom, RoomChange, RoomUpsert, RowLock, StoreError,
+    ChatTx, Joining, LockChange, NewRoom, RoomChange, RoomUpsert, RowLock, StoreError, WriteSize,
 };
 
 impl Service {
@@ -13,9 +13,12 @@ impl Service {
         app: AppId,
         upsert: RoomUpsert,
     ) -> Result<RoomChange, ServiceError> {
+        let size = WriteSize::of(upsert.participant_xc_user_ids.len());
         Ok(self
             .store
-            .transaction(move |tx| Box::pin(upsert_room(tx, app, upsert.clone())))
+            .sized_transaction(size, move |tx| {
+                Box::pin(upsert_room(tx, app, upsert.clone()))
+            })
             .await?)
     }
 
@@ -56,7 +59,7 @@ impl Service {
         let xc_room_id = xc_room_id.to_owned();
         Ok(self
             .store
-            .transaction(move |tx| {
+            .sized_transaction(WriteSize::of(xc_user_ids.len()), move |tx| {
                 Box::pin(membership::server_change_participants(
                     tx,
                     app,

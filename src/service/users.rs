@@ -3,7 +3,7 @@
 use super::{Service, ServiceError};
 use crate::domain::secret::{hash_secret, random_token};
 use crate::domain::{AppId, User, UserId, now_ms};
-use crate::store::{ChatTx, ContactCounts, ContactOp, StoreError, UserProfile};
+use crate::store::{ChatTx, ContactCounts, ContactOp, StoreError, UserProfile, WriteSize};
 
 impl Service {
     /// Creates or updates a user by `xcUserID`. A request that sets the role makes the
@@ -56,7 +56,9 @@ impl Service {
     ) -> Result<ContactCounts, ServiceError> {
         Ok(self
             .store
-            .transaction(move |tx| Box::pin(sync_contacts(tx, app, ops.clone())))
+            .sized_transaction(WriteSize::of(ops.len()), move |tx| {
+                Box::pin(sync_contacts(tx, app, ops.clone()))
+            })
             .await?)
     }
 }

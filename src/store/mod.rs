@@ -15,7 +15,7 @@ mod tx;
 use async_trait::async_trait;
 
 pub use shared::NewRoom;
-pub use tx::{ChatRead, ChatTx, Joining, ReadWork, RowLock, WriteWork};
+pub use tx::{ChatRead, ChatTx, Joining, ReadWork, RowLock, WriteSize, WriteWork};
 
 use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{AppId, Message, RoomBundle, RoomListEntry, RoomType, User, UserId, Viewed};
@@ -214,6 +214,9 @@ pub trait Store: Send + Sync {
     /// All keys of a kind, every app, oldest first.
     async fn list_api_keys(&self, kind: KeyKind) -> Result<Vec<ApiKeyRecord>, StoreError>;
 
+    /// How many keys of either kind have been revoked, ever: it grows with every revocation.
+    async fn revoked_key_count(&self) -> Result<i64, StoreError>;
+
     /// Revokes a key; `false` if no active key has that ID.
     async fn revoke_api_key(&self, kind: KeyKind, key_id: &str) -> Result<bool, StoreError>;
 
@@ -333,8 +336,13 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Viewed>, StoreError>;
 
     /// Runs a use case's rule in one write transaction (see [`ChatTx`]); call it through
-    /// `<dyn Store>::transaction`, which gives the result its type back.
-    async fn write(&self, work: WriteWork) -> Result<Box<dyn std::any::Any + Send>, StoreError>;
+    /// `<dyn Store>::transaction`, which gives the result its type back. `size` says how many
+    /// rows it may change.
+    async fn write(
+        &self,
+        work: WriteWork,
+        size: WriteSize,
+    ) -> Result<Box<dyn std::any::Any + Send>, StoreError>;
 
     /// Runs a read-only rule (see [`ChatRead`]) on one consistent view of the data; call it
     /// through `<dyn Store>::reading`.

@@ -19,6 +19,24 @@ use crate::domain::{
     AppId, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, User, UserId, Viewed,
 };
 
+/// How many rows a write may change, as its caller can tell before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteSize {
+    /// A handful: the common case.
+    Small,
+    /// Many (a `participants/add` of thousands of users): SQLite runs it in a transaction of
+    /// its own rather than in a savepoint of a shared batch, where every statement's journal
+    /// is kept beside the savepoint's and the cost of a statement grows with the job.
+    Large,
+}
+
+impl WriteSize {
+    /// The size of a write that changes about `rows` rows.
+    pub fn of(rows: usize) -> Self {
+        if rows > 64 { Self::Large } else { Self::Small }
+    }
+}
+
 /// Whether a read takes the row's lock (PostgreSQL: `FOR UPDATE`, held until commit; SQLite's
 /// single writer holds every row already).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,11 +354,23 @@ impl dyn Store {
             + Sync
             + 'static,
     {
+        self.sized_transaction(WriteSize::Small, work).await
+    }
+
+    /// [`Self::transaction`] for a write of the given size.
+    pub async fn sized_transaction<R, F>(&self, size: WriteSize, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: for<'t> Fn(&'t mut dyn ChatTx) -> BoxFuture<'t, Result<R, StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
         let erased: WriteWork = Box::new(move |tx| {
             let future = work(tx);
             Box::pin(async move { future.await.map(|r| Box::new(r) as Box<dyn Any + Send>) })
         });
-        let result = self.write(erased).await?;
+        let result = self.write(erased, size).await?;
         result
             .downcast::<R>()
             .map(|r| *r)

@@ -218,6 +218,60 @@ async fn concurrent_participant_changes_lose_no_update() {
 }
 
 #[tokio::test]
+async fn a_large_write_commits_or_changes_nothing_beside_small_ones() {
+    use confab::store::{Joining, RowLock, StoreError, WriteSize};
+    let o = open().await;
+    let mut ids = Vec::new();
+    for i in 0..100 {
+        ids.push(user(&o.store, o.app, &format!("l{i}")).await.id);
+    }
+    let small = user(&o.store, o.app, "small").await;
+    o.service
+        .create_or_update_room(o.app, upsert("R", &[]))
+        .await
+        .unwrap();
+    let app = o.app;
+    // Adds every user, then fails (`fail`) or not: the large write runs in a transaction of
+    // its own, and a failure there rolls back all of it, while small writes go on beside it.
+    let large = |fail: bool| {
+        let ids = ids.clone();
+        o.store.sized_transaction(WriteSize::Large, move |tx| {
+            let ids = ids.clone();
+            Box::pin(async move {
+                let room = tx.room_by_xc_id(app, "R", RowLock::Update).await?.unwrap();
+                for id in ids {
+                    tx.add_member(room.id, id, false, 1, Joining::ExistingRoom)
+                        .await?;
+                }
+                if fail {
+                    return Err(StoreError::Forbidden("refused after the changes".into()));
+                }
+                Ok(())
+            })
+        })
+    };
+    let (failed, added) = tokio::join!(
+        large(true),
+        o.service
+            .add_participants(o.app, "R", vec![small.xc_user_id.clone()])
+    );
+    assert!(
+        matches!(failed, Err(StoreError::Forbidden(_))),
+        "{failed:?}"
+    );
+    added.unwrap();
+    let bundle = o.store.room_by_xc_id(o.app, "R").await.unwrap();
+    assert_eq!(
+        bundle.participants.len(),
+        1,
+        "only the small write's participant"
+    );
+    large(false).await.unwrap();
+    let bundle = o.store.room_by_xc_id(o.app, "R").await.unwrap();
+    assert_eq!(bundle.participants.len(), 101);
+}
+
+#[tokio::test]
 async fn read_positions_only_move_forward_and_refusals_change_nothing() {
     let o = open().await;
     let ann = user(&o.store, o.app, "ann").await;

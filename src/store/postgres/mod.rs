@@ -38,7 +38,7 @@ use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{AppId, RoomBundle, RoomListEntry, User, UserId, Viewed};
 use crate::store::{
     ApiKeyRecord, FeedItem, FeedSink, NewTokens, ReadWork, SessionRecord, Store, StoreError,
-    UserProfile, WriteWork,
+    UserProfile, WriteSize, WriteWork,
 };
 
 /// Migrations in order; `confab_migrations` records which have been applied. The numbering
@@ -394,6 +394,13 @@ impl Store for PgStore {
         })
     }
 
+    async fn revoked_key_count(&self) -> Result<i64, StoreError> {
+        transact!(self, Mode::Read, |tx, feed| {
+            let row = one(&tx, "SELECT count(*) FROM api_keys WHERE revoked <> 0", &[]).await?;
+            Ok(row.try_get(0)?)
+        })
+    }
+
     async fn revoke_api_key(&self, kind: KeyKind, key_id: &str) -> Result<bool, StoreError> {
         transact!(self, Mode::Write, |tx, feed| {
             users::revoke_api_key(&tx, kind, key_id).await
@@ -588,7 +595,11 @@ impl Store for PgStore {
         })
     }
 
-    async fn write(&self, work: WriteWork) -> Result<Box<dyn std::any::Any + Send>, StoreError> {
+    async fn write(
+        &self,
+        work: WriteWork,
+        _size: WriteSize,
+    ) -> Result<Box<dyn std::any::Any + Send>, StoreError> {
         transact!(self, Mode::Write, |tx, feed| {
             let mut chat = tx::PgTx {
                 tx: &tx,

@@ -20,7 +20,7 @@ use crate::domain::secret::{KeyKind, SecretHash};
 use crate::domain::{AppId, RoomBundle, RoomListEntry, User, UserId, Viewed};
 use crate::store::{
     ApiKeyRecord, FeedSink, NewTokens, ReadWork, SessionRecord, Store, StoreError, UserProfile,
-    WriteWork,
+    WriteSize, WriteWork,
 };
 use pool::Db;
 
@@ -145,6 +145,17 @@ impl Store for SqliteStore {
 
     async fn list_api_keys(&self, kind: KeyKind) -> Result<Vec<ApiKeyRecord>, StoreError> {
         self.db.read(move |c| users::list_api_keys(c, kind)).await
+    }
+
+    async fn revoked_key_count(&self) -> Result<i64, StoreError> {
+        self.db
+            .read(|c| {
+                Ok(
+                    c.prepare_cached("SELECT count(*) FROM api_keys WHERE revoked <> 0")?
+                        .query_row([], |r| r.get(0))?,
+                )
+            })
+            .await
     }
 
     async fn revoke_api_key(&self, kind: KeyKind, key_id: &str) -> Result<bool, StoreError> {
@@ -359,15 +370,21 @@ impl Store for SqliteStore {
         Ok(list)
     }
 
-    async fn write(&self, work: WriteWork) -> Result<Box<dyn Any + Send>, StoreError> {
-        self.db
-            .write(move |conn, feed| {
-                tx::run_now(work(&mut tx::SqliteTx {
-                    conn,
-                    feed: Some(feed),
-                }))
-            })
-            .await
+    async fn write(
+        &self,
+        work: WriteWork,
+        size: WriteSize,
+    ) -> Result<Box<dyn Any + Send>, StoreError> {
+        let job = move |conn: &mut Connection, feed: &mut Vec<crate::domain::FeedItem>| {
+            tx::run_now(work(&mut tx::SqliteTx {
+                conn,
+                feed: Some(feed),
+            }))
+        };
+        match size {
+            WriteSize::Small => self.db.write(job).await,
+            WriteSize::Large => self.db.write_alone(job).await,
+        }
     }
 
     async fn read(&self, work: ReadWork) -> Result<Box<dyn Any + Send>, StoreError> {

@@ -131,7 +131,10 @@ fn forget_counters() {
 }
 
 enum Command {
+    /// A job for the next batch, in a savepoint of its own.
     Job(Job),
+    /// A job run in a transaction of its own (see [`crate::store::WriteSize::Large`]).
+    Alone(Job),
     Close(oneshot::Sender<()>),
 }
 
@@ -193,12 +196,7 @@ impl Db {
         // The checkpointer thread checkpoints instead (see the module documentation).
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
         // The syncer flushes the WAL before any caller hears back (see the module documentation).
-        // Statement journals (every write statement inside a job's savepoint has one) are kept
-        // in memory up to 120 KiB a job (`SQLITE_STMTJRNL_SPILL`, `.cargo/config.toml`), so an
-        // ordinary job writes nothing to a temporary file. Not `temp_store = MEMORY`: that
-        // keeps them in memory without bound as a list of 1 KiB blocks, which SQLite walks
-        // from its start at the end of every statement, so a job of n statements cost n².
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;")?;
         let checkpointer = Checkpointer::start(open(path, OpenFlags::default())?, path)?;
         // A WAL left behind by a process that did not close cleanly is copied back now, in the
         // background, rather than after the next write: until it is, every page a reader
@@ -229,6 +227,26 @@ impl Db {
         R: Send + 'static,
         F: FnOnce(&mut Connection, &mut Vec<FeedItem>) -> Result<R, StoreError> + Send + 'static,
     {
+        self.send_job(f, Command::Job).await
+    }
+
+    /// [`Self::write`] in a transaction of its own, for a job that changes many rows: inside a
+    /// batch's savepoint, SQLite keeps every statement's journal beside the savepoint's and
+    /// walks it from its start when the statement ends, so a job's cost grew with the square
+    /// of its statements (a 10,000-user `participants/add` took 8.6 s).
+    pub(super) async fn write_alone<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection, &mut Vec<FeedItem>) -> Result<R, StoreError> + Send + 'static,
+    {
+        self.send_job(f, Command::Alone).await
+    }
+
+    async fn send_job<R, F>(&self, f: F, command: fn(Job) -> Command) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection, &mut Vec<FeedItem>) -> Result<R, StoreError> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn, feed| {
             let result = f(conn, feed);
@@ -239,7 +257,7 @@ impl Db {
             (ok, completion)
         });
         self.writer
-            .send(Command::Job(job))
+            .send(command(job))
             .await
             .map_err(|_| StoreError::Other("the store is closed".into()))?;
         rx.await
@@ -491,20 +509,27 @@ fn run_writer(
     let mut closing = None;
     while closing.is_none() {
         let mut batch = Vec::new();
+        // A job that runs alone, after the batch collected before it.
+        let mut alone = None;
         match rx.blocking_recv() {
             Some(Command::Job(job)) => batch.push(job),
+            Some(Command::Alone(job)) => alone = Some(job),
             Some(Command::Close(ack)) => closing = Some(ack),
             None => break,
         }
-        while closing.is_none() && batch.len() < MAX_BATCH {
+        while closing.is_none() && alone.is_none() && batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(Command::Job(job)) => batch.push(job),
+                Ok(Command::Alone(job)) => alone = Some(job),
                 Ok(Command::Close(ack)) => closing = Some(ack),
                 Err(_) => break,
             }
         }
-        if !batch.is_empty() {
-            crate::metrics::set(&crate::metrics::metrics().writer_queue, rx.len());
+        crate::metrics::set(&crate::metrics::metrics().writer_queue, rx.len());
+        for batch in [batch, alone.into_iter().collect()] {
+            if batch.is_empty() {
+                continue;
+            }
             if let Some(committed) = run_batch(&mut conn, batch) {
                 syncer.send(committed);
             }
@@ -556,27 +581,45 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Option<Committed> {
     }
     let mut completions = Vec::with_capacity(batch.len());
     let mut committed_feed = Vec::new();
+    // A job alone in its transaction needs no savepoint: if it fails, the transaction is
+    // rolled back whole. (Every statement inside a savepoint costs more: see `write_alone`.)
+    let savepoints = batch.len() > 1;
+    let mut failed_alone = false;
     for job in batch {
-        if let Err(err) = run_cached(conn, "SAVEPOINT job") {
+        if savepoints && let Err(err) = run_cached(conn, "SAVEPOINT job") {
             tracing::error!(error = %err, "cannot open a savepoint");
             continue;
         }
         let mut job_feed = Vec::new();
-        match catch_unwind(AssertUnwindSafe(|| job(&mut *conn, &mut job_feed))) {
-            Ok((true, completion)) => {
-                completions.push(completion);
-                committed_feed.append(&mut job_feed);
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut *conn, &mut job_feed)));
+        let ok = matches!(outcome, Ok((true, _)));
+        match outcome {
+            Ok((_, completion)) => completions.push(completion),
+            Err(_) => tracing::error!("a write job panicked; its changes were rolled back"),
+        }
+        match (ok, savepoints) {
+            (true, true) => {
                 let _ = run_cached(conn, "RELEASE job");
             }
-            Ok((false, completion)) => {
-                completions.push(completion);
+            (false, true) => {
                 let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
             }
-            Err(_) => {
-                tracing::error!("a write job panicked; its changes were rolled back");
-                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-            }
+            (false, false) => failed_alone = true,
+            (true, false) => {}
         }
+        if ok {
+            committed_feed.append(&mut job_feed);
+        }
+    }
+    if failed_alone {
+        // Nothing else is in the transaction; the job hears its own error.
+        let _ = conn.execute_batch("ROLLBACK");
+        return Some(Committed {
+            commit: Ok(()),
+            feed: Vec::new(),
+            completions,
+            started,
+        });
     }
     let commit =
         save_counters(conn).and_then(|()| run_cached(conn, "COMMIT").map_err(StoreError::from));
