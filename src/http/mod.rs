@@ -64,6 +64,27 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// The OpenAPI 3.1 document of the Server API and the client API, compiled in.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /openapi.json`: the API's contract, for tooling and client generators.
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// Every path the router serves, but for the WebSocket (`/connect`): what the OpenAPI
+/// document must describe, no more and no less.
+pub fn documented_paths() -> Vec<&'static str> {
+    let api = server::routes().into_iter().chain(client::routes());
+    api.map(|(path, _)| path)
+        .chain(["/healthz", "/metrics", "/openapi.json"])
+        .collect()
+}
+
 /// Keepalive and write limits of WebSockets.
 #[derive(Debug, Clone, Copy)]
 pub struct SocketSettings {
@@ -84,11 +105,14 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers(AllowHeaders::mirror_request())
         .max_age(Duration::from_secs(86_400));
-    let router = Router::new()
+    let api = server::routes().into_iter().chain(client::routes());
+    let router = api
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
-        .merge(server::routes())
-        .merge(client::routes())
+        .route("/openapi.json", get(openapi))
         .route("/connect", get(socket::connect))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::WrongMethod })

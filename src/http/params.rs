@@ -251,9 +251,19 @@ impl Params {
     }
 }
 
-/// `bytes` with every number outside strings that has more than 300 digits put in quotes. A
-/// double holds at most about 10^308, so shorter numbers are left for the parser; longer ones
-/// become strings, which no numeric parameter accepts.
+/// Whether a number written with an exponent (`1e400`) is beyond a double.
+fn overflows_with_exponent(number: &[u8]) -> bool {
+    number.iter().any(|c| matches!(c, b'e' | b'E'))
+        && std::str::from_utf8(number)
+            .ok()
+            .and_then(|n| n.parse::<f64>().ok())
+            .is_some_and(f64::is_infinite)
+}
+
+/// `bytes` with every number outside strings that a double cannot hold (more than 300 digits,
+/// or an exponent beyond about 10^308) put in quotes; the rest are left for the parser. Quoted,
+/// they become strings, which no numeric parameter accepts, so they are refused on their own
+/// field instead of as JSON the parser cannot read.
 fn quote_huge_numbers(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + 16);
     let (mut in_string, mut escaped, mut i) = (false, false, 0);
@@ -270,7 +280,8 @@ fn quote_huge_numbers(bytes: &[u8]) -> Vec<u8> {
                 .position(|c| !(c.is_ascii_digit() || b"+-.eE".contains(c)))
                 .map_or(bytes.len(), |n| i + n);
             let number = &bytes[i..end];
-            if number.iter().filter(|c| c.is_ascii_digit()).count() > 300 {
+            let digits = number.iter().filter(|c| c.is_ascii_digit()).count();
+            if digits > 300 || overflows_with_exponent(number) {
                 out.push(b'"');
                 out.extend_from_slice(number);
                 out.push(b'"');
@@ -334,6 +345,11 @@ mod tests {
         let err = params.required_int("type", "104").unwrap_err();
         assert_eq!(err.field, "104");
         assert!(Params::parse(format!("{{\"type\": {huge}").as_bytes()).is_err());
+        for exponent in ["1e400", "-2.5E+309"] {
+            let body = format!(r#"{{"type": {exponent}, "small": 1e-400}}"#);
+            let params = Params::parse(body.as_bytes()).unwrap();
+            assert_eq!(params.required_int("type", "104").unwrap_err().field, "104");
+        }
     }
 
     #[test]

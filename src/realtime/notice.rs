@@ -21,7 +21,7 @@
 //! Changing the format: never edit a version in place (no renamed, retyped or removed field,
 //! no new required one). A new *kind* of notice may join a version: a node that does not know
 //! it reads it as malformed, logs it and ignores it, which is all a node of the release before
-//! could do with it anyway (`role` joined version 1 so). Add `v2` beside `v1`, with its own types and conversions, and a match
+//! could do with it anyway (`role` and `committedRun` joined version 1 so). Add `v2` beside `v1`, with its own types and conversions, and a match
 //! arm in [`decode`]. The release that adds it reads both and still sends v1, so nodes of the
 //! release before, which know only v1, miss nothing while it rolls out; the next release sends
 //! v2 (read by every node still running) and reads v1 for the nodes it replaces; the release

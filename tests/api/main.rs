@@ -12,6 +12,7 @@ mod helpers;
 mod limits;
 mod logs;
 mod metrics;
+mod openapi;
 mod process;
 mod room_lists;
 mod rooms;

@@ -6,11 +6,10 @@ mod messages;
 mod rooms;
 mod users;
 
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 
 use super::envelope::ApiError;
 use super::{AppState, header};
@@ -19,73 +18,76 @@ use crate::domain::{AppId, ParamError, RoomRef};
 use crate::http::params::Params;
 use crate::service::{ClientSession, bearer};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
+/// The client API's paths and handlers: a table, so that the OpenAPI document can be checked
+/// against it.
+pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (
             "/v1/auth/access_token/request",
             post(auth::request_access_token),
-        )
-        .route(
+        ),
+        (
             "/v1/auth/access_token/refresh",
             post(auth::refresh_access_token),
-        )
-        .route("/v1/client/project_configs", post(auth::project_configs))
-        .route("/v1/client/logout", post(auth::logout))
-        .route(
+        ),
+        ("/v1/client/project_configs", post(auth::project_configs)),
+        ("/v1/client/logout", post(auth::logout)),
+        (
             "/v1/client/push_notification/update",
             post(users::update_push),
-        )
-        .route("/v1/client/user/get_by_id", post(users::get_by_id))
-        .route(
+        ),
+        ("/v1/client/user/get_by_id", post(users::get_by_id)),
+        (
             "/v1/client/user/get_by_xcuserid",
             post(users::get_by_xc_user_id),
-        )
-        .route(
+        ),
+        (
             "/v1/client/user/get_by_username",
             post(users::get_by_username),
-        )
-        .route(
+        ),
+        (
             "/v1/client/user/get_all_by_ids",
             post(users::get_all_by_ids),
-        )
-        .route("/v1/client/contact/list", post(users::contacts))
-        .route("/v1/client/room/create", post(rooms::create))
-        .route("/v1/client/room/get", post(rooms::get))
-        .route(
+        ),
+        ("/v1/client/contact/list", post(users::contacts)),
+        ("/v1/client/room/create", post(rooms::create)),
+        ("/v1/client/room/get", post(rooms::get)),
+        (
             "/v1/client/room/get_by_xc_room_id",
             post(rooms::get_by_xc_room_id),
-        )
-        .route("/v1/client/room/update", post(rooms::update))
-        .route("/v1/client/room/leave", post(rooms::leave))
-        .route(
+        ),
+        ("/v1/client/room/update", post(rooms::update)),
+        ("/v1/client/room/leave", post(rooms::leave)),
+        (
             "/v1/client/room/participants/add",
             post(rooms::add_participants),
-        )
-        .route(
+        ),
+        (
             "/v1/client/room/participants/remove",
             post(rooms::remove_participants),
-        )
-        .route("/v1/client/room/admins/promote", post(rooms::promote))
-        .route("/v1/client/room/admins/demote", post(rooms::demote))
-        .route(
+        ),
+        ("/v1/client/room/admins/promote", post(rooms::promote)),
+        ("/v1/client/room/admins/demote", post(rooms::demote)),
+        (
             "/v1/chat/message/room_list_and_unread",
             post(messages::room_list_and_unread),
-        )
-        .route(
+        ),
+        (
             "/v1/chat/message/new_and_updated",
             post(messages::new_and_updated),
-        )
-        .route(
+        ),
+        (
             "/v1/chat/message/list_by_room/before",
             post(messages::before),
-        )
-        .route("/v1/chat/message/list_by_room/after", post(messages::after))
-        .route(
+        ),
+        ("/v1/chat/message/list_by_room/after", post(messages::after)),
+        (
             "/v1/chat/message/feedback/delivered",
             post(messages::delivered),
-        )
-        .route("/v1/chat/message/feedback/read", post(messages::read))
-        .route("/v1/chat/message/delete", post(messages::delete))
+        ),
+        ("/v1/chat/message/feedback/read", post(messages::read)),
+        ("/v1/chat/message/delete", post(messages::delete)),
+    ]
 }
 
 /// The app of a request authenticated only by its `App-Key` (token exchange, configs).

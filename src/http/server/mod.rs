@@ -4,10 +4,9 @@ mod message;
 mod room;
 mod user;
 
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 
 use super::AppState;
 use super::envelope::ApiError;
@@ -25,38 +24,41 @@ const MAX_SHORT: usize = 200;
 /// Most entries in one list parameter.
 const MAX_LIST: usize = 10_000;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
+/// The Server API's paths and handlers: a table, so that the OpenAPI document can be checked
+/// against it.
+pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (
             "/v1/server/auth_ticket/request",
             post(user::request_auth_ticket),
-        )
-        .route("/v1/server/user/update", post(user::update))
-        .route(
+        ),
+        ("/v1/server/user/update", post(user::update)),
+        (
             "/v1/server/user/revoke_sessions",
             post(user::revoke_sessions),
-        )
-        .route("/v1/server/contact/sync", post(user::sync_contacts))
-        .route("/v1/server/message/send", post(message::send))
-        .route(
+        ),
+        ("/v1/server/contact/sync", post(user::sync_contacts)),
+        ("/v1/server/message/send", post(message::send)),
+        (
             "/v1/server/room/create_or_update",
             post(room::create_or_update),
-        )
-        .route("/v1/server/room/get", post(room::get))
-        .route(
+        ),
+        ("/v1/server/room/get", post(room::get)),
+        (
             "/v1/server/room/participants/add",
             post(room::add_participants),
-        )
-        .route(
+        ),
+        (
             "/v1/server/room/participants/remove",
             post(room::remove_participants),
-        )
-        .route(
+        ),
+        (
             "/v1/server/room/get_list_by_user",
             post(room::get_list_by_user),
-        )
-        .route("/v1/server/room/lock", post(room::lock))
-        .route("/v1/server/room/unlock", post(room::unlock))
+        ),
+        ("/v1/server/room/lock", post(room::lock)),
+        ("/v1/server/room/unlock", post(room::unlock)),
+    ]
 }
 
 /// The app of a request authenticated by its `Server-Key` header. Extracted before the body,
