@@ -155,6 +155,7 @@ impl App {
                 service: self.service.clone(),
                 rates,
                 connections: connections.clone(),
+                syncs: http::sync_permits(),
                 sockets: SocketSettings {
                     ping_interval: Duration::from_secs(limits.socket_ping_secs.max(1)),
                     write_timeout: Duration::from_secs(limits.socket_write_timeout_secs.max(1)),

@@ -42,6 +42,20 @@ pub struct AppState {
     pub sockets: SocketSettings,
     /// Rate limits per key, user and socket.
     pub rates: Arc<rate::RateLimits>,
+    /// Client syncs (a whole room list read and rendered) that may run at once; see
+    /// [`sync_permits`].
+    pub syncs: Arc<tokio::sync::Semaphore>,
+}
+
+/// Permits for client syncs, four per core. A sync is mostly CPU work, from the read to the
+/// rendered body (a megabyte for a thousand rooms); when thousands of clients reconnect at
+/// once and each sync runs as soon as it arrives, every other request waits in the runtime's
+/// queue behind them. With a few per core the rest wait parked, costing nothing, and a message
+/// sent meanwhile is answered in its turn. (One per core left the cores idle while each sync
+/// waited for its sync point's commit.)
+pub fn sync_permits() -> Arc<tokio::sync::Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    Arc::new(tokio::sync::Semaphore::new(4 * cores))
 }
 
 /// `GET /metrics`: every metric in the Prometheus text format, with the gauges of what is

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{Client, device, room_ref};
 use crate::domain::{MessageId, ParamError, Viewed};
 use crate::http::AppState;
-use crate::http::envelope::{ApiResult, Data};
+use crate::http::envelope::{ApiError, ApiResult, Data};
 use crate::http::params::Params;
 use crate::service::ClientSession;
 use crate::wire::{self, Viewer};
@@ -47,6 +47,7 @@ pub(super) async fn room_list_and_unread(
     Client(session): Client,
     headers: HeaderMap,
 ) -> ApiResult {
+    let _turn = sync_turn(&state).await?;
     let list = state
         .service
         .room_list(&session, &device(&headers, &session))
@@ -59,11 +60,18 @@ pub(super) async fn new_and_updated(
     Client(session): Client,
     headers: HeaderMap,
 ) -> ApiResult {
+    let _turn = sync_turn(&state).await?;
     let list = state
         .service
         .new_and_updated(&session, &device(&headers, &session))
         .await?;
     Ok(page(&session, &list, None))
+}
+
+/// Waits for one of the sync permits (see [`crate::http::sync_permits`]), held until the
+/// answer is rendered.
+async fn sync_turn(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    state.syncs.acquire().await.map_err(|_| ApiError::Internal)
 }
 
 pub(super) async fn before(
