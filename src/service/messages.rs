@@ -482,21 +482,21 @@ pub(super) async fn mark(
         let Some(updated) = tx.set_receipt(app, id, read).await? else {
             continue;
         };
-        // The sender and the reader hear of it, whether they take part explicitly or by role.
-        let mut audience = tx.audience(app, &updated.room, &[]).await?;
-        let read_seq = |user: UserId| {
-            audience
-                .members
-                .iter()
-                .find(|(member, _)| *member == user)
-                .map_or(0, |(_, seq)| *seq)
-        };
-        audience.members = vec![(sender, read_seq(sender)), (reader.id, read_seq(reader.id))];
-        audience.roles.clear();
+        // The sender and the reader hear of it, whether they take part explicitly or by role:
+        // two read positions, whatever the size of the room.
+        let room = updated.room.id;
+        let members = vec![
+            (sender, tx.read_seq(sender, room).await?),
+            (reader.id, tx.read_seq(reader.id, room).await?),
+        ];
         tx.emit(FeedItem {
             kind: FeedKind::Updated,
             message: updated,
-            audience: Arc::new(audience),
+            audience: Arc::new(Audience {
+                app,
+                members,
+                roles: Vec::new(),
+            }),
         });
         changed.push(id);
     }

@@ -130,6 +130,9 @@ pub trait ChatRead: Send {
         local_ids: &[String],
     ) -> Result<Vec<Message>, StoreError>;
 
+    /// How far `user` has read `room` (its `seq`; 0 when they never have).
+    async fn read_seq(&mut self, user: UserId, room: RoomId) -> Result<i64, StoreError>;
+
     /// Who hears about changes to `room`.
     async fn audience(
         &mut self,

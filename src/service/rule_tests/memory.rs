@@ -214,6 +214,10 @@ impl ChatRead for MemoryTx {
             .collect())
     }
 
+    async fn read_seq(&mut self, user: UserId, room: RoomId) -> Result<i64, StoreError> {
+        Ok(self.read_positions.get(&(user, room)).map_or(0, |p| p.0))
+    }
+
     async fn audience(
         &mut self,
         app: AppId,

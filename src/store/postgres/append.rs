@@ -24,6 +24,20 @@ pub(super) async fn next_version(tx: &Tx<'_>) -> Res<i64> {
     .try_get(0)?)
 }
 
+/// How far a user has read a room (0 when they never have).
+pub(super) async fn read_seq(tx: &Tx<'_>, user: UserId, room: RoomId) -> Res<i64> {
+    let found = all(
+        tx,
+        "SELECT read_seq FROM read_positions WHERE user_id = $1 AND room_id = $2",
+        &[&user, &room],
+    )
+    .await?;
+    Ok(match found.first() {
+        Some(row) => row.try_get(0)?,
+        None => 0,
+    })
+}
+
 /// Moves a user's read position forward (never back).
 pub(super) async fn set_read_position(
     tx: &Tx<'_>,

@@ -132,6 +132,10 @@ impl ChatRead for PgTx<'_, '_> {
         rule(messages::messages_by_local_ids(self.tx, sender, local_ids).await)
     }
 
+    async fn read_seq(&mut self, user: UserId, room: RoomId) -> Result<i64, StoreError> {
+        rule(append::read_seq(self.tx, user, room).await)
+    }
+
     async fn audience(
         &mut self,
         app: AppId,

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows;
 use crate::domain::message::Placement;
@@ -36,6 +36,15 @@ pub(super) fn set_read_position(
     ))?
     .execute(params![user, room, seq, count])?;
     Ok(())
+}
+
+/// How far a user has read a room (0 when they never have).
+pub(super) fn read_seq(conn: &Connection, user: UserId, room: RoomId) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT read_seq FROM read_positions WHERE user_id = ?1 AND room_id = ?2")?
+        .query_row(params![user, room], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
 }
 
 /// Moves a user's read position forward to the room's present (a new participant), reading

@@ -158,6 +158,10 @@ impl ChatRead for SqliteTx<'_> {
         messages::messages_by_local_ids(self.conn, sender, local_ids)
     }
 
+    async fn read_seq(&mut self, user: UserId, room: RoomId) -> Result<i64, StoreError> {
+        append::read_seq(self.conn, user, room)
+    }
+
     async fn audience(
         &mut self,
         app: AppId,
