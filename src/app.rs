@@ -84,11 +84,10 @@ impl App {
         fanout
             .hub()
             .set_sockets_per_user(config.limits.sockets_per_user);
-        let serving = match Backend::of(&config.database.url) {
-            Ok(Backend::Postgres(_)) => Ok(None),
-            Ok(Backend::Sqlite(path)) => ServingLock::take(&path).map(Some),
-            Err(err) => Err(err),
-        };
+        let serving = Backend::of(&config.database.url).and_then(|backend| match backend {
+            Backend::Postgres(_) => Ok(None),
+            Backend::Sqlite(path) => ServingLock::take(&path).map(Some),
+        });
         let serving = match serving {
             Ok(serving) => serving,
             Err(err) => {

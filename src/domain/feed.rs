@@ -58,6 +58,22 @@ pub enum FeedKind {
     Deleted,
 }
 
+impl FeedItem {
+    /// The feed items of messages just appended together, all for one audience (shared, not
+    /// copied).
+    pub fn appended<'a>(
+        messages: &'a [Message],
+        audience: Audience,
+    ) -> impl Iterator<Item = FeedItem> + 'a {
+        let audience = Arc::new(audience);
+        messages.iter().map(move |message| FeedItem {
+            kind: FeedKind::New,
+            message: message.clone(),
+            audience: Arc::clone(&audience),
+        })
+    }
+}
+
 /// A committed change that connected clients must hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedItem {

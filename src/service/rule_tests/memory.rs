@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use super::{Member, MemoryTx, RoomRow};
 use crate::domain::message::Placement;
 use crate::domain::{
-    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, Room, RoomBundle, RoomId,
-    RoomKind, RoomType, User, UserId, Viewed, now_ms,
+    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomKind,
+    RoomType, User, UserId, Viewed, now_ms,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -421,12 +421,8 @@ impl ChatTx for MemoryTx {
         for new in messages {
             appended.push(self.append_one(room, new)?);
         }
-        let audience = std::sync::Arc::new(self.audience_of(app, room, extra, |_| 0));
-        self.feed.extend(appended.iter().map(|message| FeedItem {
-            kind: FeedKind::New,
-            message: message.clone(),
-            audience: std::sync::Arc::clone(&audience),
-        }));
+        let audience = self.audience_of(app, room, extra, |_| 0);
+        self.feed.extend(FeedItem::appended(&appended, audience));
         Ok(appended)
     }
 

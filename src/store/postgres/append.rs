@@ -3,13 +3,11 @@
 //! and the audience query. Room changes (their system messages), client room changes and
 //! sends all append through here, so none of those modules has to depend on another to do it.
 
-use std::sync::Arc;
-
 use super::rows::json_unless_default;
-use super::{Res, Tx, exec, one, rows as all};
+use super::{Res, Tx, exec, one, opt, rows as all};
 use crate::domain::message::Placement;
 use crate::domain::{AppId, Message, MessageId, NewMessage, Room, RoomId, UserId, now_ms};
-use crate::store::{Audience, FeedItem, FeedKind};
+use crate::store::{Audience, FeedItem};
 
 /// The next change version. Locks the counter row until commit: versions commit in the order
 /// they were handed out, so a device that synced up to version `v` has seen every change up
@@ -26,13 +24,13 @@ pub(super) async fn next_version(tx: &Tx<'_>) -> Res<i64> {
 
 /// How far a user has read a room (0 when they never have).
 pub(super) async fn read_seq(tx: &Tx<'_>, user: UserId, room: RoomId) -> Res<i64> {
-    let found = all(
+    let found = opt(
         tx,
         "SELECT read_seq FROM read_positions WHERE user_id = $1 AND room_id = $2",
         &[&user, &room],
     )
     .await?;
-    Ok(match found.first() {
+    Ok(match found {
         Some(row) => row.try_get(0)?,
         None => 0,
     })
@@ -75,12 +73,8 @@ pub(super) async fn append_messages(
     for new in messages {
         appended.push(append_one(tx, room, new).await?);
     }
-    let audience = Arc::new(audience(tx, app, room, extra).await?);
-    feed.extend(appended.iter().map(|message| FeedItem {
-        kind: FeedKind::New,
-        message: message.clone(),
-        audience: Arc::clone(&audience),
-    }));
+    let audience = audience(tx, app, room, extra).await?;
+    feed.extend(FeedItem::appended(&appended, audience));
     Ok(appended)
 }
 

@@ -3,14 +3,12 @@
 //! Room changes (their system messages), client room changes and sends all append through
 //! here, so none of those modules has to depend on another to do it.
 
-use std::sync::Arc;
-
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows;
 use crate::domain::message::Placement;
 use crate::domain::{AppId, Message, MessageId, NewMessage, Room, RoomId, UserId, now_ms};
-use crate::store::{Audience, FeedItem, FeedKind, StoreError};
+use crate::store::{Audience, FeedItem, StoreError};
 
 /// The end of every write of a read position: it only ever moves forward.
 macro_rules! forward_only {
@@ -80,12 +78,8 @@ pub(super) fn append_messages(
         .into_iter()
         .map(|new| append_one(conn, room, new))
         .collect::<Result<Vec<_>, _>>()?;
-    let audience = Arc::new(new_message_audience(conn, app, room, extra)?);
-    feed.extend(appended.iter().map(|message| FeedItem {
-        kind: FeedKind::New,
-        message: message.clone(),
-        audience: Arc::clone(&audience),
-    }));
+    let audience = new_message_audience(conn, app, room, extra)?;
+    feed.extend(FeedItem::appended(&appended, audience));
     Ok(appended)
 }
 

@@ -597,18 +597,15 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Option<Committed> {
             Ok((_, completion)) => completions.push(completion),
             Err(_) => tracing::error!("a write job panicked; its changes were rolled back"),
         }
-        match (ok, savepoints) {
-            (true, true) => {
-                let _ = run_cached(conn, "RELEASE job");
-            }
-            (false, true) => {
-                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-            }
-            (false, false) => failed_alone = true,
-            (true, false) => {}
-        }
         if ok {
             committed_feed.append(&mut job_feed);
+            if savepoints {
+                let _ = run_cached(conn, "RELEASE job");
+            }
+        } else if savepoints {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+        } else {
+            failed_alone = true;
         }
     }
     if failed_alone {
