@@ -97,12 +97,13 @@ fn append_one(conn: &Connection, room: &Room, new: NewMessage) -> Result<Message
     let (seq, chat_count, created): (i64, i64, i64) = conn
         .prepare_cached(
             "UPDATE rooms SET last_seq = last_seq + 1, chat_count = chat_count + ?2, \
-             last_activity = max(?3, last_activity + 1), last_message_id = ?4 WHERE id = ?1 \
-             RETURNING last_seq, chat_count, last_activity",
+             last_activity = max(?3, last_activity + 1), last_message_id = ?4, changed = ?5 \
+             WHERE id = ?1 RETURNING last_seq, chat_count, last_activity",
         )?
-        .query_row(params![room.id, i64::from(counts), now_ms(), id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
+        .query_row(
+            params![room.id, i64::from(counts), now_ms(), id, version],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
     // Messages that never count as unread are born delivered and read, so that clients
     // counting unread messages themselves agree with the server.
     let settled = !counts;

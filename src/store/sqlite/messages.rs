@@ -73,13 +73,18 @@ pub(super) fn messages_by_local_ids(
     Ok(found)
 }
 
-/// Records a change to a message: a new change version and a later `updated`.
+/// Records a change to a message: a new change version and a later `updated`, and the
+/// version on its room, so that [`changed_since`] visits the room.
 pub(super) fn touch(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
     let version = next_version(conn)?;
-    conn.prepare_cached(
-        "UPDATE messages SET updated = max(?2, updated + 1), version = ?3 WHERE id = ?1",
-    )?
-    .execute(params![id, now_ms(), version])?;
+    let room: RoomId = conn
+        .prepare_cached(
+            "UPDATE messages SET updated = max(?2, updated + 1), version = ?3 WHERE id = ?1 \
+             RETURNING room_id",
+        )?
+        .query_row(params![id, now_ms(), version], |r| r.get(0))?;
+    conn.prepare_cached("UPDATE rooms SET changed = ?2 WHERE id = ?1")?
+        .execute(params![room, version])?;
     Ok(())
 }
 
@@ -203,16 +208,21 @@ pub(super) fn room_list(
              {select} JOIN messages m ON m.room_id = r.id AND m.seq > coalesce(p.read_seq, 0) \
                  AND m.id <> r.last_message_id AND m.type <> 9001 AND m.is_hidden = 0 \
                  AND m.sender_id IS NOT ?1 \
-                 LEFT JOIN users u ON u.id = m.sender_id \
-             ORDER BY 18 DESC"
+                 LEFT JOIN users u ON u.id = m.sender_id"
         )
     });
-    viewed_rows(conn, &SQL, params![user.id, app, user.role_code])
+    // Sorted here rather than by SQLite, whose sorter copies every one of the rows' 77
+    // columns into a temporary b-tree and back (a tenth of the query).
+    let mut list = viewed_rows(conn, &SQL, params![user.id, app, user.role_code])?;
+    list.sort_unstable_by_key(|viewed| std::cmp::Reverse(viewed.message.created));
+    Ok(list)
 }
 
 /// Every message of the user's rooms changed since version `since`, newest change first.
 ///
-/// Each room in two parts, so that appending a message writes no page of a version index:
+/// Only rooms whose `changed` version (that of their last message change) is past `since` are
+/// visited; each of the user's other rooms costs the look-up of its row. Each visited room in
+/// two parts, so that appending a message writes no page of a version index:
 /// the messages appended after `since` are a suffix of the room (`born`, the version a message
 /// was appended with, rises with `seq`), found by walking back from the newest message; the
 /// messages changed after being appended come from `messages_changed`. A message appended
@@ -240,11 +250,15 @@ pub(super) fn changed_since(
                  AND m.seq < ?3"
         )
     });
-    static ROOMS_SQL: LazyLock<String> =
-        LazyLock::new(|| format!("{MY_ROOMS} SELECT room_id FROM mine"));
+    static ROOMS_SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{MY_ROOMS} SELECT r.id FROM mine JOIN rooms r ON r.id = mine.room_id \
+             WHERE r.changed > ?4"
+        )
+    });
     let rooms: Vec<i64> = conn
         .prepare_cached(&ROOMS_SQL)?
-        .query_map(params![user.id, app, user.role_code], |r| r.get(0))?
+        .query_map(params![user.id, app, user.role_code, since], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut walk = conn.prepare_cached(
         "SELECT seq, coalesce(born, version) FROM messages WHERE room_id = ?1 ORDER BY seq DESC",

@@ -35,6 +35,11 @@ const DIFFERENCES: &[(&str, &str)] = &[
         "column messages.born",
         "SQLite only (migration 0003): the version a message was appended with",
     ),
+    (
+        "column rooms.changed",
+        "SQLite only (migration 0005): the version of the room's last message change, so a \
+         sync visits only the rooms changed since",
+    ),
 ];
 
 fn sqlite_schema() -> BTreeSet<String> {
