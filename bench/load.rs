@@ -174,6 +174,7 @@ impl Api {
 
     /// An API client that spreads its requests over several nodes, round robin.
     pub fn spread(bases: Vec<String>, server_key: String) -> Self {
+        confab::media::install_tls();
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(1024)
             .build()

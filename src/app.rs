@@ -12,7 +12,8 @@ use crate::bus::nats::Nats;
 use crate::config::{Config, DatabaseArgs, Limits};
 use crate::http::listener::{self, Connections, ListenerSettings};
 use crate::http::rate::RateLimits;
-use crate::http::{self, AppState, SocketSettings};
+use crate::http::{self, AppState, Media, SocketSettings};
+use crate::media::MediaStore;
 use crate::realtime::{self, CloseReason, Fanout};
 use crate::service::Service;
 use crate::store::postgres::PgStore;
@@ -43,6 +44,18 @@ impl<'a> Backend<'a> {
             Ok(Self::Sqlite(path_from_url(url)))
         }
     }
+
+    /// The media folder used when none is configured: beside an SQLite database, or under
+    /// the working directory.
+    fn default_media(&self) -> String {
+        match self {
+            Self::Sqlite(path) => match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                Some(dir) => dir.join("media").display().to_string(),
+                None => "media".into(),
+            },
+            Self::Postgres(_) => "confab-data/media".into(),
+        }
+    }
 }
 
 /// Opens the store a database URL names, publishing committed changes to `feed`.
@@ -66,6 +79,7 @@ pub struct App {
     feed: mpsc::Receiver<FeedItem>,
     incoming: Option<mpsc::Receiver<bytes::Bytes>>,
     limits: Limits,
+    media: Media,
     /// Held while serving an SQLite database, so that a second server on it refuses to start.
     _serving: Option<ServingLock>,
 }
@@ -84,12 +98,17 @@ impl App {
         fanout
             .hub()
             .set_sockets_per_user(config.limits.sockets_per_user);
-        let serving = Backend::of(&config.database.url).and_then(|backend| match backend {
-            Backend::Postgres(_) => Ok(None),
-            Backend::Sqlite(path) => ServingLock::take(&path).map(Some),
+        let serving = Backend::of(&config.database.url).and_then(|backend| {
+            let spec = (config.media.store.clone()).unwrap_or_else(|| backend.default_media());
+            let media = MediaStore::open(&spec, &config.media.s3_settings)?;
+            let lock = match backend {
+                Backend::Postgres(_) => None,
+                Backend::Sqlite(path) => Some(ServingLock::take(&path)?),
+            };
+            Ok((lock, media))
         });
-        let serving = match serving {
-            Ok(serving) => serving,
+        let (serving, media) = match serving {
+            Ok(opened) => opened,
             Err(err) => {
                 fanout.close().await;
                 return Err(err);
@@ -110,6 +129,10 @@ impl App {
             feed,
             incoming,
             limits: config.limits,
+            media: Media {
+                store: media,
+                max_bytes: config.media.max_bytes,
+            },
             _serving: serving,
         })
     }
@@ -155,6 +178,7 @@ impl App {
                 rates,
                 connections: connections.clone(),
                 syncs: http::sync_permits(),
+                media: self.media,
                 sockets: SocketSettings {
                     ping_interval: Duration::from_secs(limits.socket_ping_secs.max(1)),
                     write_timeout: Duration::from_secs(limits.socket_write_timeout_secs.max(1)),

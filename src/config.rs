@@ -134,6 +134,36 @@ pub struct Config {
     /// Connection and socket limits.
     #[command(flatten)]
     pub limits: Limits,
+
+    /// Where uploaded files go.
+    #[command(flatten)]
+    pub media: MediaArgs,
+}
+
+/// Default largest upload: 25 MiB, the SDKs' own default.
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 25 * 1024 * 1024;
+
+/// Where uploaded files are kept, and how large one may be.
+#[derive(Debug, Clone, Args)]
+pub struct MediaArgs {
+    /// Media store: `s3://BUCKET` for an S3-compatible bucket (endpoint, region and
+    /// credentials from `AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`; `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint), or a folder.
+    /// Default: `media/` beside the SQLite database, or `confab-data/media` with PostgreSQL.
+    /// Several nodes need a bucket they all reach.
+    #[arg(long = "media-store", env = "CONFAB_MEDIA_STORE")]
+    pub store: Option<String>,
+
+    /// Largest file a client may upload, in bytes (reported to the SDKs as
+    /// `chatMediaMaxFileSize`).
+    #[arg(long = "media-max-bytes", env = "CONFAB_MEDIA_MAX_BYTES", default_value_t = DEFAULT_MEDIA_MAX_BYTES)]
+    pub max_bytes: u64,
+
+    /// S3 settings that take precedence over the `AWS_*` variables, by `object_store`'s key
+    /// names (`aws_endpoint`, `aws_access_key_id`…): for embedding confab, where a process's
+    /// environment is shared. Not a flag.
+    #[arg(skip)]
+    pub s3_settings: Vec<(String, String)>,
 }
 
 /// How long a client may take and how much it may hold: what keeps one slow or hostile client
@@ -221,6 +251,11 @@ impl Config {
             access_token_ttl_secs: 86_400,
             refresh_token_ttl_secs: 2_592_000,
             limits: Limits::default(),
+            media: MediaArgs {
+                store: None,
+                max_bytes: DEFAULT_MEDIA_MAX_BYTES,
+                s3_settings: Vec::new(),
+            },
         }
     }
 

@@ -11,6 +11,8 @@
 //! - [`store`] — persistence behind the [`store::Store`] trait; SQLite is the embedded default,
 //!   PostgreSQL serves several nodes. The two backends share column lists and row helpers
 //!   through `store` itself, never through each other.
+//! - [`media`] — the bytes of uploaded files, streamed to and from a folder or an S3-compatible
+//!   bucket; the HTTP edge moves them around the service's access checks.
 //! - [`realtime`] — live delivery: who is connected, and getting each committed change to
 //!   their sockets, on this node and (through [`bus`]) on the others.
 //! - [`wire`] — the protocol's JSON objects (users, rooms, messages, socket events).
@@ -33,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod media;
 pub mod metrics;
 pub mod realtime;
 pub mod service;

@@ -194,6 +194,24 @@ pub fn is_read_by(m: &Message, viewer: Viewer) -> bool {
     }
 }
 
+/// An item of a room's shared-content gallery (`get_shared_content`): the message's `data`
+/// still encoded, with who sent it.
+pub fn shared_item(m: &Message) -> serde_json::Value {
+    let (user_id, fullname) = m.sender.as_ref().map_or((String::new(), ""), |u| {
+        (u.id.to_string(), u.fullname.as_str())
+    });
+    serde_json::json!({
+        "messageID": m.id.to_string(),
+        "localID": m.local_id,
+        "messageType": m.kind,
+        "type": m.kind,
+        "data": m.data,
+        "created": m.created,
+        "userID": user_id,
+        "userFullname": fullname,
+    })
+}
+
 /// The message object as a viewer sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct MessageView<'a> {

@@ -6,6 +6,7 @@
 
 pub mod codec;
 pub mod feed;
+pub mod file;
 pub mod id;
 pub mod message;
 pub mod model;
@@ -14,6 +15,7 @@ pub mod secret;
 pub mod token;
 
 pub use feed::{Audience, FeedItem, FeedKind};
+pub use file::{SharedKind, Sniffed, StoredFile};
 pub use id::{AppId, MessageId, RoomId, UserId};
 pub use message::{NewMessage, SystemAction};
 pub use model::{

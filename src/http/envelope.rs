@@ -55,6 +55,8 @@ pub enum ApiError {
     RoomNotFound,
     /// `40401` `User is not found`.
     UserNotFound,
+    /// `40401` `File is not found`.
+    FileNotFound,
     /// No such endpoint.
     NoRoute,
     /// The endpoint exists, for another HTTP method.
@@ -75,6 +77,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Param(p) => ApiError::Param(p),
             ServiceError::RoomNotFound => ApiError::RoomNotFound,
             ServiceError::UserNotFound => ApiError::UserNotFound,
+            ServiceError::FileNotFound => ApiError::FileNotFound,
             // A handler names the parameter (`on_param`); this is the fallback when none did.
             ServiceError::UnknownUser(id) => ApiError::Param(ParamError::invalid_because(
                 "",
@@ -166,6 +169,7 @@ impl ApiError {
             ApiError::RateLimited(why) => (429, "42901", why.as_str().into(), none),
             ApiError::RoomNotFound => (404, "40401", "Room is not found".into(), none),
             ApiError::UserNotFound => (404, "40401", "User is not found".into(), none),
+            ApiError::FileNotFound => (404, "40401", "File is not found".into(), none),
             ApiError::NoRoute => (404, "40400", "No such endpoint".into(), none),
             ApiError::WrongMethod => (
                 405,

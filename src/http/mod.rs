@@ -45,6 +45,17 @@ pub struct AppState {
     /// Client syncs (a whole room list read and rendered) that may run at once; see
     /// [`sync_permits`].
     pub syncs: Arc<tokio::sync::Semaphore>,
+    /// Where uploads go, and their size limit.
+    pub media: Media,
+}
+
+/// The media store and the largest upload it takes.
+#[derive(Clone, Debug)]
+pub struct Media {
+    /// Where the bytes go.
+    pub store: crate::media::MediaStore,
+    /// Largest upload, bytes.
+    pub max_bytes: u64,
 }
 
 /// Permits for client syncs, four per core. A sync is mostly CPU work, from the read to the

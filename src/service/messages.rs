@@ -441,6 +441,16 @@ pub(super) async fn send(
     }
     let mut stored = Vec::with_capacity(parts.len());
     for part in parts {
+        super::media::carry_file(
+            tx,
+            app,
+            &sender,
+            room.id,
+            part.kind,
+            &part.data,
+            &part.local_id,
+        )
+        .await?;
         stored.push(tx.append_message(app, &room, part, &[]).await?);
     }
     tx.set_last_activity(sender.id, now_ms()).await?;

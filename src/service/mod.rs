@@ -5,6 +5,7 @@ mod access;
 mod client;
 mod keys;
 mod live;
+mod media;
 mod membership;
 mod messages;
 mod rooms;
@@ -40,6 +41,8 @@ pub enum ServiceError {
     RoomNotFound,
     /// The user does not exist in the caller's app (`40401`).
     UserNotFound,
+    /// The file does not exist in the caller's app (`40401`).
+    FileNotFound,
     /// A user the request names (by `xcUserID` or by user ID) is not in the caller's app. The
     /// HTTP edge reports it on the parameter that named them.
     UnknownUser(String),
@@ -67,6 +70,7 @@ impl From<StoreError> for ServiceError {
         match err {
             StoreError::RoomNotFound => ServiceError::RoomNotFound,
             StoreError::UserNotFound => ServiceError::UserNotFound,
+            StoreError::FileNotFound => ServiceError::FileNotFound,
             StoreError::UnknownUser(id) => ServiceError::UnknownUser(id),
             StoreError::Conflict(why) => ServiceError::Conflict(why),
             StoreError::Forbidden(why) => ServiceError::Forbidden(why),

@@ -32,6 +32,8 @@ pub enum StoreError {
     RoomNotFound,
     /// The addressed user does not exist in this app.
     UserNotFound,
+    /// The addressed file does not exist in this app.
+    FileNotFound,
     /// A user named by `xcUserID` in the request does not exist in this app.
     UnknownUser(String),
     /// The request contradicts stored state (e.g. a room type change).
@@ -54,6 +56,7 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::RoomNotFound => f.write_str("room not found"),
             StoreError::UserNotFound => f.write_str("user not found"),
+            StoreError::FileNotFound => f.write_str("file not found"),
             StoreError::UnknownUser(id) => write!(f, "unknown xcUserID '{id}'"),
             StoreError::Conflict(why) => write!(f, "conflict: {why}"),
             StoreError::Forbidden(why) => write!(f, "forbidden: {why}"),

@@ -16,7 +16,8 @@ use futures_util::future::BoxFuture;
 use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
 use crate::domain::{
-    AppId, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, User, UserId, Viewed,
+    AppId, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, StoredFile, User,
+    UserId, Viewed,
 };
 
 /// How many rows a write may change, as its caller can tell before it runs.
@@ -160,11 +161,34 @@ pub trait ChatRead: Send {
         min_created: i64,
         last_updated: i64,
     ) -> Result<Vec<Viewed>, StoreError>;
+
+    /// A file of this app by ID.
+    async fn file_by_id(&mut self, app: AppId, id: &str) -> Result<Option<StoredFile>, StoreError>;
+
+    /// The rooms file `id` belongs to (uploaded into, or sent into by message).
+    async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError>;
+
+    /// `room`'s images, videos, files and links created in `[min_created, max_created)`, in
+    /// `created` order (newest first unless `ascending`), at most `limit`.
+    async fn shared_content(
+        &mut self,
+        room: RoomId,
+        min_created: i64,
+        max_created: i64,
+        ascending: bool,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError>;
 }
 
 /// The writes a rule uses, inside the caller's write transaction.
 #[async_trait]
 pub trait ChatTx: ChatRead {
+    /// Records an uploaded file as belonging to `room`.
+    async fn insert_file(&mut self, file: &StoredFile, room: RoomId) -> Result<(), StoreError>;
+
+    /// Makes file `id` belong to `room` too; nothing if it already does.
+    async fn link_file(&mut self, id: &str, room: RoomId) -> Result<(), StoreError>;
+
     /// Inserts a shared room (and its participant roles); returns its ID.
     async fn insert_shared_room(
         &mut self,

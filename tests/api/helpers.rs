@@ -14,6 +14,12 @@ use tokio::task::JoinHandle;
 
 static NEXT_DIR: AtomicU32 = AtomicU32::new(0);
 
+/// An HTTP client for the tests (its TLS provider chosen first, as confab's build needs).
+pub fn http_client() -> reqwest::Client {
+    confab::media::install_tls();
+    reqwest::Client::new()
+}
+
 /// A folder of its own for one test's files, removed when the test ends.
 pub struct TempDir(pub PathBuf);
 
@@ -130,13 +136,21 @@ impl TestDb {
             .unwrap();
         Self {
             url: with_database(&admin, &name),
-            _dir: None,
+            // For the uploads of servers on it (beside an SQLite database they go by default).
+            _dir: Some(TempDir::new()),
             postgres: Some((admin, name)),
         }
     }
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// A media folder for servers on a PostgreSQL database; `None` on SQLite, where the
+    /// default beside the database is the test's own.
+    pub fn media_dir(&self) -> Option<String> {
+        let dir = self._dir.as_ref().filter(|_| self.postgres.is_some())?;
+        Some(dir.0.join("media").display().to_string())
     }
 }
 
@@ -191,6 +205,7 @@ impl TestApp {
     /// A server on the given database, with configuration changes.
     pub async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::for_database(db.url());
+        config.media.store = db.media_dir();
         configure(&mut config);
         let mut app = Self::start(config, None).await;
         app.db = Some(Arc::new(db));
@@ -231,7 +246,7 @@ impl TestApp {
         }));
         Self {
             addr,
-            client: reqwest::Client::new(),
+            client: http_client(),
             server_key,
             app_key,
             config,

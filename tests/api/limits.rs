@@ -94,7 +94,7 @@ async fn requests_are_served_while_1100_silent_or_dribbling_connections_are_held
 
     // Every request is answered, on a new connection each, while they are held.
     for i in 0..20 {
-        let health = reqwest::Client::new()
+        let health = crate::helpers::http_client()
             .get(format!("http://{addr}/healthz"))
             .timeout(Duration::from_secs(30))
             .send()

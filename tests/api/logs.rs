@@ -13,7 +13,7 @@ use crate::helpers::{TempDir, TestDb};
 use crate::process::{confab, stop};
 
 async fn call(addr: &str, path: &str, headers: &[(&str, &str)], body: Value) -> Value {
-    let mut request = reqwest::Client::new()
+    let mut request = crate::helpers::http_client()
         .post(format!("http://{addr}{path}"))
         .body(body.to_string());
     for (name, value) in headers {

@@ -11,6 +11,7 @@ mod envelope;
 mod helpers;
 mod limits;
 mod logs;
+mod media;
 mod metrics;
 mod openapi;
 mod process;

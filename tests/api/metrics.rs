@@ -59,7 +59,7 @@ impl Prometheus {
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        let answer: Value = reqwest::Client::new()
+        let answer: Value = crate::helpers::http_client()
             .get(format!(
                 "http://127.0.0.1:{}/api/v1/query?query={encoded}",
                 self.port

@@ -115,7 +115,7 @@ pub(crate) fn wait_at_most(child: &mut Child, limit: Duration) -> Option<std::pr
 }
 
 pub(crate) async fn post(addr: &str, key: &str, path: &str, body: Value) -> Value {
-    reqwest::Client::new()
+    crate::helpers::http_client()
         .post(format!("http://{addr}{path}"))
         .header("Server-Key", key)
         .body(body.to_string())

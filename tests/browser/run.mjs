@@ -229,6 +229,45 @@ async function main() {
   const listed = await server("/v1/server/room/get_list_by_user", { xcUserID: "alice", xcRoomIDs: ["order-42"] });
   assert.equal(listed.rooms[0].lastMessage.action, "room/lock");
 
+  step("an image, a video, a file and a voice note: received live, downloaded byte for byte");
+  for (const [kind, type] of [["file", 1004], ["image", 1002], ["video", 1003], ["voice", 1008]]) {
+    const sent = await a.evaluate(([k, r]) => window.sendMedia(k, r), [kind, room]);
+    const fileID = sent.data.fileID;
+    assert.ok(fileID, `${kind}: ${JSON.stringify(sent.data)}`);
+    const received = await saw(b, "new", `m.localID === ${JSON.stringify(sent.localID)}`);
+    assert.equal(received.type, type, kind);
+    assert.equal(received.data.fileID, fileID, kind);
+    const got = await b.evaluate((m) => window.download(m), received);
+    assert.notEqual(got.contentType, "application/json", kind);
+    const uploaded = await a.evaluate((id) => window.storedFile(id), fileID);
+    const [gotHash, uploadedHash] = await Promise.all([
+      b.evaluate((x) => window.sha256(x), got.base64),
+      a.evaluate((x) => window.sha256(x), uploaded),
+    ]);
+    assert.equal(gotHash, uploadedHash, `${kind}: bob gets what alice's SDK uploaded`);
+    assert.equal(received.data.size, atob(got.base64).length, kind);
+    if (kind === "file") {
+      // The SDK uploads a file as picked (images it re-encodes first).
+      assert.equal(got.base64, sent.original, "the file's original bytes come back unchanged");
+      assert.equal(received.data.fileName, "report.bin");
+    }
+    if (kind === "image") {
+      assert.equal(got.contentType, "image/png");
+      assert.equal(received.data.caption, "a picture");
+      assert.ok(received.data.width > 0 && received.data.height > 0, JSON.stringify(received.data));
+    }
+    if (kind === "video") assert.equal(got.contentType, "video/webm");
+  }
+  const gallery = await b.evaluate((r) => window.roomMedia(r), room.roomID);
+  assert.deepEqual(
+    gallery.media.map((item) => item.messageType).sort(),
+    [1002, 1003],
+    JSON.stringify(gallery),
+  );
+  assert.equal(gallery.files.length, 1);
+  assert.equal(gallery.files[0].data.fileName, "report.bin");
+  assert.deepEqual(gallery.links, []);
+
   step("an access token that expires mid-session is refreshed without the user noticing");
   await sleep(accessTtlMs + 500);
   const before = refreshes.alice;

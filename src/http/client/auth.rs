@@ -42,10 +42,13 @@ pub(super) async fn refresh_access_token(
 }
 
 /// `Authorization` is not checked here: the web SDK sends it empty before login.
-pub(super) async fn project_configs(ClientApp(_): ClientApp) -> ApiResult {
+pub(super) async fn project_configs(
+    State(state): State<AppState>,
+    ClientApp(_): ClientApp,
+) -> ApiResult {
     Ok(Data::of(&json!({
         "core": {
-            "chatMediaMaxFileSize": "26214400",
+            "chatMediaMaxFileSize": state.media.max_bytes.to_string(),
             "channelMaxParticipants": "5000",
             "groupMaxParticipants": "1000",
             "roomPhotoMaxFileSize": "10485760",

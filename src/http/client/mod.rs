@@ -2,11 +2,12 @@
 //! and a bearer token.
 
 mod auth;
+mod media;
 mod messages;
 mod rooms;
 mod users;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::routing::{MethodRouter, post};
@@ -87,6 +88,16 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/v1/chat/message/feedback/read", post(messages::read)),
         ("/v1/chat/message/delete", post(messages::delete)),
+        // Uploads stream past axum's default body limit; the handler enforces its own.
+        (
+            "/v1/chat/file/upload",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        ),
+        ("/v1/chat/file/download", post(media::download)),
+        (
+            "/v1/chat/room/get_shared_content",
+            post(media::shared_content),
+        ),
     ]
 }
 

@@ -9,7 +9,7 @@ use super::{Member, MemoryTx, RoomRow};
 use crate::domain::message::Placement;
 use crate::domain::{
     AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomKind,
-    RoomType, User, UserId, Viewed, now_ms,
+    RoomType, StoredFile, User, UserId, Viewed, now_ms,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -187,6 +187,46 @@ impl ChatRead for MemoryTx {
         Ok(self.stored_message(app, id))
     }
 
+    async fn file_by_id(&mut self, app: AppId, id: &str) -> Result<Option<StoredFile>, StoreError> {
+        Ok(self
+            .files
+            .iter()
+            .find(|f| f.id == id && f.app == app)
+            .cloned())
+    }
+
+    async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
+        Ok(self
+            .file_rooms
+            .iter()
+            .filter(|(file, _)| file == id)
+            .map(|(_, room)| *room)
+            .collect())
+    }
+
+    async fn shared_content(
+        &mut self,
+        room: RoomId,
+        min_created: i64,
+        max_created: i64,
+        ascending: bool,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        let mut found: Vec<Message> = self
+            .messages
+            .iter()
+            .filter(|m| m.room.id == room && [1002, 1003, 1004, 1010].contains(&m.kind))
+            .filter(|m| (min_created..max_created).contains(&m.created))
+            .filter(|m| !m.is_deleted && !m.is_hidden)
+            .cloned()
+            .collect();
+        if !ascending {
+            found.reverse();
+        }
+        found.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(found)
+    }
+
     async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError> {
         self.ordinals
             .get(&id)
@@ -267,6 +307,19 @@ impl ChatRead for MemoryTx {
 
 #[async_trait]
 impl ChatTx for MemoryTx {
+    async fn insert_file(&mut self, file: &StoredFile, room: RoomId) -> Result<(), StoreError> {
+        self.files.push(file.clone());
+        self.link_file(&file.id, room).await
+    }
+
+    async fn link_file(&mut self, id: &str, room: RoomId) -> Result<(), StoreError> {
+        let link = (id.to_owned(), room);
+        if !self.file_rooms.contains(&link) {
+            self.file_rooms.push(link);
+        }
+        Ok(())
+    }
+
     async fn insert_shared_room(
         &mut self,
         app: AppId,

@@ -33,8 +33,8 @@ use std::task::{Context, Poll, Waker};
 
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomId, RoomType, Target,
-    User, UserId, now_ms,
+    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomId, RoomType, StoredFile,
+    Target, User, UserId, now_ms,
 };
 use crate::store::{ChatTx, Joining, LockChange, NewRoom, StoreError};
 
@@ -116,6 +116,9 @@ struct MemoryTx {
     /// Rooms whose row was read with [`RowLock::Update`](crate::store::RowLock::Update), in
     /// order; not data, so [`MemoryTx::unchanged_since`] ignores it.
     locked: Vec<RoomId>,
+    /// Uploaded files, and the rooms each belongs to.
+    files: Vec<StoredFile>,
+    file_rooms: Vec<(String, RoomId)>,
 }
 
 impl MemoryTx {
@@ -198,6 +201,8 @@ impl MemoryTx {
             && self.ordinals == before.ordinals
             && self.feed == before.feed
             && self.last_id == before.last_id
+            && self.files == before.files
+            && self.file_rooms == before.file_rooms
     }
 
     fn user_by_id(&self, id: UserId) -> Option<&User> {

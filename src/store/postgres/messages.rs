@@ -231,3 +231,27 @@ pub(super) async fn mark_device_synced(tx: &Tx<'_>, user: UserId, device: &str) 
     .await?;
     Ok(())
 }
+
+/// The room's images, videos, files and links created in `[min_created, max_created)`, in
+/// `created` order (newest first unless `ascending`), at most `limit`.
+pub(super) async fn shared_content(
+    tx: &Tx<'_>,
+    room: RoomId,
+    min_created: i64,
+    max_created: i64,
+    ascending: bool,
+    limit: i64,
+) -> Res<Vec<Message>> {
+    let sql = format!(
+        "{} WHERE m.room_id = $1 AND m.type IN (1002, 1003, 1004, 1010) AND m.created >= $2 \
+         AND m.created < $3 AND NOT m.is_deleted AND NOT m.is_hidden \
+         ORDER BY m.created {} LIMIT $4",
+        *MESSAGE_SELECT,
+        if ascending { "ASC" } else { "DESC" }
+    );
+    all(tx, &sql, &[&room, &min_created, &max_created, &limit])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+}

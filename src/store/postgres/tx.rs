@@ -6,10 +6,10 @@
 
 use async_trait::async_trait;
 
-use super::{Fail, Res, Tx, append, exec, messages, one, opt, rooms, users};
+use super::{Fail, Res, Tx, append, exec, messages, one, opt, rooms, rows as all, users};
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, User,
-    UserId, Viewed,
+    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId,
+    StoredFile, User, UserId, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -43,6 +43,49 @@ impl PgTx<'_, '_> {
 
 #[async_trait]
 impl ChatRead for PgTx<'_, '_> {
+    async fn file_by_id(&mut self, app: AppId, id: &str) -> Result<Option<StoredFile>, StoreError> {
+        let sql = "SELECT id, app_id, uploader_id, media_type, size, width, height, created \
+                   FROM files WHERE id = $1 AND app_id = $2";
+        let Some(row) = rule(opt(self.tx, sql, &[&id, &app]).await)? else {
+            return Ok(None);
+        };
+        let file = (|| {
+            Ok::<_, tokio_postgres::Error>(StoredFile {
+                id: row.try_get(0)?,
+                app: row.try_get(1)?,
+                uploader: row.try_get(2)?,
+                media_type: row.try_get(3)?,
+                size: row.try_get(4)?,
+                width: row.try_get(5)?,
+                height: row.try_get(6)?,
+                created: row.try_get(7)?,
+            })
+        })();
+        file.map(Some).map_err(|e| Fail::Db(e).into_store_error())
+    }
+
+    async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
+        let sql = "SELECT room_id FROM file_rooms WHERE file_id = $1";
+        rule(all(self.tx, sql, &[&id]).await)?
+            .iter()
+            .map(|row| row.try_get(0).map_err(|e| Fail::Db(e).into_store_error()))
+            .collect()
+    }
+
+    async fn shared_content(
+        &mut self,
+        room: RoomId,
+        min_created: i64,
+        max_created: i64,
+        ascending: bool,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        rule(
+            messages::shared_content(self.tx, room, min_created, max_created, ascending, limit)
+                .await,
+        )
+    }
+
     async fn room_by_xc_id(
         &mut self,
         app: AppId,
@@ -168,6 +211,35 @@ impl ChatRead for PgTx<'_, '_> {
 
 #[async_trait]
 impl ChatTx for PgTx<'_, '_> {
+    async fn insert_file(&mut self, file: &StoredFile, room: RoomId) -> Result<(), StoreError> {
+        let sql = "INSERT INTO files (id, app_id, uploader_id, media_type, size, width, height, \
+                   created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        rule(
+            exec(
+                self.tx,
+                sql,
+                &[
+                    &file.id,
+                    &file.app,
+                    &file.uploader,
+                    &file.media_type,
+                    &file.size,
+                    &file.width,
+                    &file.height,
+                    &file.created,
+                ],
+            )
+            .await,
+        )?;
+        self.link_file(&file.id, room).await
+    }
+
+    async fn link_file(&mut self, id: &str, room: RoomId) -> Result<(), StoreError> {
+        let sql = "INSERT INTO file_rooms (file_id, room_id) VALUES ($1, $2) \
+                   ON CONFLICT DO NOTHING";
+        rule(exec(self.tx, sql, &[&id, &room]).await).map(|_| ())
+    }
+
     async fn insert_shared_room(
         &mut self,
         app: AppId,

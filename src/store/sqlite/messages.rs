@@ -321,3 +321,27 @@ pub(super) fn mark_device_synced(
     .execute(params![user, device, version])?;
     Ok(())
 }
+
+/// The room's images, videos, files and links created in `[min_created, max_created)`, in
+/// `created` order (newest first unless `ascending`), at most `limit`.
+pub(super) fn shared_content(
+    conn: &Connection,
+    room: RoomId,
+    min_created: i64,
+    max_created: i64,
+    ascending: bool,
+    limit: i64,
+) -> Result<Vec<Message>, StoreError> {
+    let sql = format!(
+        "{} WHERE m.room_id = ?1 AND m.type IN (1002, 1003, 1004, 1010) AND m.created >= ?2 \
+         AND m.created < ?3 AND m.is_deleted = 0 AND m.is_hidden = 0 \
+         ORDER BY m.created {} LIMIT ?4",
+        *MESSAGE_SELECT,
+        if ascending { "ASC" } else { "DESC" }
+    );
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_map(params![room, min_created, max_created, limit], message_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_version_index_for_changes_only.sql"),
     include_str!("../../../migrations/sqlite/0004_ticket_expiry_index.sql"),
     include_str!("../../../migrations/sqlite/0005_room_change_version.sql"),
+    include_str!("../../../migrations/sqlite/0006_media.sql"),
 ];
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {

@@ -15,8 +15,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{append, messages, rooms, users};
 use crate::domain::AppId;
 use crate::domain::{
-    Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, User, UserId,
-    Viewed,
+    Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, StoredFile, User,
+    UserId, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -63,6 +63,48 @@ impl SqliteTx<'_> {
 
 #[async_trait]
 impl ChatRead for SqliteTx<'_> {
+    async fn file_by_id(&mut self, app: AppId, id: &str) -> Result<Option<StoredFile>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id, app_id, uploader_id, media_type, size, width, height, created \
+                 FROM files WHERE id = ?1 AND app_id = ?2",
+            )?
+            .query_row(params![id, app], |r| {
+                Ok(StoredFile {
+                    id: r.get(0)?,
+                    app: r.get(1)?,
+                    uploader: r.get(2)?,
+                    media_type: r.get(3)?,
+                    size: r.get(4)?,
+                    width: r.get(5)?,
+                    height: r.get(6)?,
+                    created: r.get(7)?,
+                })
+            })
+            .optional()?)
+    }
+
+    async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
+        let rooms = self
+            .conn
+            .prepare_cached("SELECT room_id FROM file_rooms WHERE file_id = ?1")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(rooms)
+    }
+
+    async fn shared_content(
+        &mut self,
+        room: RoomId,
+        min_created: i64,
+        max_created: i64,
+        ascending: bool,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        messages::shared_content(self.conn, room, min_created, max_created, ascending, limit)
+    }
+
     async fn room_by_xc_id(
         &mut self,
         app: AppId,
@@ -194,6 +236,32 @@ impl ChatRead for SqliteTx<'_> {
 
 #[async_trait]
 impl ChatTx for SqliteTx<'_> {
+    async fn insert_file(&mut self, file: &StoredFile, room: RoomId) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO files (id, app_id, uploader_id, media_type, size, width, height, \
+                 created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                file.id,
+                file.app,
+                file.uploader,
+                file.media_type,
+                file.size,
+                file.width,
+                file.height,
+                file.created
+            ])?;
+        self.link_file(&file.id, room).await
+    }
+
+    async fn link_file(&mut self, id: &str, room: RoomId) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO file_rooms (file_id, room_id) VALUES (?1, ?2)")?
+            .execute(params![id, room])?;
+        Ok(())
+    }
+
     async fn insert_shared_room(
         &mut self,
         app: AppId,

@@ -94,3 +94,123 @@ window.roomList = () =>
       onError: (code, message) => reject(new Error(`${code} ${message}`)),
     }),
   );
+
+// Media. Files are made in the page, as an app would get them from a file picker: arbitrary
+// bytes, a PNG drawn on a canvas, a WebM recorded from a canvas, a WAV tone.
+function canvas(width, height) {
+  const c = document.createElement("canvas");
+  c.width = width;
+  c.height = height;
+  const g = c.getContext("2d");
+  g.fillStyle = "#2a6";
+  g.fillRect(0, 0, width, height);
+  g.fillStyle = "#fff";
+  g.fillText("confab", 4, 20);
+  return c;
+}
+
+async function mediaFile(kind) {
+  if (kind === "file") {
+    const bytes = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
+    return new File([bytes], "report.bin", { type: "application/octet-stream" });
+  }
+  if (kind === "image") {
+    const blob = await new Promise((resolve) => canvas(64, 48).toBlob(resolve, "image/png"));
+    return new File([blob], "photo.png", { type: "image/png" });
+  }
+  if (kind === "video") {
+    const c = canvas(160, 120);
+    const recorder = new MediaRecorder(c.captureStream(10), { mimeType: "video/webm" });
+    const chunks = [];
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+    recorder.start();
+    const g = c.getContext("2d");
+    for (let i = 0; i < 10; i++) {
+      g.fillStyle = `hsl(${i * 36}, 60%, 50%)`;
+      g.fillRect(0, 0, 160, 120);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    recorder.stop();
+    await stopped;
+    return new File(chunks, "clip.webm", { type: "video/webm" });
+  }
+  // voice: half a second of a 440 Hz tone, 8 kHz mono 16-bit WAV
+  const samples = 4000;
+  const wav = new DataView(new ArrayBuffer(44 + samples * 2));
+  const text = (at, s) => [...s].forEach((ch, i) => wav.setUint8(at + i, ch.charCodeAt(0)));
+  text(0, "RIFF");
+  wav.setUint32(4, 36 + samples * 2, true);
+  text(8, "WAVEfmt ");
+  wav.setUint32(16, 16, true);
+  wav.setUint16(20, 1, true);
+  wav.setUint16(22, 1, true);
+  wav.setUint32(24, 8000, true);
+  wav.setUint32(28, 16000, true);
+  wav.setUint16(32, 2, true);
+  wav.setUint16(34, 16, true);
+  text(36, "data");
+  wav.setUint32(40, samples * 2, true);
+  for (let i = 0; i < samples; i++) {
+    wav.setInt16(44 + i * 2, Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), true);
+  }
+  return new File([wav.buffer], "voice.wav", { type: "audio/wav" });
+}
+
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+window.sha256 = async (base64) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+};
+
+// Sends a media message through the SDK's own function for its kind; resolves with the
+// message the SDK reports and the base64 of the file the app picked.
+window.sendMedia = async (kind, room) => {
+  const file = await mediaFile(kind);
+  const original = await base64Of(file);
+  return new Promise((resolve, reject) => {
+    const callback = {
+      onStart: () => {},
+      onProgress: () => {},
+      onSuccess: (message) => resolve({ localID: message.localID, data: message.data, original }),
+      onError: (code, message) => reject(new Error(`${kind}: ${code} ${message}`)),
+    };
+    const messages = sdk.tapCoreMessageManager;
+    if (kind === "file") messages.sendFileMessage(file, room, callback);
+    else if (kind === "image") messages.sendImageMessage(file, "a picture", room, callback);
+    else if (kind === "video") messages.sendVideoMessage(file, "a clip", room, callback);
+    else messages.sendVoiceMessage(file, 500, room, callback);
+  });
+};
+
+// The file the SDK keeps for a file ID (the sender's upload, or a download), as base64.
+window.storedFile = (fileID) =>
+  new Promise((resolve) =>
+    sdk.tapCoreChatRoomManager.getFileFromDB(fileID, (entry) => resolve(entry ? entry.file : null)),
+  );
+
+window.download = (message) =>
+  new Promise((resolve, reject) =>
+    sdk.tapCoreChatRoomManager.downloadMessageFile(message, {
+      onProgress: () => {},
+      onSuccess: (file) => resolve(file),
+      onError: (code, text) => reject(new Error(`download: ${code} ${text}`)),
+    }),
+  );
+
+window.roomMedia = (roomID) =>
+  new Promise((resolve, reject) =>
+    sdk.tapCoreChatRoomManager.getRoomMedia(roomID, {
+      onSuccess: (data) => resolve(data),
+      onError: (code, text) => reject(new Error(`shared content: ${code} ${text}`)),
+    }),
+  );

@@ -1,0 +1,206 @@
+//! The bytes of uploaded files, in a folder on the local disk (the default) or in an
+//! S3-compatible bucket (for several nodes), behind `object_store`'s one interface.
+//!
+//! Uploads stream: the body is written in parts as it arrives, so a transfer holds at most a
+//! few parts in memory whatever the file's size (small parts on the local disk, S3's 5 MiB
+//! minimum part there). An upload that fails, is refused or is dropped half-way is aborted,
+//! which removes its parts; only a finished upload creates the object. Downloads stream too.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+
+use crate::domain::file::{SNIFF_BYTES, Sniffed};
+
+/// Parts in flight per upload: one being sent while the next fills.
+const PARTS_IN_FLIGHT: usize = 2;
+/// Part size on the local disk: parts are appended to a staging file, so small ones only
+/// bound memory.
+const LOCAL_PART: usize = 256 * 1024;
+/// Part size on S3, whose smallest part (but the last) is 5 MiB.
+const S3_PART: usize = 5 * 1024 * 1024;
+
+/// Makes rustls use ring for every HTTPS client of this process (the S3 client's, and any
+/// other `reqwest` client, which share its build): called before building one. Repeated
+/// calls do nothing.
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Where uploaded files are kept.
+#[derive(Clone)]
+pub struct MediaStore {
+    store: Arc<dyn ObjectStore>,
+    part: usize,
+}
+
+impl std::fmt::Debug for MediaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MediaStore({})", self.store)
+    }
+}
+
+/// A finished upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// Bytes written.
+    pub size: u64,
+    /// What its first bytes say it is.
+    pub sniffed: Sniffed,
+}
+
+/// Why an upload did not finish; whatever it had written is gone.
+#[derive(Debug)]
+pub enum PutError {
+    /// The file passed the size limit.
+    TooLarge,
+    /// The file was empty.
+    Empty,
+    /// The client's body broke off or was malformed.
+    Body(String),
+    /// The store failed; for the log.
+    Store(String),
+}
+
+impl MediaStore {
+    /// Opens the store named by `spec`: `s3://BUCKET` for a bucket (endpoint, region and
+    /// credentials from the standard `AWS_*` variables), or a folder (a path or `file://PATH`),
+    /// created if missing. `s3_settings` override the environment's S3 settings.
+    pub fn open(spec: &str, s3_settings: &[(String, String)]) -> Result<Self, String> {
+        if let Some(bucket) = spec.strip_prefix("s3://") {
+            let bucket = bucket.trim_end_matches('/');
+            if bucket.is_empty() || bucket.contains('/') {
+                return Err(format!("media store {spec}: expected s3://BUCKET"));
+            }
+            install_tls();
+            let mut builder =
+                object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+            for (key, value) in s3_settings {
+                let key = key
+                    .parse()
+                    .map_err(|e| format!("media store setting {key}: {e}"))?;
+                builder = builder.with_config(key, value);
+            }
+            let s3 = builder
+                .build()
+                .map_err(|e| format!("media store {spec}: {e}"))?;
+            return Ok(Self {
+                store: Arc::new(s3),
+                part: S3_PART,
+            });
+        }
+        let dir = spec.strip_prefix("file://").unwrap_or(spec);
+        std::fs::create_dir_all(dir).map_err(|e| format!("media folder {dir}: {e}"))?;
+        let local = object_store::local::LocalFileSystem::new_with_prefix(Path::new(dir))
+            .map_err(|e| format!("media folder {dir}: {e}"))?
+            // An acknowledged upload survives a power loss, as an acknowledged message does.
+            .with_fsync(true)
+            .with_automatic_cleanup(true);
+        Ok(Self {
+            store: Arc::new(local),
+            part: LOCAL_PART,
+        })
+    }
+
+    /// Writes `body` under `key`, refusing it past `limit` bytes.
+    pub async fn put<E: std::fmt::Display>(
+        &self,
+        key: &str,
+        mut body: impl Stream<Item = Result<Bytes, E>> + Unpin,
+        limit: u64,
+    ) -> Result<Stored, PutError> {
+        let path = ObjectPath::from(key);
+        let upload = self
+            .store
+            .put_multipart(&path)
+            .await
+            .map_err(|e| PutError::Store(e.to_string()))?;
+        let mut writer = Aborting(Some(WriteMultipart::new_with_chunk_size(upload, self.part)));
+        let mut prefix = Vec::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => return Err(writer.abort(PutError::Body(e.to_string())).await),
+            };
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(writer.abort(PutError::TooLarge).await);
+            }
+            if prefix.len() < SNIFF_BYTES {
+                let take = chunk.len().min(SNIFF_BYTES - prefix.len());
+                prefix.extend_from_slice(&chunk[..take]);
+            }
+            let parts = writer.0.as_mut().expect("present until finished");
+            if let Err(e) = parts.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                return Err(writer.abort(PutError::Store(e.to_string())).await);
+            }
+            parts.put(chunk);
+        }
+        if size == 0 {
+            return Err(writer.abort(PutError::Empty).await);
+        }
+        let parts = writer.0.take().expect("present until finished");
+        parts
+            .finish()
+            .await
+            .map_err(|e| PutError::Store(e.to_string()))?;
+        Ok(Stored {
+            size,
+            sniffed: Sniffed::of(&prefix, size <= prefix.len() as u64),
+        })
+    }
+
+    /// The bytes under `key`, as a stream, and their length.
+    pub async fn get(
+        &self,
+        key: &str,
+    ) -> Result<(BoxStream<'static, Result<Bytes, object_store::Error>>, u64), String> {
+        let found = self
+            .store
+            .get(&ObjectPath::from(key))
+            .await
+            .map_err(|e| e.to_string())?;
+        let size = found.meta.size;
+        Ok((found.into_stream(), size))
+    }
+
+    /// Removes the object under `key` (a finished upload that was then refused).
+    pub async fn delete(&self, key: &str) {
+        if let Err(e) = self.store.delete(&ObjectPath::from(key)).await {
+            tracing::warn!(key, error = %e, "could not remove a refused upload");
+        }
+    }
+}
+
+/// An upload in progress that aborts itself if dropped unfinished (the client went away and
+/// the request was dropped with it), so no part of it is left behind.
+struct Aborting(Option<WriteMultipart>);
+
+impl Aborting {
+    /// Aborts now and returns `why`.
+    async fn abort(&mut self, why: PutError) -> PutError {
+        if let Some(parts) = self.0.take()
+            && let Err(e) = parts.abort().await
+        {
+            tracing::warn!(error = %e, "could not abort an upload");
+        }
+        why
+    }
+}
+
+impl Drop for Aborting {
+    fn drop(&mut self) {
+        if let Some(parts) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                let _ = parts.abort().await;
+            });
+        }
+    }
+}
