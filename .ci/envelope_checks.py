@@ -69,6 +69,10 @@ def envelope_negative_data_rejection(ctx, response, case):
 # 40002 messages that a schema cannot express (the data is well-formed; the state says no).
 SEMANTIC_40002 = re.compile(
     r"unknown (xcUserID|user ID|user)|the room type cannot change|not a participant of this room"
+    # an upload's bytes: not an image where one is needed, over the size limit
+    r"|not an image|larger than \d+ bytes"
+    # a photo's upload time that is not the one given
+    r"|createdTime is not the photo's"
 )
 
 

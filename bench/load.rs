@@ -260,3 +260,47 @@ pub async fn start_baseline() -> String {
     });
     format!("http://{addr}")
 }
+
+/// Starts the trivial media handlers: `POST /upload` reads the whole body and answers a fixed
+/// envelope; `POST /download` answers `bytes` from memory. The yardstick of confab's uploads
+/// and downloads (which stream to and from the disk).
+pub async fn start_media_baseline(bytes: bytes::Bytes) -> String {
+    use axum::routing::post;
+    let app = axum::Router::new()
+        .route(
+            "/upload",
+            post(|body: axum::body::Body| async move {
+                use futures_util::StreamExt;
+                let mut stream = body.into_data_stream();
+                let mut total = 0usize;
+                while let Some(Ok(chunk)) = stream.next().await {
+                    total += chunk.len();
+                }
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    format!(r#"{{"status":200,"error":{{"code":"","message":"","field":""}},"data":{{"size":{total}}}}}"#),
+                )
+            }),
+        )
+        .route(
+            "/download",
+            post(move || {
+                let bytes = bytes.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+                        bytes,
+                    )
+                }
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}

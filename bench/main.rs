@@ -55,7 +55,8 @@ enum Cmd {
         server_bin: PathBuf,
         /// Scenario: all, baseline, room-get, room-create, room-update, participants, add-many, lock,
         /// lists, send-server, send-socket, fanout, idle-sockets; `storm` (not in `all`: a
-        /// reconnect storm of `--sockets` users, at most 10,000, with 100 rooms each).
+        /// reconnect storm of `--sockets` users, at most 10,000, with 100 rooms each); `media`
+        /// (not in `all`: gigabytes of uploads, removed afterwards).
         #[arg(long, default_value = "all")]
         scenario: String,
         #[arg(long, default_value_t = 32)]
@@ -248,7 +249,7 @@ async fn run_scenarios(
     let all = scenario == "all";
     // The storm only when asked for by name: its setup writes a million memberships into the
     // dataset.
-    let wants = |name: &str| (all && name != "storm") || scenario == name;
+    let wants = |name: &str| (all && name != "storm" && name != "media") || scenario == name;
     let mut outcomes = Vec::new();
     let mut facts = Outcome {
         scenario: "startup and idle memory".into(),
@@ -358,8 +359,14 @@ async fn run_scenarios(
         "storm",
         scenarios::storm(&run, socket_count.min(10_000)).await?
     );
+    many!("media", scenarios::media(&run, || Server::rss(pid)).await?);
+    if wants("media") {
+        // Gigabytes of test uploads, beside the dataset's database.
+        let _ = std::fs::remove_dir_all(data.join("media"));
+    }
+    // Outcomes with a yardstick of their own (media: the trivial media handlers) keep it.
     for o in outcomes.iter_mut().skip(2) {
-        if o.per_second > 0.0 && base_rate > 0.0 {
+        if o.ratio_to_baseline.is_none() && o.per_second > 0.0 && base_rate > 0.0 {
             o.ratio_to_baseline = Some(o.per_second / base_rate);
         }
     }

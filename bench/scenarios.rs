@@ -659,3 +659,299 @@ pub async fn storm(run: &Run, users: usize) -> Result<Vec<Outcome>, String> {
     );
     Ok(vec![storm, writes])
 }
+
+/// Bytes of the file of the media throughput runs.
+const MEDIA_FILE: usize = 10 << 20;
+/// Bytes of each of the concurrent uploads of the memory run, and how many run at once.
+const BIG_FILE: usize = 20 << 20;
+const BIG_UPLOADS: usize = 64;
+/// Concurrent transfers of the throughput runs.
+const MEDIA_CONCURRENCY: usize = 4;
+
+/// A `multipart/form-data` body with text parts and a `file` part of `file`'s bytes.
+fn multipart(texts: &[(&str, &str)], file: &[u8]) -> (String, bytes::Bytes) {
+    let boundary = "confab-bench-7MA4YWxkTrZu0gW";
+    let mut body = Vec::with_capacity(file.len() + 1024);
+    for (name, value) in texts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.bin\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into(),
+    )
+}
+
+/// A file of `size` bytes that no format sniffer recognizes.
+fn media_bytes(size: usize) -> Vec<u8> {
+    (0..size).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+/// POSTs `body` to `url` with `headers`; whether the answer was a success, with its body read
+/// to the end.
+async fn transfer(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, String)],
+    body: bytes::Bytes,
+    expect_json: bool,
+) -> bool {
+    let mut request = client.post(url).body(body);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let Ok(response) = request.send().await else {
+        return false;
+    };
+    let json = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.as_bytes() == b"application/json");
+    match response.bytes().await {
+        Ok(body) if expect_json => json && body.starts_with(br#"{"status":200"#),
+        Ok(body) => !json && !body.is_empty(),
+        Err(_) => false,
+    }
+}
+
+/// Media: upload and download throughput of a 10 MiB file against the trivial handlers taking
+/// and serving the same bytes from memory (same client, same concurrency, same run); the
+/// server's peak RSS while 64 uploads of 20 MiB run at once; and `room/get`'s p99 meanwhile
+/// against its p99 just before.
+pub async fn media(run: &Run, rss: impl Fn() -> u64) -> Result<Vec<Outcome>, String> {
+    let (room, members) = run
+        .meta
+        .ten_member_rooms
+        .first()
+        .cloned()
+        .ok_or("the dataset has no ten-member rooms")?;
+    let api = run.api.clone();
+    let key = sockets::app_key(&run.meta.app_key_id, &run.meta.app_key_secret);
+    let reader = sockets::login(&api, &key, &members[1]).await?;
+    let bundle = api
+        .json("/v1/server/room/get", json!({"xcRoomID": room}))
+        .await?;
+    let room_id = bundle["room"]["roomID"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let file = media_bytes(MEDIA_FILE);
+    let (content_type, upload_body) = multipart(
+        &[("senderXCUserID", &members[0]), ("xcRoomID", &room)],
+        &file,
+    );
+    let baseline = load::start_media_baseline(bytes::Bytes::from(file.clone())).await;
+    let client = api.client.clone();
+    let server_headers = vec![
+        ("Server-Key", api.server_key.clone()),
+        ("Content-Type", content_type.clone()),
+    ];
+    let mb = MEDIA_FILE as f64 / 1_048_576.0;
+
+    // Uploads, alternating confab and the baseline within the run.
+    let mut outcomes = Vec::new();
+    let upload_url = format!("{}/v1/server/file/upload", api.base());
+    let upload_base = format!("{baseline}/upload");
+    let mut rates = Vec::new();
+    for (url, headers, json, name) in [
+        (
+            upload_base.clone(),
+            vec![],
+            true,
+            "  media upload baseline (trivial handler)",
+        ),
+        (
+            upload_url.clone(),
+            server_headers.clone(),
+            true,
+            "media upload, 10 MiB",
+        ),
+    ] {
+        let (client, body) = (client.clone(), upload_body.clone());
+        let (samples, elapsed) = load::run(MEDIA_CONCURRENCY, run.duration, move |_, _| {
+            let (client, body, url, headers) =
+                (client.clone(), body.clone(), url.clone(), headers.clone());
+            async move { transfer(&client, &url, &headers, body, json).await }
+        })
+        .await;
+        let mut o = samples.outcome(name, "upload >= 0.5 of the trivial handler", elapsed);
+        rates.push(o.per_second);
+        o.note = format!("{:.0} MiB/s", o.per_second * mb);
+        outcomes.push(o);
+    }
+    let upload_ratio = rates[1] / rates[0].max(1e-9);
+    outcomes[1].ratio_to_baseline = Some(upload_ratio);
+    outcomes[0].ratio_to_baseline = Some(1.0);
+
+    // Downloads of one stored file.
+    let stored = client
+        .post(&upload_url)
+        .header("Server-Key", &api.server_key)
+        .header("Content-Type", &content_type)
+        .body(upload_body.clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json::<serde_json::Value>()
+        .await
+        .map_err(|e| e.to_string())?;
+    let file_id = stored["data"]["fileID"]
+        .as_str()
+        .ok_or(format!("upload failed: {stored}"))?
+        .to_owned();
+    let download_body =
+        bytes::Bytes::from(json!({"roomID": room_id, "fileID": file_id}).to_string());
+    let client_headers = vec![
+        ("App-Key", key.clone()),
+        ("Authorization", format!("Bearer {reader}")),
+    ];
+    let mut rates = Vec::new();
+    for (url, headers, name) in [
+        (
+            format!("{baseline}/download"),
+            vec![],
+            "  media download baseline (trivial handler)",
+        ),
+        (
+            format!("{}/v1/chat/file/download", api.base()),
+            client_headers,
+            "media download, 10 MiB",
+        ),
+    ] {
+        let (client, body) = (client.clone(), download_body.clone());
+        let (samples, elapsed) = load::run(MEDIA_CONCURRENCY, run.duration, move |_, _| {
+            let (client, body, url, headers) =
+                (client.clone(), body.clone(), url.clone(), headers.clone());
+            async move { transfer(&client, &url, &headers, body, false).await }
+        })
+        .await;
+        let mut o = samples.outcome(name, "download >= 0.5 of the trivial handler", elapsed);
+        rates.push(o.per_second);
+        o.note = format!("{:.0} MiB/s", o.per_second * mb);
+        outcomes.push(o);
+    }
+    outcomes[3].ratio_to_baseline = Some(rates[1] / rates[0].max(1e-9));
+    outcomes[2].ratio_to_baseline = Some(1.0);
+
+    // room/get alone, then beside 64 concurrent 20 MiB uploads, sampling the server's RSS.
+    let room_get = |duration: Duration| {
+        let r = run.clone();
+        load::run(4, duration, move |w, n| {
+            let (api, room) = (r.api.clone(), r.ordinary_room(&mut r.rng(w, n)));
+            async move {
+                api.ok("/v1/server/room/get", json!({"xcRoomID": room}).to_string())
+                    .await
+            }
+        })
+    };
+    let (idle_samples, idle_elapsed) = room_get(Duration::from_secs(3)).await;
+    let idle = idle_samples.outcome("  room/get, 4 clients, no uploads", "", idle_elapsed);
+    let big = media_bytes(BIG_FILE);
+    let (_, big_body) = multipart(
+        &[("senderXCUserID", &members[0]), ("xcRoomID", &room)],
+        &big,
+    );
+    drop(big);
+    let before = rss();
+    let uploads: Vec<_> = (0..BIG_UPLOADS)
+        .map(|_| {
+            let (client, url, headers, body) = (
+                client.clone(),
+                upload_url.clone(),
+                server_headers.clone(),
+                big_body.clone(),
+            );
+            tokio::spawn(async move { transfer(&client, &url, &headers, body, true).await })
+        })
+        .collect();
+    let started = Instant::now();
+    // room/get from 4 workers until the uploads are done.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (r, stop) = (run.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut samples = load::Samples::default();
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let room = r.ordinary_room(&mut r.rng(w, n));
+                    let began = Instant::now();
+                    if r.api
+                        .ok("/v1/server/room/get", json!({"xcRoomID": room}).to_string())
+                        .await
+                    {
+                        samples.micros.push(began.elapsed().as_micros() as u64);
+                    } else {
+                        samples.errors += 1;
+                    }
+                    n += 1;
+                }
+                samples
+            })
+        })
+        .collect();
+    let mut peak = before;
+    let mut done = 0;
+    for upload in uploads {
+        while !upload.is_finished() {
+            peak = peak.max(rss());
+            if started.elapsed() > Duration::from_secs(300) {
+                stop.store(true, Ordering::Relaxed);
+                return Err("the 64 uploads took over 5 minutes".into());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        done += usize::from(upload.await.unwrap_or(false));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let busy_elapsed = started.elapsed();
+    let mut busy_samples = load::Samples::default();
+    for worker in workers {
+        busy_samples.merge(worker.await.map_err(|e| e.to_string())?);
+    }
+    let took = started.elapsed();
+    let mut busy = busy_samples.outcome(
+        "  room/get, 4 clients, beside 64 uploads of 20 MiB",
+        "p99 <= 2x without uploads",
+        busy_elapsed,
+    );
+    busy.note = format!(
+        "p99 {:.2} ms against {:.2} ms without uploads ({:.1}x)",
+        busy.p99_ms,
+        idle.p99_ms,
+        busy.p99_ms / idle.p99_ms.max(1e-9)
+    );
+    let mut memory = Outcome {
+        scenario: "64 concurrent uploads of 20 MiB".into(),
+        target: "peak RSS <= 64 MiB above idle".into(),
+        operations: done as u64,
+        errors: (BIG_UPLOADS - done) as u64,
+        seconds: took.as_secs_f64(),
+        per_second: done as f64 / took.as_secs_f64(),
+        ..Outcome::default()
+    };
+    memory.note = format!(
+        "peak RSS {:.1} MiB above the {:.1} MiB before ({:.0} MiB/s in all)",
+        peak.saturating_sub(before) as f64 / 1_048_576.0,
+        before as f64 / 1_048_576.0,
+        done as f64 * BIG_FILE as f64 / 1_048_576.0 / took.as_secs_f64()
+    );
+    memory.ratio_to_baseline = Some(0.0);
+    outcomes.push(memory);
+    outcomes.push(idle);
+    outcomes.push(busy);
+    Ok(outcomes)
+}

@@ -132,6 +132,11 @@ impl App {
             media: Media {
                 store: media,
                 max_bytes: config.media.max_bytes,
+                public_url: config
+                    .media
+                    .public_url
+                    .as_ref()
+                    .map(|url| url.trim_end_matches('/').to_owned()),
             },
             _serving: serving,
         })

@@ -159,6 +159,11 @@ pub struct MediaArgs {
     #[arg(long = "media-max-bytes", env = "CONFAB_MEDIA_MAX_BYTES", default_value_t = DEFAULT_MEDIA_MAX_BYTES)]
     pub max_bytes: u64,
 
+    /// The address clients reach this server at (`https://chat.example.com`), for the links
+    /// of profile and room photos; default: `http://` and the `Host` of the upload request.
+    #[arg(long = "public-url", env = "CONFAB_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// S3 settings that take precedence over the `AWS_*` variables, by `object_store`'s key
     /// names (`aws_endpoint`, `aws_access_key_id`…): for embedding confab, where a process's
     /// environment is shared. Not a flag.
@@ -254,6 +259,7 @@ impl Config {
             media: MediaArgs {
                 store: None,
                 max_bytes: DEFAULT_MEDIA_MAX_BYTES,
+                public_url: None,
                 s3_settings: Vec::new(),
             },
         }

@@ -56,6 +56,18 @@ impl Serialize for Role<'_> {
 pub struct UserView<'a> {
     user: Option<&'a User>,
     online: bool,
+    bio: Option<&'a str>,
+}
+
+impl<'a> UserView<'a> {
+    /// The object with the user's `bio`, which only the answers about one user's own
+    /// profile carry (it is kept apart from the user's row that every message joins).
+    pub fn with_bio(self, bio: &'a str) -> Self {
+        Self {
+            bio: Some(bio),
+            ..self
+        }
+    }
 }
 
 /// The full user object.
@@ -63,6 +75,7 @@ pub fn user(u: &User) -> UserView<'_> {
     UserView {
         user: Some(u),
         online: false,
+        bio: None,
     }
 }
 
@@ -71,6 +84,7 @@ pub fn user_online(u: &User, online: bool) -> UserView<'_> {
     UserView {
         user: Some(u),
         online,
+        bio: None,
     }
 }
 
@@ -119,6 +133,9 @@ impl Serialize for UserView<'_> {
         o.serialize_field("created", &times.2)?;
         o.serialize_field("updated", &times.3)?;
         o.serialize_field("deleted", &times.4)?;
+        if let Some(bio) = self.bio {
+            o.serialize_field("bio", bio)?;
+        }
         o.end()
     }
 }
@@ -237,6 +254,7 @@ impl Serialize for MessageView<'_> {
         let sender = UserView {
             user: m.sender.as_ref(),
             online: false,
+            bio: None,
         };
         let mut o = s.serialize_struct("Message", 23)?;
         o.serialize_field("messageID", &m.id.to_string())?;

@@ -26,6 +26,22 @@ pub struct StoredFile {
     pub height: i64,
     /// Upload time, Unix ms.
     pub created: i64,
+    /// A photo, served to anyone who has its URL (`GET /media/<id>`); other files only to
+    /// participants of their rooms.
+    pub public: bool,
+}
+
+/// One of a user's profile photos.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPhoto {
+    /// The wire photo ID (an int32 for the Android SDK).
+    pub id: i64,
+    /// Its file.
+    pub file_id: String,
+    /// Its public URL.
+    pub url: String,
+    /// Upload time, Unix ms.
+    pub created: i64,
 }
 
 impl StoredFile {

@@ -15,7 +15,7 @@ pub mod secret;
 pub mod token;
 
 pub use feed::{Audience, FeedItem, FeedKind};
-pub use file::{SharedKind, Sniffed, StoredFile};
+pub use file::{SharedKind, Sniffed, StoredFile, UserPhoto};
 pub use id::{AppId, MessageId, RoomId, UserId};
 pub use message::{NewMessage, SystemAction};
 pub use model::{

@@ -8,6 +8,7 @@ pub mod params;
 pub mod rate;
 mod server;
 mod socket;
+pub mod upload;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +57,8 @@ pub struct Media {
     pub store: crate::media::MediaStore,
     /// Largest upload, bytes.
     pub max_bytes: u64,
+    /// Where clients reach this server, for photo links; `None`: from each request's `Host`.
+    pub public_url: Option<String>,
 }
 
 /// Permits for client syncs, four per core. A sync is mostly CPU work, from the read to the
@@ -106,7 +109,7 @@ async fn openapi() -> Response {
 pub fn documented_paths() -> Vec<&'static str> {
     let api = server::routes().into_iter().chain(client::routes());
     api.map(|(path, _)| path)
-        .chain(["/healthz", "/metrics", "/openapi.json"])
+        .chain(["/healthz", "/metrics", "/openapi.json", "/media/{id}"])
         .collect()
 }
 
@@ -139,6 +142,7 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/connect", get(socket::connect))
+        .route("/media/{id}", get(client::public_media))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::WrongMethod })
         .with_state(state)

@@ -7,7 +7,8 @@ use crate::domain::{AppId, Message, Room, RoomId, RoomRef, StoredFile, User};
 use crate::store::{ChatTx, RowLock, StoreError};
 
 use super::access::{find_room, is_participant, resolve_room};
-use super::{ClientSession, Service, ServiceError};
+use super::messages::room_to_post_in;
+use super::{ClientSession, ServerDestination, Service, ServiceError};
 
 /// Whether a room the uploader takes part in takes uploads: a locked room takes no client
 /// sends, so no uploads either.
@@ -55,7 +56,34 @@ impl Service {
                         .await?
                         .ok_or(StoreError::RoomNotFound)?;
                     check_upload(Some(&room))?;
-                    tx.insert_file(&file, room.id).await
+                    tx.insert_file(&file, Some(room.id)).await
+                })
+            })
+            .await?)
+    }
+
+    /// Records a Server API upload from the user `sender_xc_user_id` into the room `to` names
+    /// (a personal room comes into being); the sender must take part in it, as for a send.
+    pub async fn record_server_upload(
+        &self,
+        app: AppId,
+        sender_xc_user_id: &str,
+        to: ServerDestination,
+        file: StoredFile,
+    ) -> Result<(), ServiceError> {
+        let (sender, destination) = self.server_destination(app, sender_xc_user_id, &to).await?;
+        let file = StoredFile {
+            uploader: sender.id,
+            ..file
+        };
+        Ok(self
+            .store
+            .transaction(move |tx| {
+                let (sender, destination, file) =
+                    (sender.clone(), destination.clone(), file.clone());
+                Box::pin(async move {
+                    let room = room_to_post_in(tx, app, &sender, destination).await?;
+                    tx.insert_file(&file, Some(room.id)).await
                 })
             })
             .await?)

@@ -2,7 +2,7 @@
 //! a group's admins), admins promoted and demoted, groups created, renamed and left. Each rule
 //! is written here once and runs inside one write transaction of either store.
 
-use crate::domain::{AppId, Room, RoomRef, RoomType, SystemAction, User, UserId};
+use crate::domain::{AppId, Room, RoomRef, RoomType, StoredFile, SystemAction, User, UserId};
 use crate::domain::{now_ms, unique_users};
 use crate::store::{ChatTx, Joining, NewRoom, RoomChange, RowLock, StoreError};
 
@@ -24,6 +24,15 @@ pub enum ClientRoomChange {
         room: RoomRef,
         /// New name.
         name: String,
+    },
+    /// Set the room's picture to an uploaded image at `url` (admins only).
+    Photo {
+        /// The room.
+        room: RoomRef,
+        /// The uploaded image (public: the SDKs show pictures without credentials).
+        file: StoredFile,
+        /// Its URL.
+        url: String,
     },
     /// Leave.
     Leave(RoomRef),
@@ -54,7 +63,7 @@ impl ClientRoomChange {
             Self::Create { user_ids, .. }
             | Self::Participants { user_ids, .. }
             | Self::Admins { user_ids, .. } => user_ids.len(),
-            Self::Rename { .. } | Self::Leave(_) => 1,
+            Self::Rename { .. } | Self::Photo { .. } | Self::Leave(_) => 1,
         }
     }
 }
@@ -136,6 +145,19 @@ pub(super) async fn client_change(
             let mut room = shared_room_as_admin(tx, app, &actor, room).await?;
             tx.rename_room(room.id, &name, now_ms()).await?;
             room.name = name;
+            let message = SystemAction::RoomUpdate.message(Some(actor.id), None);
+            let message = tx.append_message(app, &room, message, &[]).await?;
+            Ok(RoomChange {
+                bundle: tx.bundle(room).await?,
+                messages: vec![message],
+            })
+        }
+        ClientRoomChange::Photo { room, file, url } => {
+            let mut room = shared_room_as_admin(tx, app, &actor, room).await?;
+            tx.insert_file(&file, Some(room.id)).await?;
+            tx.set_room_photo(room.id, &url, now_ms()).await?;
+            room.photo_thumbnail.clone_from(&url);
+            room.photo_fullsize = url;
             let message = SystemAction::RoomUpdate.message(Some(actor.id), None);
             let message = tx.append_message(app, &room, message, &[]).await?;
             Ok(RoomChange {

@@ -8,8 +8,8 @@ use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, RoomRef, Target, User,
-    UserId, Viewed, now_ms,
+    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, Room, RoomRef, Target,
+    User, UserId, Viewed, now_ms,
 };
 use crate::store::{ChatTx, RowLock, StoreError};
 
@@ -160,18 +160,20 @@ impl Service {
         Ok((messages, duplicate))
     }
 
-    /// Sends a Server API message: plain text in, encoded and split as the SDKs expect.
-    pub async fn send_from_server(
+    /// A Server API request's sender, by `xcUserID`, and where it goes: the personal room
+    /// with a recipient, or a room by `xcRoomID`.
+    pub(super) async fn server_destination(
         &self,
         app: AppId,
-        m: ServerMessage,
-    ) -> Result<(Vec<Message>, bool), ServiceError> {
+        sender_xc_user_id: &str,
+        to: &ServerDestination,
+    ) -> Result<(User, Destination), ServiceError> {
         let sender = self
             .store
-            .user_by_xc_id(app, &m.sender_xc_user_id)
+            .user_by_xc_id(app, sender_xc_user_id)
             .await?
-            .ok_or_else(|| ServiceError::UnknownUser(m.sender_xc_user_id.clone()))?;
-        let destination = match &m.to {
+            .ok_or_else(|| ServiceError::UnknownUser(sender_xc_user_id.to_owned()))?;
+        let destination = match to {
             ServerDestination::Recipient(recipient) => {
                 let other = self
                     .store
@@ -183,6 +185,18 @@ impl Service {
             }
             ServerDestination::XcRoom(room) => Destination::XcRoom(room.clone()),
         };
+        Ok((sender, destination))
+    }
+
+    /// Sends a Server API message: plain text in, encoded and split as the SDKs expect.
+    pub async fn send_from_server(
+        &self,
+        app: AppId,
+        m: ServerMessage,
+    ) -> Result<(Vec<Message>, bool), ServiceError> {
+        let (sender, destination) = self
+            .server_destination(app, &m.sender_xc_user_id, &m.to)
+            .await?;
         let texts = split_utf16(&m.body, SPLIT_AT);
         let count = texts.len();
         let base_id = m.local_id.clone().unwrap_or_else(new_local_id);
@@ -421,21 +435,7 @@ pub(super) async fn send(
     if !existing.is_empty() {
         return Ok((existing, true));
     }
-    let room = match destination {
-        Destination::Room(RoomRef::Shared(id)) => tx.room_by_id(app, id, RowLock::Update).await?,
-        Destination::Room(room) => resolve_room(tx, app, &sender, room, true)
-            .await?
-            .ok_or(StoreError::RoomNotFound)?,
-        Destination::XcRoom(xc) => tx
-            .room_by_xc_id(app, &xc, RowLock::Update)
-            .await?
-            .ok_or(StoreError::RoomNotFound)?,
-    };
-    if !is_participant(tx, &room, &sender).await? {
-        return Err(StoreError::Forbidden(
-            "not a participant of this room".into(),
-        ));
-    }
+    let room = room_to_post_in(tx, app, &sender, destination).await?;
     if origin == Origin::Client && room.is_locked() {
         return Err(StoreError::Locked);
     }
@@ -455,6 +455,33 @@ pub(super) async fn send(
     }
     tx.set_last_activity(sender.id, now_ms()).await?;
     Ok((stored, false))
+}
+
+/// The room `destination` names, as `sender` may post into it: read under its row lock (a
+/// lock or a removal committed a moment before is seen), a personal room created on first use,
+/// and the sender must take part in it.
+pub(super) async fn room_to_post_in(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    sender: &User,
+    destination: Destination,
+) -> Result<Room, StoreError> {
+    let room = match destination {
+        Destination::Room(RoomRef::Shared(id)) => tx.room_by_id(app, id, RowLock::Update).await?,
+        Destination::Room(room) => resolve_room(tx, app, sender, room, true)
+            .await?
+            .ok_or(StoreError::RoomNotFound)?,
+        Destination::XcRoom(xc) => tx
+            .room_by_xc_id(app, &xc, RowLock::Update)
+            .await?
+            .ok_or(StoreError::RoomNotFound)?,
+    };
+    if !is_participant(tx, &room, sender).await? {
+        return Err(StoreError::Forbidden(
+            "not a participant of this room".into(),
+        ));
+    }
+    Ok(room)
 }
 
 /// The receipt rule: only recipients change a message's state (a sender's own messages,

@@ -8,6 +8,7 @@ mod live;
 mod media;
 mod membership;
 mod messages;
+mod profile;
 mod rooms;
 #[cfg(test)]
 mod rule_tests;

@@ -17,7 +17,7 @@ use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
 use crate::domain::{
     AppId, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, StoredFile, User,
-    UserId, Viewed,
+    UserId, UserPhoto, Viewed,
 };
 
 /// How many rows a write may change, as its caller can tell before it runs.
@@ -165,6 +165,15 @@ pub trait ChatRead: Send {
     /// A file of this app by ID.
     async fn file_by_id(&mut self, app: AppId, id: &str) -> Result<Option<StoredFile>, StoreError>;
 
+    /// A public file (a photo) by ID, whatever its app: its URL is its credential.
+    async fn public_file(&mut self, id: &str) -> Result<Option<StoredFile>, StoreError>;
+
+    /// A user's profile photos, oldest first.
+    async fn user_photos(&mut self, user: UserId) -> Result<Vec<UserPhoto>, StoreError>;
+
+    /// A user's bio.
+    async fn user_bio(&mut self, user: UserId) -> Result<String, StoreError>;
+
     /// The rooms file `id` belongs to (uploaded into, or sent into by message).
     async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError>;
 
@@ -183,8 +192,42 @@ pub trait ChatRead: Send {
 /// The writes a rule uses, inside the caller's write transaction.
 #[async_trait]
 pub trait ChatTx: ChatRead {
-    /// Records an uploaded file as belonging to `room`.
-    async fn insert_file(&mut self, file: &StoredFile, room: RoomId) -> Result<(), StoreError>;
+    /// Records an uploaded file, as belonging to `room` if given.
+    async fn insert_file(
+        &mut self,
+        file: &StoredFile,
+        room: Option<RoomId>,
+    ) -> Result<(), StoreError>;
+
+    /// Forgets a file (a deleted photo) and the rooms it belonged to.
+    async fn delete_file(&mut self, id: &str) -> Result<(), StoreError>;
+
+    /// Adds a profile photo of `user`; returns its ID.
+    async fn insert_user_photo(
+        &mut self,
+        user: UserId,
+        file_id: &str,
+        url: &str,
+        created: i64,
+    ) -> Result<i64, StoreError>;
+
+    /// Removes profile photo `id` of `user`; `None` if they have none with that ID.
+    async fn delete_user_photo(
+        &mut self,
+        user: UserId,
+        id: i64,
+    ) -> Result<Option<UserPhoto>, StoreError>;
+
+    /// Sets a user's picture (both sizes) to `url` (`""`: none).
+    async fn set_user_photo(&mut self, user: UserId, url: &str, now: i64)
+    -> Result<(), StoreError>;
+
+    /// Sets a user's bio.
+    async fn set_user_bio(&mut self, user: UserId, bio: &str, now: i64) -> Result<(), StoreError>;
+
+    /// Sets a room's picture (both sizes) to `url`.
+    async fn set_room_photo(&mut self, room: RoomId, url: &str, now: i64)
+    -> Result<(), StoreError>;
 
     /// Makes file `id` belong to `room` too; nothing if it already does.
     async fn link_file(&mut self, id: &str, room: RoomId) -> Result<(), StoreError>;

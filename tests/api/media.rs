@@ -42,10 +42,15 @@ fn form(parts: &[Part<'_>]) -> (String, Vec<u8>) {
 impl TestApp {
     /// Uploads a form to `/v1/chat/file/upload` as `who`; returns the envelope.
     pub async fn upload(&self, who: &Login, parts: &[Part<'_>]) -> Value {
+        self.upload_to("/v1/chat/file/upload", who, parts).await
+    }
+
+    /// Uploads a form to `path` as `who`; returns the envelope.
+    pub async fn upload_to(&self, path: &str, who: &Login, parts: &[Part<'_>]) -> Value {
         let (content_type, body) = form(parts);
         let response = self
             .client
-            .post(self.url("/v1/chat/file/upload"))
+            .post(self.url(path))
             .header("App-Key", self.app_key_header())
             .header("Authorization", format!("Bearer {}", who.access))
             .header("Content-Type", content_type)
@@ -530,4 +535,349 @@ async fn a_file_sent_on_reaches_the_new_room_and_the_gallery_lists_it() {
         )
         .await;
     assert_error(&refused, 403, "40301", "");
+}
+
+/// The header of a `width`×`height` PNG: enough for a sniffer and a size reader.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+#[tokio::test]
+async fn profile_photos_and_bio_show_to_other_users_and_photos_load_without_credentials() {
+    let (app, _s3) = media_app().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let photo = |w, h| png(w, h);
+    let (first, second) = (photo(30, 20), photo(40, 40));
+
+    let mut uploaded = Vec::new();
+    for bytes in [&first, &second] {
+        let envelope = app
+            .upload_to(
+                "/v1/client/user/photo/upload",
+                &ann,
+                &[("file", Some(("me.png", "image/png")), bytes)],
+            )
+            .await;
+        assert_eq!(envelope["status"], 200, "{envelope}");
+        uploaded.push(envelope["data"]["user"].clone());
+    }
+    let url = uploaded[1]["imageURL"]["fullsize"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with(&format!("http://{}/media/", app.addr)),
+        "{url}"
+    );
+    assert_eq!(uploaded[1]["imageURL"]["thumbnail"], url);
+    assert_eq!(uploaded[1]["bio"], "");
+
+    // Another user sees the new picture; the link serves the image to anyone.
+    let seen = app
+        .client_ok(
+            "/v1/client/user/get_by_id",
+            &bob.access,
+            json!({"id": ann.user_id}),
+        )
+        .await;
+    assert_eq!(seen["user"]["imageURL"]["fullsize"], url);
+    let response = app.client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), second);
+
+    // The list: the picture first, then the newest first; IDs are numbers.
+    let list = app
+        .client_ok(
+            "/v1/client/user/photo/get_list",
+            &bob.access,
+            json!({"userID": ann.user_id}),
+        )
+        .await;
+    let photos = list["photos"].as_array().unwrap();
+    assert_eq!(photos.len(), 2);
+    assert_eq!(photos[0]["fullsizeImageURL"], url);
+    let older = photos[1].clone();
+    assert!(older["id"].is_i64());
+
+    // Choosing the older one (its ID as a string, as apps may hold it) makes it the picture.
+    let chosen = app
+        .client_ok(
+            "/v1/client/user/photo/set_main",
+            &ann.access,
+            json!({"id": older["id"].to_string()}),
+        )
+        .await;
+    assert_eq!(
+        chosen["user"]["imageURL"]["fullsize"],
+        older["fullsizeImageURL"]
+    );
+    // Only the owner's photos: bob cannot choose or delete ann's.
+    let refused = app
+        .client(
+            "/v1/client/user/photo/set_main",
+            &bob.access,
+            json!({"id": older["id"]}),
+        )
+        .await;
+    assert_error(&refused, 404, "40401", "");
+    let refused = app
+        .client(
+            "/v1/client/user/photo/delete",
+            &ann.access,
+            json!({"id": older["id"], "createdTime": 1}),
+        )
+        .await;
+    assert_error(&refused, 400, "40002", "createdTime");
+
+    // Deleting the picture makes the remaining photo the picture; its link stops working.
+    let deleted = app
+        .client_ok(
+            "/v1/client/user/photo/delete",
+            &ann.access,
+            json!({"id": older["id"], "createdTime": older["createdTime"]}),
+        )
+        .await;
+    assert_eq!(deleted["user"]["imageURL"]["fullsize"], url);
+    let gone = app
+        .client
+        .get(older["fullsizeImageURL"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 200);
+    assert_eq!(gone.headers()["content-type"], "application/json");
+    let last = app
+        .client_ok(
+            "/v1/client/user/photo/get_list",
+            &ann.access,
+            json!({"userID": ann.user_id}),
+        )
+        .await;
+    let remaining = last["photos"][0]["id"].clone();
+    let none = app
+        .client_ok(
+            "/v1/client/user/photo/delete",
+            &ann.access,
+            json!({"id": remaining}),
+        )
+        .await;
+    assert_eq!(
+        none["user"]["imageURL"]["fullsize"], "",
+        "no photo left, no picture"
+    );
+
+    // Not an image: refused, and nothing is kept.
+    let refused = app
+        .upload_to(
+            "/v1/client/user/photo/upload",
+            &ann,
+            &[("file", Some(("a.png", "image/png")), b"plain text")],
+        )
+        .await;
+    assert_error(&refused, 400, "40002", "file");
+
+    let bio = app
+        .client_ok(
+            "/v1/client/user/update_bio",
+            &ann.access,
+            json!({"bio": "Sailing ⛵"}),
+        )
+        .await;
+    assert_eq!(bio["user"]["bio"], "Sailing ⛵");
+    assert_eq!(bio["user"]["userID"], ann.user_id);
+
+    // A chat file is never served by its ID without credentials.
+    let room = personal(&ann, &bob);
+    let chat = app.upload_ok(&ann, &room, b"private").await;
+    let private = app
+        .client
+        .get(app.url(&format!("/media/{}", chat["fileID"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.headers()["content-type"], "application/json");
+    let envelope: Value = private.json().await.unwrap();
+    assert_error(&envelope, 404, "40401", "");
+}
+
+#[tokio::test]
+async fn a_group_admin_sets_the_room_photo_and_members_hear_of_it() {
+    let (app, _s3) = media_app().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let created = app
+        .client_ok(
+            "/v1/client/room/create",
+            &ann.access,
+            json!({"name": "Crew", "type": 2, "userIDs": [bob.user_id]}),
+        )
+        .await;
+    let room = created["room"]["roomID"].as_str().unwrap().to_owned();
+    let mut bob_socket = app.socket(&bob).await;
+    let picture = png(64, 64);
+
+    // Android's order: the file first.
+    let set = app
+        .upload_to(
+            "/v1/client/room/photo/upload",
+            &ann,
+            &[
+                ("file", Some(("crew.png", "image/png")), &picture),
+                ("roomID", None, room.as_bytes()),
+            ],
+        )
+        .await;
+    assert_eq!(set["status"], 200, "{set}");
+    let url = set["data"]["room"]["imageURL"]["fullsize"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(url.contains("/media/"), "{set}");
+    bob_socket
+        .expect("chat/sendMessage", |m| m["action"] == "room/update")
+        .await;
+    let got = app
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.to_vec(), picture);
+
+    // Bob is not an admin.
+    let refused = app
+        .upload_to(
+            "/v1/client/room/photo/upload",
+            &bob,
+            &[
+                ("roomID", None, room.as_bytes()),
+                ("file", Some(("x.png", "image/png")), &picture),
+            ],
+        )
+        .await;
+    assert_error(&refused, 403, "40301", "");
+}
+
+/// A multipart form to the Server API with this app's `Server-Key`; returns the envelope.
+async fn server_upload(app: &TestApp, parts: &[Part<'_>]) -> Value {
+    let (content_type, body) = form(parts);
+    let response = app
+        .client
+        .post(app.url("/v1/server/file/upload"))
+        .header("Server-Key", &app.server_key)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_customers_backend_sends_a_document_that_participants_download() {
+    let (app, _s3) = media_app().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    app.room("order-7", &["ann", "bob"]).await;
+    let pdf = b"%PDF-1.4\n% an invoice\n".repeat(100);
+
+    let uploaded = server_upload(
+        &app,
+        &[
+            ("senderXCUserID", None, b"ann"),
+            ("xcRoomID", None, b"order-7"),
+            ("file", Some(("invoice.pdf", "application/pdf")), &pdf),
+        ],
+    )
+    .await;
+    assert_eq!(uploaded["status"], 200, "{uploaded}");
+    let file = uploaded["data"].clone();
+    assert_eq!(file["mediaType"], "application/pdf");
+    assert_eq!(file["size"], pdf.len());
+
+    let mut bob_socket = app.socket(&bob).await;
+    let mut data = file.clone();
+    data["fileName"] = json!("invoice.pdf");
+    let sent = app
+        .ok(
+            "/v1/server/message/send",
+            json!({"senderXCUserID": "ann", "xcRoomID": "order-7", "type": 1004,
+                   "body": "📎 invoice.pdf", "data": data.to_string()}),
+        )
+        .await;
+    let room_id = sent["messages"][0]["room"]["roomID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let live = bob_socket
+        .expect("chat/sendMessage", |m| m["type"] == 1004)
+        .await;
+    let decoded: Value = serde_json::from_str(
+        &confab::codec::decode(
+            live["data"].as_str().unwrap(),
+            live["localID"].as_str().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let (content_type, got) = app
+        .download(&bob, &room_id, decoded["fileID"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(content_type, "application/pdf");
+    assert_eq!(got, pdf);
+    let _ = ann;
+
+    // A sender outside the room, an unknown room, both destinations, no file.
+    app.user("cat", "Cat").await;
+    let refused = server_upload(
+        &app,
+        &[
+            ("senderXCUserID", None, b"cat"),
+            ("xcRoomID", None, b"order-7"),
+            ("file", Some(("a", "b/c")), b"x"),
+        ],
+    )
+    .await;
+    assert_error(&refused, 400, "40002", "101");
+    let refused = server_upload(
+        &app,
+        &[
+            ("senderXCUserID", None, b"ann"),
+            ("xcRoomID", None, b"nope"),
+            ("file", Some(("a", "b/c")), b"x"),
+        ],
+    )
+    .await;
+    assert_error(&refused, 404, "40401", "");
+    let refused = server_upload(
+        &app,
+        &[
+            ("senderXCUserID", None, b"ann"),
+            ("xcRoomID", None, b"order-7"),
+            ("recipientXCUserID", None, b"bob"),
+            ("file", Some(("a", "b/c")), b"x"),
+        ],
+    )
+    .await;
+    assert_error(&refused, 400, "40002", "102");
+    let refused = server_upload(
+        &app,
+        &[
+            ("senderXCUserID", None, b"ann"),
+            ("xcRoomID", None, b"order-7"),
+        ],
+    )
+    .await;
+    assert_error(&refused, 400, "40002", "104");
 }

@@ -268,6 +268,23 @@ async function main() {
   assert.equal(gallery.files[0].data.fileName, "report.bin");
   assert.deepEqual(gallery.links, []);
 
+  step("a profile photo set through the SDK shows in another user's look-up and loads");
+  const photo = await a.evaluate(() => window.uploadPhoto());
+  assert.ok(photo.imageURL.fullsize.includes("/media/"), JSON.stringify(photo));
+  const looked = await b.evaluate((id) => window.userByID(id), alice.userID);
+  assert.equal(looked.imageURL.fullsize, photo.imageURL.fullsize);
+  const served = await fetch(photo.imageURL.fullsize);
+  assert.equal(served.headers.get("content-type"), "image/png");
+  assert.equal(Buffer.from(await served.arrayBuffer()).toString("base64"), photo.original);
+
+  step("a group created with a picture calls back with the room and its photo");
+  const crew = await a.evaluate(([n, ids]) => window.groupWithPicture(n, ids), ["Crew", [bob.userID]]);
+  assert.equal(crew.name, "Crew");
+  assert.ok(crew.imageURL.fullsize.includes("/media/"), JSON.stringify(crew));
+  const picture = await fetch(crew.imageURL.fullsize);
+  assert.equal(picture.headers.get("content-type"), "image/png");
+  await saw(b, "new", `m.action === "room/update" && m.room.roomID === ${JSON.stringify(crew.roomID)}`);
+
   step("an access token that expires mid-session is refreshed without the user noticing");
   await sleep(accessTtlMs + 500);
   const before = refreshes.alice;

@@ -46,13 +46,14 @@ pub(super) async fn project_configs(
     State(state): State<AppState>,
     ClientApp(_): ClientApp,
 ) -> ApiResult {
+    let photo_max = super::media::PHOTO_MAX_BYTES.min(state.media.max_bytes);
     Ok(Data::of(&json!({
         "core": {
             "chatMediaMaxFileSize": state.media.max_bytes.to_string(),
             "channelMaxParticipants": "5000",
             "groupMaxParticipants": "1000",
-            "roomPhotoMaxFileSize": "10485760",
-            "userPhotoMaxFileSize": "10485760",
+            "roomPhotoMaxFileSize": photo_max.to_string(),
+            "userPhotoMaxFileSize": photo_max.to_string(),
             "roomMaxPinned": "10",
             "usernameIgnoreCase": "1",
         },

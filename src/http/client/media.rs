@@ -1,149 +1,38 @@
-//! Media: chat file upload and download, and a room's shared media, files and links.
+//! Media: chat file upload and download, a room's shared media, files and links, profile and
+//! room photos and the public links they are shown from.
 //!
-//! Uploads are `multipart/form-data` with parts `roomID`, `file` and, from the web SDK,
-//! `caption` and `fileType`, in any order (the Android SDK sends `file` first). The file part
-//! streams into the media store as it arrives; when `roomID` came first, access is checked
-//! before any byte is stored, and in every case again before the file is recorded. A refused
-//! or broken upload leaves nothing behind.
-
-use std::pin::pin;
+//! Chat uploads are `multipart/form-data` with parts `roomID`, `file` and, from the web SDK,
+//! `caption` and `fileType`, in any order (see [`upload`]): when `roomID` came first, access
+//! is checked before any byte is stored, and in every case again before the file is recorded.
+//! A refused or broken upload leaves nothing behind.
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::extract::multipart::{Field, Multipart, MultipartRejection};
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{Client, room_ref};
 use crate::domain::file::{SharedKind, shared_kind};
-use crate::domain::secret::random_token;
-use crate::domain::{ParamError, RoomRef, StoredFile, now_ms};
+use crate::domain::{ParamError, RoomRef, StoredFile};
 use crate::http::envelope::{ApiError, ApiResult, BodyStatus, Data};
 use crate::http::params::Params;
-use crate::http::{AppState, header as header_value};
-use crate::media::PutError;
+use crate::http::{AppState, header as header_value, upload};
+use crate::service::{ClientRoomChange, ClientSession};
 use crate::wire;
 
-/// Room for the multipart framing and the small parts around the file: a body longer than
-/// the size limit plus this is refused before it is read.
-const FRAMING_BYTES: u64 = 64 * 1024;
-/// Longest caption, in bytes.
-const CAPTION_BYTES: usize = 64 * 1024;
+/// Longest caption, in bytes (16,384 characters of up to four bytes).
+const CAPTION_BYTES: usize = 4 * 16_384;
 /// Most items `get_shared_content` returns: the SDKs ask once and have no way to page.
 const SHARED_LIMIT: i64 = 1000;
+/// Largest profile or room photo, bytes (what `project_configs` reports as
+/// `userPhotoMaxFileSize` and `roomPhotoMaxFileSize`).
+pub(super) const PHOTO_MAX_BYTES: u64 = 10 * 1024 * 1024;
 
-fn too_large(limit: u64) -> ApiError {
-    ParamError::invalid_because("file", "file", format!("larger than {limit} bytes")).into()
-}
-
-fn bad_body(why: impl std::fmt::Display) -> ApiError {
-    ParamError::body(format!("Request body is not a valid multipart form: {why}")).into()
-}
-
-/// A small text part, refused past `max` bytes.
-async fn small_text(mut field: Field<'_>, max: usize) -> Result<String, ApiError> {
-    let name = field.name().unwrap_or_default().to_owned();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(bad_body)? {
-        if bytes.len() + chunk.len() > max {
-            return Err(
-                ParamError::invalid_because(&name, "", format!("longer than {max} bytes")).into(),
-            );
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| ParamError::invalid_because(&name, "", "not UTF-8 text").into())
-}
-
-/// What an upload's parts said.
-#[derive(Default)]
-struct Upload {
-    room: Option<RoomRef>,
-    caption: String,
-    stored: Option<crate::media::Stored>,
-}
-
-/// `POST /v1/chat/file/upload`.
-pub(super) async fn upload(
-    State(state): State<AppState>,
-    Client(session): Client,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> ApiResult {
-    let limit = state.media.max_bytes;
-    let declared = header_value(&headers, "content-length").and_then(|n| n.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit + FRAMING_BYTES) {
-        return Err(too_large(limit));
-    }
-    let mut multipart = multipart.map_err(|e| bad_body(e.body_text()))?;
-    let id = random_token::<18>();
-    let key = StoredFile::key(session.app, &id);
-    let mut upload = Upload::default();
-    let read = async {
-        while let Some(field) = multipart.next_field().await.map_err(bad_body)? {
-            match field.name().unwrap_or_default() {
-                "roomID" => {
-                    let text = small_text(field, 64).await?;
-                    let room = RoomRef::parse(&text).ok_or_else(|| {
-                        ParamError::invalid_because("roomID", "roomID", "not a room ID")
-                    })?;
-                    if upload.stored.is_none() {
-                        state.service.check_upload(&session, room).await?;
-                    }
-                    upload.room = Some(room);
-                }
-                "caption" => upload.caption = small_text(field, CAPTION_BYTES).await?,
-                "file" if upload.stored.is_none() => {
-                    let stored = state.media.store.put(&key, pin!(field), limit).await;
-                    upload.stored = Some(stored.map_err(|e| match e {
-                        PutError::TooLarge => too_large(limit),
-                        PutError::Empty => ParamError::required("file", "file").into(),
-                        PutError::Body(why) => bad_body(why),
-                        PutError::Store(why) => {
-                            tracing::error!(%why, "media store refused an upload");
-                            ApiError::Internal
-                        }
-                    })?);
-                }
-                // `fileType` is the client's guess; the type comes from the bytes.
-                _ => drop(small_text(field, 1024).await?),
-            }
-        }
-        let room = upload
-            .room
-            .ok_or_else(|| ParamError::required("roomID", "roomID"))?;
-        let stored = upload
-            .stored
-            .as_ref()
-            .ok_or_else(|| ParamError::required("file", "file"))?;
-        let file = StoredFile {
-            id: id.clone(),
-            app: session.app,
-            uploader: session.user.id,
-            media_type: stored.sniffed.media_type.clone(),
-            size: i64::try_from(stored.size).unwrap_or(i64::MAX),
-            width: stored.sniffed.size.0,
-            height: stored.sniffed.size.1,
-            created: now_ms(),
-        };
-        state
-            .service
-            .record_upload(&session, room, file.clone())
-            .await?;
-        Ok::<_, ApiError>(file)
-    };
-    let file = match read.await {
-        Ok(file) => file,
-        Err(err) => {
-            if upload.stored.is_some() {
-                state.media.store.delete(&key).await;
-            }
-            return Err(err);
-        }
-    };
-    Ok(Data::of(&json!({
+/// The answer to an upload, as both SDKs read it into a media message's `data`.
+pub(in crate::http) fn uploaded(file: &StoredFile, caption: &str) -> Data {
+    Data::of(&json!({
         // Android reads `id`, the web SDK `fileID`.
         "id": file.id,
         "fileID": file.id,
@@ -154,25 +43,173 @@ pub(super) async fn upload(
         "size": file.size,
         "width": file.width,
         "height": file.height,
-        "caption": upload.caption,
-    })))
+        "caption": caption,
+    }))
 }
 
-/// `POST /v1/chat/file/download`: the raw bytes with their content type, or an error
-/// envelope, which the web SDK tells apart by its `Content-Type` of exactly
-/// `application/json` (a stored file is never served as that).
-pub(super) async fn download(
+/// A room ID from a form's text part.
+fn form_room(texts: &upload::Texts) -> Result<Option<RoomRef>, ApiError> {
+    match texts.get("roomID").map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(text) => RoomRef::parse(text)
+            .map(Some)
+            .ok_or_else(|| ParamError::invalid_because("roomID", "roomID", "not a room ID").into()),
+    }
+}
+
+/// `POST /v1/chat/file/upload`.
+pub(super) async fn upload(
     State(state): State<AppState>,
     Client(session): Client,
-    p: Params,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    let spec = upload::Spec {
+        texts: &[("roomID", 64), ("caption", CAPTION_BYTES), ("fileType", 64)],
+        limit: state.media.max_bytes,
+        file_field: "file",
+    };
+    let check = |texts: &upload::Texts| {
+        let (service, session) = (state.service.clone(), session.clone());
+        let room = form_room(texts);
+        Box::pin(async move {
+            match room? {
+                Some(room) => Ok(service.check_upload(&session, room).await?),
+                None => Ok(()),
+            }
+        }) as futures_util::future::BoxFuture<'static, _>
+    };
+    let form = upload::read(&state.media, session.app, &headers, multipart, spec, check).await?;
+    let recorded = async {
+        let room =
+            form_room(&form.texts)?.ok_or_else(|| ParamError::required("roomID", "roomID"))?;
+        let file = form.record(session.app, session.user.id, false, "file")?;
+        state
+            .service
+            .record_upload(&session, room, file.clone())
+            .await?;
+        Ok::<_, ApiError>(file)
+    };
+    match recorded.await {
+        Ok(file) => Ok(uploaded(&file, form.text("caption"))),
+        Err(err) => {
+            form.discard(&state.media).await;
+            Err(err)
+        }
+    }
+}
+
+/// A photo's link: the configured public address, else the upload request's own host.
+fn photo_url(state: &AppState, headers: &HeaderMap, id: &str) -> String {
+    let base = state.media.public_url.clone().unwrap_or_else(|| {
+        let scheme = match header_value(headers, "x-forwarded-proto") {
+            Some("https") => "https",
+            _ => "http",
+        };
+        let host = header_value(headers, "host").unwrap_or("localhost");
+        format!("{scheme}://{host}")
+    });
+    format!("{base}/media/{id}")
+}
+
+/// Reads a photo upload (an image of at most [`PHOTO_MAX_BYTES`]) into a public file; the
+/// form's other text parts are `texts`.
+async fn read_photo(
+    state: &AppState,
+    session: &ClientSession,
+    headers: &HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+    texts: &[(&'static str, usize)],
+) -> Result<(upload::Form, StoredFile), ApiError> {
+    let spec = upload::Spec {
+        texts,
+        limit: PHOTO_MAX_BYTES.min(state.media.max_bytes),
+        file_field: "file",
+    };
+    let check = |_: &upload::Texts| {
+        Box::pin(async { Ok(()) }) as futures_util::future::BoxFuture<'static, _>
+    };
+    let form = upload::read(&state.media, session.app, headers, multipart, spec, check).await?;
+    let file = form.record(session.app, session.user.id, true, "file")?;
+    if !file.media_type.starts_with("image/") {
+        form.discard(&state.media).await;
+        return Err(ParamError::invalid_because("file", "file", "not an image").into());
+    }
+    Ok((form, file))
+}
+
+/// `POST /v1/client/user/photo/upload`: `file` (an image) becomes the caller's newest photo
+/// and their picture → `{user}`.
+pub(super) async fn upload_user_photo(
+    State(state): State<AppState>,
+    Client(session): Client,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    let (form, file) =
+        read_photo(&state, &session, &headers, multipart, &[("fileType", 64)]).await?;
+    let url = photo_url(&state, &headers, &file.id);
+    match state.service.add_user_photo(&session, file, url).await {
+        Ok((user, bio)) => Ok(Data::of(&json!({"user": wire::user(&user).with_bio(&bio)}))),
+        Err(err) => {
+            form.discard(&state.media).await;
+            Err(err.into())
+        }
+    }
+}
+
+/// `POST /v1/client/room/photo/upload`: `roomID` and `file` (an image) → `{room}`; admins
+/// only, and the room's participants hear a `room/update`.
+pub(super) async fn upload_room_photo(
+    State(state): State<AppState>,
+    Client(session): Client,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    let (form, file) = read_photo(&state, &session, &headers, multipart, &[("roomID", 64)]).await?;
+    let changed = async {
+        let room =
+            form_room(&form.texts)?.ok_or_else(|| ParamError::required("roomID", "roomID"))?;
+        let url = photo_url(&state, &headers, &file.id);
+        let change = ClientRoomChange::Photo { room, file, url };
+        Ok::<_, ApiError>(state.service.change_room(&session, change).await?)
+    };
+    match changed.await {
+        Ok(change) => Ok(Data::of(&json!({
+            "room": wire::room(&change.bundle.room, session.user.id)
+        }))),
+        Err(err) => {
+            form.discard(&state.media).await;
+            Err(err)
+        }
+    }
+}
+
+/// `GET /media/<id>`: a photo, to anyone with its link (the SDKs show pictures with plain
+/// image requests). Other files are never served here.
+pub(crate) async fn public_media(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let room = room_ref(&p)?;
-    let id = p.required_str("fileID", "fileID", 64)?;
-    let file = state.service.file_for_download(&session, room, id).await?;
+    if id.len() > 64 {
+        return Err(ApiError::FileNotFound);
+    }
+    let file = state.service.public_file(id).await?;
+    let mut response = stream_file(&state, &file).await?;
+    // A file's bytes never change under its ID.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}
+
+/// The stored bytes of `file` as a response with its type and length.
+async fn stream_file(state: &AppState, file: &StoredFile) -> Result<Response, ApiError> {
     let (bytes, size) = state
         .media
         .store
-        .get(&StoredFile::key(session.app, &file.id))
+        .get(&StoredFile::key(file.app, &file.id))
         .await
         .map_err(|why| {
             tracing::error!(%why, file = %file.id, "a recorded file cannot be read");
@@ -192,6 +229,20 @@ pub(super) async fn download(
     );
     response.extensions_mut().insert(BodyStatus(200));
     Ok(response)
+}
+
+/// `POST /v1/chat/file/download`: the raw bytes with their content type, or an error
+/// envelope, which the web SDK tells apart by its `Content-Type` of exactly
+/// `application/json` (a stored file is never served as that).
+pub(super) async fn download(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let room = room_ref(&p)?;
+    let id = p.required_str("fileID", "fileID", 64)?;
+    let file = state.service.file_for_download(&session, room, id).await?;
+    stream_file(&state, &file).await
 }
 
 /// `POST /v1/chat/room/get_shared_content`: `{roomID, minCreated?, maxCreated?, sortOrder?}`

@@ -3,6 +3,8 @@
 
 mod auth;
 mod media;
+
+pub(super) use media::{public_media, uploaded};
 mod messages;
 mod rooms;
 mod users;
@@ -51,6 +53,21 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             post(users::get_all_by_ids),
         ),
         ("/v1/client/contact/list", post(users::contacts)),
+        (
+            "/v1/client/user/photo/upload",
+            post(media::upload_user_photo).layer(DefaultBodyLimit::disable()),
+        ),
+        ("/v1/client/user/photo/get_list", post(users::photos)),
+        (
+            "/v1/client/user/photo/set_main",
+            post(users::set_main_photo),
+        ),
+        ("/v1/client/user/photo/delete", post(users::delete_photo)),
+        ("/v1/client/user/update_bio", post(users::update_bio)),
+        (
+            "/v1/client/room/photo/upload",
+            post(media::upload_room_photo).layer(DefaultBodyLimit::disable()),
+        ),
         ("/v1/client/room/create", post(rooms::create)),
         ("/v1/client/room/get", post(rooms::get)),
         (

@@ -4,12 +4,12 @@
 use axum::extract::State;
 use serde_json::json;
 
-use super::{MAX_SHORT, MAX_XC_ID, ServerApp};
+use super::{MAX_SHORT, MAX_XC_ID, ServerApp, destination, sender_refused};
 use crate::domain::{ParamError, UserId};
 use crate::http::AppState;
-use crate::http::envelope::{ApiResult, Data, on_param};
+use crate::http::envelope::{ApiResult, Data};
 use crate::http::params::Params;
-use crate::service::{ServerDestination, ServerMessage, ServiceError};
+use crate::service::ServerMessage;
 use crate::wire::{self, Viewer};
 
 /// Longest body accepted in one call (it is split into parts of 4,000 UTF-16 units).
@@ -30,10 +30,13 @@ pub(super) async fn send(
         .optional_str("xcRoomID", "103", MAX_XC_ID)?
         .filter(|r| !r.is_empty());
     let kind = p.required_int("type", "104")?;
-    if !matches!(kind, 1001 | 1002 | 2001 | 3000..=3999) {
-        return Err(
-            ParamError::invalid_because("type", "104", "must be 1001, 1002, 2001 or 3xxx").into(),
-        );
+    if !matches!(kind, 1001..=1004 | 2001 | 3000..=3999) {
+        return Err(ParamError::invalid_because(
+            "type",
+            "104",
+            "must be 1001 to 1004, 2001 or 3xxx",
+        )
+        .into());
     }
     let body = p.required_str("body", "105", MAX_BODY)?;
     let data = p.optional_str("data", "106", MAX_DATA)?.unwrap_or_default();
@@ -52,18 +55,7 @@ pub(super) async fn send(
             ParamError::invalid_because("localID", "109", "letters, digits and '_' only").into(),
         );
     }
-    let to = match (recipient, room) {
-        (Some(recipient), None) => ServerDestination::Recipient(recipient),
-        (None, Some(room)) => ServerDestination::XcRoom(room),
-        _ => {
-            return Err(ParamError::invalid_because(
-                "recipientXCUserID",
-                "102",
-                "give exactly one of recipientXCUserID and xcRoomID",
-            )
-            .into());
-        }
-    };
+    let to = destination(recipient, room)?;
     let message = ServerMessage {
         sender_xc_user_id: sender.clone(),
         to,
@@ -74,22 +66,11 @@ pub(super) async fn send(
         is_hidden,
         local_id,
     };
-    // The sender is looked up first: an unknown user who is the sender is reported as such; a
-    // sender who may not post into the room is refused on the sender's parameter.
-    let (messages, duplicate) =
-        state
-            .service
-            .send_from_server(app, message)
-            .await
-            .map_err(|err| match err {
-                ServiceError::UnknownUser(ref id) if *id == sender => {
-                    on_param("senderXCUserID", "101", "xcUserID")(err)
-                }
-                ServiceError::Forbidden(why) => {
-                    ParamError::invalid_because("senderXCUserID", "101", why).into()
-                }
-                other => on_param("recipientXCUserID", "102", "xcUserID")(other),
-            })?;
+    let (messages, duplicate) = state
+        .service
+        .send_from_server(app, message)
+        .await
+        .map_err(sender_refused(&sender))?;
     let rendered: Vec<_> = messages
         .iter()
         .map(|m| {

@@ -1,17 +1,19 @@
 //! The Server API (`/v1/server/…`), called by the customer's backend with a `Server-Key`.
 
+mod file;
 mod message;
 mod room;
 mod user;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::routing::{MethodRouter, post};
 
 use super::AppState;
-use super::envelope::ApiError;
-use crate::domain::AppId;
+use super::envelope::{ApiError, on_param};
 use crate::domain::secret::KeyKind;
+use crate::domain::{AppId, ParamError};
+use crate::service::{ServerDestination, ServiceError};
 
 /// Longest `xcUserID` / `xcRoomID`.
 const MAX_XC_ID: usize = 50;
@@ -23,6 +25,38 @@ const MAX_URL: usize = 2048;
 const MAX_SHORT: usize = 200;
 /// Most entries in one list parameter.
 const MAX_LIST: usize = 10_000;
+
+/// Where a send or an upload goes: exactly one of `recipientXCUserID` (a personal room) and
+/// `xcRoomID`.
+fn destination(
+    recipient: Option<String>,
+    room: Option<String>,
+) -> Result<ServerDestination, ParamError> {
+    match (recipient, room) {
+        (Some(recipient), None) => Ok(ServerDestination::Recipient(recipient)),
+        (None, Some(room)) => Ok(ServerDestination::XcRoom(room)),
+        _ => Err(ParamError::invalid_because(
+            "recipientXCUserID",
+            "102",
+            "give exactly one of recipientXCUserID and xcRoomID",
+        )),
+    }
+}
+
+/// How a send or an upload from `sender` is refused: the sender is looked up first, so an
+/// unknown user who is the sender is reported as such; a sender who may not post into the
+/// room is refused on the sender's parameter; any other unknown user is the recipient.
+fn sender_refused(sender: &str) -> impl FnOnce(ServiceError) -> ApiError + '_ {
+    move |err| match err {
+        ServiceError::UnknownUser(ref id) if id == sender => {
+            on_param("senderXCUserID", "101", "xcUserID")(err)
+        }
+        ServiceError::Forbidden(why) => {
+            ParamError::invalid_because("senderXCUserID", "101", why).into()
+        }
+        other => on_param("recipientXCUserID", "102", "xcUserID")(other),
+    }
+}
 
 /// The Server API's paths and handlers: a table, so that the OpenAPI document can be checked
 /// against it.
@@ -39,6 +73,10 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/v1/server/contact/sync", post(user::sync_contacts)),
         ("/v1/server/message/send", post(message::send)),
+        (
+            "/v1/server/file/upload",
+            post(file::upload).layer(DefaultBodyLimit::disable()),
+        ),
         (
             "/v1/server/room/create_or_update",
             post(room::create_or_update),

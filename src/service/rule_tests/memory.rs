@@ -9,7 +9,7 @@ use super::{Member, MemoryTx, RoomRow};
 use crate::domain::message::Placement;
 use crate::domain::{
     AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomKind,
-    RoomType, StoredFile, User, UserId, Viewed, now_ms,
+    RoomType, StoredFile, User, UserId, UserPhoto, Viewed, now_ms,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -195,6 +195,23 @@ impl ChatRead for MemoryTx {
             .cloned())
     }
 
+    async fn public_file(&mut self, id: &str) -> Result<Option<StoredFile>, StoreError> {
+        Ok(self.files.iter().find(|f| f.id == id && f.public).cloned())
+    }
+
+    async fn user_photos(&mut self, user: UserId) -> Result<Vec<UserPhoto>, StoreError> {
+        Ok(self
+            .photos
+            .iter()
+            .filter(|(owner, _)| *owner == user)
+            .map(|(_, photo)| photo.clone())
+            .collect())
+    }
+
+    async fn user_bio(&mut self, user: UserId) -> Result<String, StoreError> {
+        Ok(self.bios.get(&user).cloned().unwrap_or_default())
+    }
+
     async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
         Ok(self
             .file_rooms
@@ -307,9 +324,89 @@ impl ChatRead for MemoryTx {
 
 #[async_trait]
 impl ChatTx for MemoryTx {
-    async fn insert_file(&mut self, file: &StoredFile, room: RoomId) -> Result<(), StoreError> {
+    async fn insert_file(
+        &mut self,
+        file: &StoredFile,
+        room: Option<RoomId>,
+    ) -> Result<(), StoreError> {
         self.files.push(file.clone());
-        self.link_file(&file.id, room).await
+        match room {
+            Some(room) => self.link_file(&file.id, room).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn delete_file(&mut self, id: &str) -> Result<(), StoreError> {
+        self.files.retain(|f| f.id != id);
+        self.file_rooms.retain(|(file, _)| file != id);
+        Ok(())
+    }
+
+    async fn insert_user_photo(
+        &mut self,
+        user: UserId,
+        file_id: &str,
+        url: &str,
+        created: i64,
+    ) -> Result<i64, StoreError> {
+        let id = self.next_id();
+        let (file_id, url) = (file_id.to_owned(), url.to_owned());
+        let photo = UserPhoto {
+            id,
+            file_id,
+            url,
+            created,
+        };
+        self.photos.push((user, photo));
+        Ok(id)
+    }
+
+    async fn delete_user_photo(
+        &mut self,
+        user: UserId,
+        id: i64,
+    ) -> Result<Option<UserPhoto>, StoreError> {
+        let at = self
+            .photos
+            .iter()
+            .position(|(owner, photo)| *owner == user && photo.id == id);
+        Ok(at.map(|at| self.photos.remove(at).1))
+    }
+
+    async fn set_user_photo(
+        &mut self,
+        user: UserId,
+        url: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if let Some((_, u)) = self.users.iter_mut().find(|(_, u)| u.id == user) {
+            u.photo_thumbnail = url.into();
+            u.photo_fullsize = url.into();
+            u.updated = now.max(u.updated + 1);
+        }
+        Ok(())
+    }
+
+    async fn set_user_bio(&mut self, user: UserId, bio: &str, now: i64) -> Result<(), StoreError> {
+        self.bios.insert(user, bio.into());
+        if let Some((_, u)) = self.users.iter_mut().find(|(_, u)| u.id == user) {
+            u.updated = now.max(u.updated + 1);
+        }
+        Ok(())
+    }
+
+    async fn set_room_photo(
+        &mut self,
+        room: RoomId,
+        url: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if let Some(row) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+            row.room.photo_thumbnail = url.into();
+            row.room.photo_fullsize = url.into();
+            row.updated = now;
+        }
+        Ok(())
     }
 
     async fn link_file(&mut self, id: &str, room: RoomId) -> Result<(), StoreError> {

@@ -34,7 +34,7 @@ use std::task::{Context, Poll, Waker};
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
     AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomId, RoomType, StoredFile,
-    Target, User, UserId, now_ms,
+    Target, User, UserId, UserPhoto, now_ms,
 };
 use crate::store::{ChatTx, Joining, LockChange, NewRoom, StoreError};
 
@@ -119,6 +119,9 @@ struct MemoryTx {
     /// Uploaded files, and the rooms each belongs to.
     files: Vec<StoredFile>,
     file_rooms: Vec<(String, RoomId)>,
+    /// `(user, photo)` of profile photos, and bios.
+    photos: Vec<(UserId, UserPhoto)>,
+    bios: HashMap<UserId, String>,
 }
 
 impl MemoryTx {
@@ -203,6 +206,8 @@ impl MemoryTx {
             && self.last_id == before.last_id
             && self.files == before.files
             && self.file_rooms == before.file_rooms
+            && self.photos == before.photos
+            && self.bios == before.bios
     }
 
     fn user_by_id(&self, id: UserId) -> Option<&User> {

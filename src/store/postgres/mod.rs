@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0004_ticket_expiry_index.sql"),
     include_str!("../../../migrations/postgres/0005_room_change_version.sql"),
     include_str!("../../../migrations/postgres/0006_media.sql"),
+    include_str!("../../../migrations/postgres/0007_profile_photos.sql"),
 ];
 
 /// Advisory lock key held while migrating, so nodes starting together migrate one at a time.

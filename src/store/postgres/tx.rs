@@ -9,9 +9,42 @@ use async_trait::async_trait;
 use super::{Fail, Res, Tx, append, exec, messages, one, opt, rooms, rows as all, users};
 use crate::domain::{
     AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId,
-    StoredFile, User, UserId, Viewed,
+    StoredFile, User, UserId, UserPhoto, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
+
+/// The columns of a [`StoredFile`], for [`file_row`]; add `WHERE …`.
+const FILE_SELECT: &str =
+    "SELECT id, app_id, uploader_id, media_type, size, width, height, created, public FROM files";
+
+fn file_row(row: &tokio_postgres::Row) -> Result<StoredFile, StoreError> {
+    let read = || {
+        Ok::<_, tokio_postgres::Error>(StoredFile {
+            id: row.try_get(0)?,
+            app: row.try_get(1)?,
+            uploader: row.try_get(2)?,
+            media_type: row.try_get(3)?,
+            size: row.try_get(4)?,
+            width: row.try_get(5)?,
+            height: row.try_get(6)?,
+            created: row.try_get(7)?,
+            public: row.try_get(8)?,
+        })
+    };
+    read().map_err(|e| Fail::Db(e).into_store_error())
+}
+
+fn photo_row(row: &tokio_postgres::Row) -> Result<UserPhoto, StoreError> {
+    let read = || {
+        Ok::<_, tokio_postgres::Error>(UserPhoto {
+            id: row.try_get(0)?,
+            file_id: row.try_get(1)?,
+            url: row.try_get(2)?,
+            created: row.try_get(3)?,
+        })
+    };
+    read().map_err(|e| Fail::Db(e).into_store_error())
+}
 
 /// An open transaction and the attempt's feed, lent to one rule.
 pub(super) struct PgTx<'t, 'c> {
@@ -44,24 +77,32 @@ impl PgTx<'_, '_> {
 #[async_trait]
 impl ChatRead for PgTx<'_, '_> {
     async fn file_by_id(&mut self, app: AppId, id: &str) -> Result<Option<StoredFile>, StoreError> {
-        let sql = "SELECT id, app_id, uploader_id, media_type, size, width, height, created \
-                   FROM files WHERE id = $1 AND app_id = $2";
-        let Some(row) = rule(opt(self.tx, sql, &[&id, &app]).await)? else {
-            return Ok(None);
-        };
-        let file = (|| {
-            Ok::<_, tokio_postgres::Error>(StoredFile {
-                id: row.try_get(0)?,
-                app: row.try_get(1)?,
-                uploader: row.try_get(2)?,
-                media_type: row.try_get(3)?,
-                size: row.try_get(4)?,
-                width: row.try_get(5)?,
-                height: row.try_get(6)?,
-                created: row.try_get(7)?,
-            })
-        })();
-        file.map(Some).map_err(|e| Fail::Db(e).into_store_error())
+        let sql = format!("{FILE_SELECT} WHERE id = $1 AND app_id = $2");
+        let row = rule(opt(self.tx, &sql, &[&id, &app]).await)?;
+        row.as_ref().map(file_row).transpose()
+    }
+
+    async fn public_file(&mut self, id: &str) -> Result<Option<StoredFile>, StoreError> {
+        let sql = format!("{FILE_SELECT} WHERE id = $1 AND public");
+        let row = rule(opt(self.tx, &sql, &[&id]).await)?;
+        row.as_ref().map(file_row).transpose()
+    }
+
+    async fn user_photos(&mut self, user: UserId) -> Result<Vec<UserPhoto>, StoreError> {
+        let sql =
+            "SELECT id, file_id, url, created FROM user_photos WHERE user_id = $1 ORDER BY id";
+        rule(all(self.tx, sql, &[&user]).await)?
+            .iter()
+            .map(photo_row)
+            .collect()
+    }
+
+    async fn user_bio(&mut self, user: UserId) -> Result<String, StoreError> {
+        let sql = "SELECT bio FROM users WHERE id = $1";
+        match rule(opt(self.tx, sql, &[&user]).await)? {
+            Some(row) => row.try_get(0).map_err(|e| Fail::Db(e).into_store_error()),
+            None => Ok(String::new()),
+        }
     }
 
     async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
@@ -211,9 +252,13 @@ impl ChatRead for PgTx<'_, '_> {
 
 #[async_trait]
 impl ChatTx for PgTx<'_, '_> {
-    async fn insert_file(&mut self, file: &StoredFile, room: RoomId) -> Result<(), StoreError> {
+    async fn insert_file(
+        &mut self,
+        file: &StoredFile,
+        room: Option<RoomId>,
+    ) -> Result<(), StoreError> {
         let sql = "INSERT INTO files (id, app_id, uploader_id, media_type, size, width, height, \
-                   created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+                   created, public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         rule(
             exec(
                 self.tx,
@@ -227,11 +272,71 @@ impl ChatTx for PgTx<'_, '_> {
                     &file.width,
                     &file.height,
                     &file.created,
+                    &file.public,
                 ],
             )
             .await,
         )?;
-        self.link_file(&file.id, room).await
+        match room {
+            Some(room) => self.link_file(&file.id, room).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn delete_file(&mut self, id: &str) -> Result<(), StoreError> {
+        rule(exec(self.tx, "DELETE FROM file_rooms WHERE file_id = $1", &[&id]).await)?;
+        rule(exec(self.tx, "DELETE FROM files WHERE id = $1", &[&id]).await).map(drop)
+    }
+
+    async fn insert_user_photo(
+        &mut self,
+        user: UserId,
+        file_id: &str,
+        url: &str,
+        created: i64,
+    ) -> Result<i64, StoreError> {
+        let sql = "INSERT INTO user_photos (user_id, file_id, url, created) \
+                   VALUES ($1, $2, $3, $4) RETURNING id";
+        let row = rule(one(self.tx, sql, &[&user, &file_id, &url, &created]).await)?;
+        row.try_get(0).map_err(|e| Fail::Db(e).into_store_error())
+    }
+
+    async fn delete_user_photo(
+        &mut self,
+        user: UserId,
+        id: i64,
+    ) -> Result<Option<UserPhoto>, StoreError> {
+        let sql = "DELETE FROM user_photos WHERE id = $1 AND user_id = $2 \
+                   RETURNING id, file_id, url, created";
+        let row = rule(opt(self.tx, sql, &[&id, &user]).await)?;
+        row.as_ref().map(photo_row).transpose()
+    }
+
+    async fn set_user_photo(
+        &mut self,
+        user: UserId,
+        url: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE users SET photo_thumbnail = $2, photo_fullsize = $2, \
+                   updated = GREATEST($3, updated + 1) WHERE id = $1";
+        rule(exec(self.tx, sql, &[&user, &url, &now]).await).map(drop)
+    }
+
+    async fn set_user_bio(&mut self, user: UserId, bio: &str, now: i64) -> Result<(), StoreError> {
+        let sql = "UPDATE users SET bio = $2, updated = GREATEST($3, updated + 1) WHERE id = $1";
+        rule(exec(self.tx, sql, &[&user, &bio, &now]).await).map(drop)
+    }
+
+    async fn set_room_photo(
+        &mut self,
+        room: RoomId,
+        url: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE rooms SET photo_thumbnail = $2, photo_fullsize = $2, updated = $3 \
+                   WHERE id = $1";
+        rule(exec(self.tx, sql, &[&room, &url, &now]).await).map(drop)
     }
 
     async fn link_file(&mut self, id: &str, room: RoomId) -> Result<(), StoreError> {

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0004_ticket_expiry_index.sql"),
     include_str!("../../../migrations/sqlite/0005_room_change_version.sql"),
     include_str!("../../../migrations/sqlite/0006_media.sql"),
+    include_str!("../../../migrations/sqlite/0007_profile_photos.sql"),
 ];
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {

@@ -16,7 +16,7 @@ use super::{append, messages, rooms, users};
 use crate::domain::AppId;
 use crate::domain::{
     Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, StoredFile, User,
-    UserId, Viewed,
+    UserId, UserPhoto, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -44,6 +44,33 @@ pub(super) fn run_now<T>(
     }
 }
 
+/// The columns of a [`StoredFile`], for [`file_row`]; add `WHERE …`.
+const FILE_SELECT: &str =
+    "SELECT id, app_id, uploader_id, media_type, size, width, height, created, public FROM files";
+
+fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFile> {
+    Ok(StoredFile {
+        id: r.get(0)?,
+        app: r.get(1)?,
+        uploader: r.get(2)?,
+        media_type: r.get(3)?,
+        size: r.get(4)?,
+        width: r.get(5)?,
+        height: r.get(6)?,
+        created: r.get(7)?,
+        public: r.get(8)?,
+    })
+}
+
+fn photo_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserPhoto> {
+    Ok(UserPhoto {
+        id: r.get(0)?,
+        file_id: r.get(1)?,
+        url: r.get(2)?,
+        created: r.get(3)?,
+    })
+}
+
 impl SqliteTx<'_> {
     /// After a conditional change to a message: `None` if it changed no row; otherwise the
     /// change gets its version and the message is read back as it now is.
@@ -66,23 +93,37 @@ impl ChatRead for SqliteTx<'_> {
     async fn file_by_id(&mut self, app: AppId, id: &str) -> Result<Option<StoredFile>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(
-                "SELECT id, app_id, uploader_id, media_type, size, width, height, created \
-                 FROM files WHERE id = ?1 AND app_id = ?2",
-            )?
-            .query_row(params![id, app], |r| {
-                Ok(StoredFile {
-                    id: r.get(0)?,
-                    app: r.get(1)?,
-                    uploader: r.get(2)?,
-                    media_type: r.get(3)?,
-                    size: r.get(4)?,
-                    width: r.get(5)?,
-                    height: r.get(6)?,
-                    created: r.get(7)?,
-                })
-            })
+            .prepare_cached(&format!("{FILE_SELECT} WHERE id = ?1 AND app_id = ?2"))?
+            .query_row(params![id, app], file_row)
             .optional()?)
+    }
+
+    async fn public_file(&mut self, id: &str) -> Result<Option<StoredFile>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{FILE_SELECT} WHERE id = ?1 AND public"))?
+            .query_row(params![id], file_row)
+            .optional()?)
+    }
+
+    async fn user_photos(&mut self, user: UserId) -> Result<Vec<UserPhoto>, StoreError> {
+        let photos = self
+            .conn
+            .prepare_cached(
+                "SELECT id, file_id, url, created FROM user_photos WHERE user_id = ?1 ORDER BY id",
+            )?
+            .query_map([user], photo_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(photos)
+    }
+
+    async fn user_bio(&mut self, user: UserId) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT bio FROM users WHERE id = ?1")?
+            .query_row([user], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default())
     }
 
     async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
@@ -236,11 +277,15 @@ impl ChatRead for SqliteTx<'_> {
 
 #[async_trait]
 impl ChatTx for SqliteTx<'_> {
-    async fn insert_file(&mut self, file: &StoredFile, room: RoomId) -> Result<(), StoreError> {
+    async fn insert_file(
+        &mut self,
+        file: &StoredFile,
+        room: Option<RoomId>,
+    ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT INTO files (id, app_id, uploader_id, media_type, size, width, height, \
-                 created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 created, public) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 file.id,
@@ -250,9 +295,93 @@ impl ChatTx for SqliteTx<'_> {
                 file.size,
                 file.width,
                 file.height,
-                file.created
+                file.created,
+                file.public
             ])?;
-        self.link_file(&file.id, room).await
+        match room {
+            Some(room) => self.link_file(&file.id, room).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn delete_file(&mut self, id: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM file_rooms WHERE file_id = ?1")?
+            .execute([id])?;
+        self.conn
+            .prepare_cached("DELETE FROM files WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    async fn insert_user_photo(
+        &mut self,
+        user: UserId,
+        file_id: &str,
+        url: &str,
+        created: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO user_photos (user_id, file_id, url, created) \
+                 VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            )?
+            .query_row(params![user, file_id, url, created], |r| r.get(0))?)
+    }
+
+    async fn delete_user_photo(
+        &mut self,
+        user: UserId,
+        id: i64,
+    ) -> Result<Option<UserPhoto>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "DELETE FROM user_photos WHERE id = ?1 AND user_id = ?2 \
+                 RETURNING id, file_id, url, created",
+            )?
+            .query_row(params![id, user], photo_row)
+            .optional()?)
+    }
+
+    async fn set_user_photo(
+        &mut self,
+        user: UserId,
+        url: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE users SET photo_thumbnail = ?2, photo_fullsize = ?2, \
+                 updated = max(?3, updated + 1) WHERE id = ?1",
+            )?
+            .execute(params![user, url, now])?;
+        Ok(())
+    }
+
+    async fn set_user_bio(&mut self, user: UserId, bio: &str, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE users SET bio = ?2, updated = max(?3, updated + 1) WHERE id = ?1",
+            )?
+            .execute(params![user, bio, now])?;
+        Ok(())
+    }
+
+    async fn set_room_photo(
+        &mut self,
+        room: RoomId,
+        url: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE rooms SET photo_thumbnail = ?2, photo_fullsize = ?2, updated = ?3 \
+                 WHERE id = ?1",
+            )?
+            .execute(params![room, url, now])?;
+        Ok(())
     }
 
     async fn link_file(&mut self, id: &str, room: RoomId) -> Result<(), StoreError> {

@@ -214,3 +214,38 @@ window.roomMedia = (roomID) =>
       onError: (code, text) => reject(new Error(`shared content: ${code} ${text}`)),
     }),
   );
+
+// Photos: a PNG drawn on a canvas, as an app would take from a picker or a camera.
+async function photoFile() {
+  const blob = await new Promise((resolve) => canvas(96, 96).toBlob(resolve, "image/png"));
+  return new File([blob], "me.png", { type: "image/png" });
+}
+
+window.uploadPhoto = async () => {
+  const file = await photoFile();
+  const original = await base64Of(file);
+  return new Promise((resolve, reject) =>
+    sdk.taptalk.uploadUserPhoto(file, {
+      onSuccess: () => resolve({ imageURL: sdk.taptalk.getTaptalkActiveUser().imageURL, original }),
+      onError: (code, text) => reject(new Error(`photo: ${code} ${text}`)),
+    }),
+  );
+};
+
+window.userByID = (userID) =>
+  new Promise((resolve, reject) =>
+    sdk.tapCoreContactManager.getUserDataWithUserID(userID, {
+      onSuccess: (data) => resolve(data.user),
+      onError: (code, text) => reject(new Error(`user: ${code} ${text}`)),
+    }),
+  );
+
+window.groupWithPicture = async (name, userIDs) => {
+  const file = await photoFile();
+  return new Promise((resolve, reject) =>
+    sdk.tapCoreChatRoomManager.createGroupChatRoomWithPicture(name, userIDs, file, {
+      onSuccess: (room) => resolve(room),
+      onError: (code, text) => reject(new Error(`group with picture: ${code} ${text}`)),
+    }),
+  );
+};
