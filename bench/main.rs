@@ -195,10 +195,21 @@ impl Server {
 
     /// Resident memory of the server process, bytes.
     fn rss(pid: u32) -> u64 {
+        Self::status_kb(pid, "VmRSS:")
+    }
+
+    /// Resident anonymous memory of the server process (its heap and stacks, without the
+    /// pages of the database file it maps), bytes.
+    fn rss_anon(pid: u32) -> u64 {
+        Self::status_kb(pid, "RssAnon:")
+    }
+
+    /// A `kB` line of `/proc/<pid>/status`, in bytes.
+    fn status_kb(pid: u32, field: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
             .and_then(|s| {
-                s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                s.lines().find(|l| l.starts_with(field)).and_then(|l| {
                     l.split_whitespace()
                         .nth(1)
                         .and_then(|kb| kb.parse::<u64>().ok())
@@ -359,7 +370,10 @@ async fn run_scenarios(
         "storm",
         scenarios::storm(&run, socket_count.min(10_000)).await?
     );
-    many!("media", scenarios::media(&run, || Server::rss(pid)).await?);
+    many!(
+        "media",
+        scenarios::media(&run, || Server::rss_anon(pid)).await?
+    );
     if wants("media") {
         // Gigabytes of test uploads, beside the dataset's database.
         let _ = std::fs::remove_dir_all(data.join("media"));

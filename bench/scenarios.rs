@@ -729,7 +729,7 @@ async fn transfer(
 
 /// Media: upload and download throughput of a 10 MiB file against the trivial handlers taking
 /// and serving the same bytes from memory (same client, same concurrency, same run); the
-/// server's peak RSS while 64 uploads of 20 MiB run at once; and `room/get`'s p99 meanwhile
+/// server's peak anonymous memory (`rss`) while 64 uploads of 20 MiB run at once; and `room/get`'s p99 meanwhile
 /// against its p99 just before.
 pub async fn media(run: &Run, rss: impl Fn() -> u64) -> Result<Vec<Outcome>, String> {
     let (room, members) = run
@@ -936,7 +936,7 @@ pub async fn media(run: &Run, rss: impl Fn() -> u64) -> Result<Vec<Outcome>, Str
     );
     let mut memory = Outcome {
         scenario: "64 concurrent uploads of 20 MiB".into(),
-        target: "peak RSS <= 64 MiB above idle".into(),
+        target: "peak memory <= 64 MiB above idle".into(),
         operations: done as u64,
         errors: (BIG_UPLOADS - done) as u64,
         seconds: took.as_secs_f64(),
@@ -944,7 +944,7 @@ pub async fn media(run: &Run, rss: impl Fn() -> u64) -> Result<Vec<Outcome>, Str
         ..Outcome::default()
     };
     memory.note = format!(
-        "peak RSS {:.1} MiB above the {:.1} MiB before ({:.0} MiB/s in all)",
+        "peak anonymous RSS {:.1} MiB above the {:.1} MiB before ({:.0} MiB/s in all)",
         peak.saturating_sub(before) as f64 / 1_048_576.0,
         before as f64 / 1_048_576.0,
         done as f64 * BIG_FILE as f64 / 1_048_576.0 / took.as_secs_f64()

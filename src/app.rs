@@ -137,6 +137,7 @@ impl App {
                     .public_url
                     .as_ref()
                     .map(|url| url.trim_end_matches('/').to_owned()),
+                uploads: http::upload_turns(config.media.concurrent_uploads),
             },
             _serving: serving,
         })

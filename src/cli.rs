@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Manage `Server-Key`s, used by the customer's backend.
     #[command(subcommand)]
     ServerKey(KeyCommand),
@@ -62,7 +62,7 @@ pub enum KeyCommand {
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve(config) => serve(config).await,
+        Command::Serve(config) => serve(*config).await,
         Command::ServerKey(cmd) => keys(KeyKind::Server, cmd).await,
         Command::AppKey(cmd) => keys(KeyKind::App, cmd).await,
     }

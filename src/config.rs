@@ -159,6 +159,15 @@ pub struct MediaArgs {
     #[arg(long = "media-max-bytes", env = "CONFAB_MEDIA_MAX_BYTES", default_value_t = DEFAULT_MEDIA_MAX_BYTES)]
     pub max_bytes: u64,
 
+    /// Uploads that read their file at once (the others wait their turn, a slow client gives
+    /// its turn back); `0`: one per core.
+    #[arg(
+        long = "concurrent-uploads",
+        env = "CONFAB_CONCURRENT_UPLOADS",
+        default_value_t = 0
+    )]
+    pub concurrent_uploads: usize,
+
     /// The address clients reach this server at (`https://chat.example.com`), for the links
     /// of profile and room photos; default: `http://` and the `Host` of the upload request.
     #[arg(long = "public-url", env = "CONFAB_PUBLIC_URL")]
@@ -260,6 +269,7 @@ impl Config {
                 store: None,
                 max_bytes: DEFAULT_MEDIA_MAX_BYTES,
                 public_url: None,
+                concurrent_uploads: 0,
                 s3_settings: Vec::new(),
             },
         }

@@ -10,12 +10,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::TryStreamExt;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{GetResultPayload, ObjectStore, ObjectStoreExt, WriteMultipart};
 
 use crate::domain::file::{SNIFF_BYTES, Sniffed};
 
+/// How long an upload holding its turn waits for its client's next bytes before it lets
+/// another upload take the turn.
+const SLOW_CLIENT: std::time::Duration = std::time::Duration::from_millis(200);
 /// Parts in flight per upload: one being sent while the next fills.
 const PARTS_IN_FLIGHT: usize = 2;
 /// Part size on the local disk: parts are appended to a staging file, so small ones only
@@ -23,6 +27,10 @@ const PARTS_IN_FLIGHT: usize = 2;
 const LOCAL_PART: usize = 256 * 1024;
 /// Part size on S3, whose smallest part (but the last) is 5 MiB.
 const S3_PART: usize = 5 * 1024 * 1024;
+/// Bytes read from a local file per blocking read of a download. `object_store`'s own local
+/// stream reads 8 KiB per hop to a blocking thread, which held downloads to a sixth of what
+/// the disk's page cache serves; no thread is held while the client reads.
+const LOCAL_READ: usize = 256 * 1024;
 
 /// Makes rustls use ring for every HTTPS client of this process (the S3 client's, and any
 /// other `reqwest` client, which share its build): called before building one. Repeated
@@ -106,12 +114,15 @@ impl MediaStore {
         })
     }
 
-    /// Writes `body` under `key`, refusing it past `limit` bytes.
+    /// Writes `body` under `key`, refusing it past `limit` bytes. Each chunk is handed to the
+    /// store under a permit of `turns`, so that uploads take turns at the CPU and the disk
+    /// however many stream at once, while none holds a turn as it waits for its client.
     pub async fn put<E: std::fmt::Display>(
         &self,
         key: &str,
         mut body: impl Stream<Item = Result<Bytes, E>> + Unpin,
         limit: u64,
+        turns: &tokio::sync::Semaphore,
     ) -> Result<Stored, PutError> {
         let path = ObjectPath::from(key);
         let upload = self
@@ -122,10 +133,28 @@ impl MediaStore {
         let mut writer = Aborting(Some(WriteMultipart::new_with_chunk_size(upload, self.part)));
         let mut prefix = Vec::new();
         let mut size = 0u64;
-        while let Some(chunk) = body.next().await {
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
-                Err(e) => return Err(writer.abort(PutError::Body(e.to_string())).await),
+        // Reading the body is most of an upload's work, so it is what takes turns: an upload
+        // holds one while its bytes flow, and gives it back while it waits longer than
+        // `SLOW_CLIENT` for its client.
+        let mut turn = None;
+        loop {
+            if turn.is_none() {
+                let Ok(taken) = turns.acquire().await else {
+                    return Err(writer.abort(PutError::Store("shutting down".into())).await);
+                };
+                turn = Some(taken);
+            }
+            let next = match tokio::time::timeout(SLOW_CLIENT, body.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    turn = None;
+                    body.next().await
+                }
+            };
+            let chunk = match next {
+                None => break,
+                Some(Ok(chunk)) => chunk,
+                Some(Err(e)) => return Err(writer.abort(PutError::Body(e.to_string())).await),
             };
             size += chunk.len() as u64;
             if size > limit {
@@ -159,14 +188,18 @@ impl MediaStore {
     pub async fn get(
         &self,
         key: &str,
-    ) -> Result<(BoxStream<'static, Result<Bytes, object_store::Error>>, u64), String> {
+    ) -> Result<(BoxStream<'static, std::io::Result<Bytes>>, u64), String> {
         let found = self
             .store
             .get(&ObjectPath::from(key))
             .await
             .map_err(|e| e.to_string())?;
         let size = found.meta.size;
-        Ok((found.into_stream(), size))
+        let stream = match found.payload {
+            GetResultPayload::File(file, _) => read_chunks(file, size),
+            GetResultPayload::Stream(stream) => stream.map_err(std::io::Error::other).boxed(),
+        };
+        Ok((stream, size))
     }
 
     /// Removes the object under `key` (a finished upload that was then refused).
@@ -175,6 +208,24 @@ impl MediaStore {
             tracing::warn!(key, error = %e, "could not remove a refused upload");
         }
     }
+}
+
+/// `size` bytes of a local file, read [`LOCAL_READ`] at a time on blocking threads.
+fn read_chunks(file: std::fs::File, size: u64) -> BoxStream<'static, std::io::Result<Bytes>> {
+    futures_util::stream::try_unfold((file, size), |(mut file, left)| async move {
+        if left == 0 {
+            return Ok(None);
+        }
+        let chunk = usize::try_from(left).map_or(LOCAL_READ, |left| left.min(LOCAL_READ));
+        let (file, bytes) = tokio::task::spawn_blocking(move || {
+            let mut buffer = vec![0; chunk];
+            std::io::Read::read_exact(&mut file, &mut buffer).map(|()| (file, buffer))
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        Ok(Some((Bytes::from(bytes), (file, left - chunk as u64))))
+    })
+    .boxed()
 }
 
 /// An upload in progress that aborts itself if dropped unfinished (the client went away and

@@ -59,6 +59,20 @@ pub struct Media {
     pub max_bytes: u64,
     /// Where clients reach this server, for photo links; `None`: from each request's `Host`.
     pub public_url: Option<String>,
+    /// Turns of uploads at reading their file; see [`upload_turns`].
+    pub uploads: Arc<tokio::sync::Semaphore>,
+}
+
+/// Turns for uploads to read their file: `configured`, or one per core when `0`. Receiving a
+/// file is work for every chunk that arrives (reading the socket, parsing the form, copying
+/// to the disk); with 64 uploads read at once a `room/get` waited behind them (p99 0.6 →
+/// 81 ms on two cores). With a few at a time the others wait, their bytes held back by TCP,
+/// and the disk, which bounds the total anyway, stays busy (BENCHMARKS.md). An upload gives
+/// its turn back while its client is slow (`media::MediaStore::put`).
+pub fn upload_turns(configured: usize) -> Arc<tokio::sync::Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let turns = if configured == 0 { cores } else { configured };
+    Arc::new(tokio::sync::Semaphore::new(turns))
 }
 
 /// Permits for client syncs, four per core. A sync is mostly CPU work, from the read to the

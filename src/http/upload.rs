@@ -146,7 +146,10 @@ pub async fn read(
                 check(&form.texts).await?;
                 let id = random_token::<18>();
                 let key = StoredFile::key(app, &id);
-                let stored = media.store.put(&key, pin!(field), spec.limit).await;
+                let stored = media
+                    .store
+                    .put(&key, pin!(field), spec.limit, &media.uploads)
+                    .await;
                 let stored = stored.map_err(|e| match e {
                     PutError::TooLarge => too_large(spec.limit, spec.file_field),
                     PutError::Empty => ParamError::required("file", spec.file_field).into(),

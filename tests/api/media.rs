@@ -199,7 +199,8 @@ impl S3Server {
                 let probe = futures_util::stream::iter([Ok::<_, std::io::Error>(
                     bytes::Bytes::from_static(b"probe"),
                 )]);
-                store.put("ready/probe", probe, 100).await.is_ok()
+                let turns = tokio::sync::Semaphore::new(1);
+                store.put("ready/probe", probe, 100, &turns).await.is_ok()
             });
             if ready {
                 return;
