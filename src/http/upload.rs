@@ -23,8 +23,8 @@ use crate::media::{PutError, Stored};
 /// Room for the multipart framing and the small parts around the file: a body longer than
 /// the size limit plus this is refused before it is read.
 const FRAMING_BYTES: u64 = 64 * 1024;
-/// Longest text part not named by the endpoint (read and ignored).
-const OTHER_TEXT_BYTES: usize = 1024;
+/// Most characters of a text part not named by the endpoint (read and ignored).
+const OTHER_TEXT_CHARS: usize = 1024;
 
 /// The text parts of a form, by name.
 pub type Texts = BTreeMap<String, String>;
@@ -93,25 +93,30 @@ fn bad_body(why: impl std::fmt::Display) -> ApiError {
     ParamError::body(format!("Request body is not a valid multipart form: {why}")).into()
 }
 
-/// A text part, refused past `max` bytes.
+/// A text part of at most `max` characters (read no further than their largest UTF-8 size).
 async fn text_part(mut field: Field<'_>, max: usize) -> Result<String, ApiError> {
     let name = field.name().unwrap_or_default().to_owned();
+    let too_long =
+        || ParamError::invalid_because(&name, "", format!("longer than {max} characters"));
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(bad_body)? {
-        if bytes.len() + chunk.len() > max {
-            return Err(
-                ParamError::invalid_because(&name, "", format!("longer than {max} bytes")).into(),
-            );
+        if bytes.len() + chunk.len() > 4 * max {
+            return Err(too_long().into());
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| ParamError::invalid_because(&name, "", "not UTF-8").into())
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ParamError::invalid_because(&name, "", "not UTF-8"))?;
+    if text.chars().count() > max {
+        return Err(too_long().into());
+    }
+    Ok(text)
 }
 
 /// What an endpoint takes: its text parts with their largest sizes, the largest file, and the
 /// field code of `file` in its errors.
 pub struct Spec<'a> {
-    /// `(name, largest size in bytes)` of each text part it reads.
+    /// `(name, most characters)` of each text part it reads.
     pub texts: &'a [(&'static str, usize)],
     /// Largest file, bytes.
     pub limit: u64,
@@ -165,7 +170,7 @@ pub async fn read(
                 let text = text_part(field, *max).await?;
                 form.texts.insert(name, text);
             } else {
-                text_part(field, OTHER_TEXT_BYTES).await?;
+                text_part(field, OTHER_TEXT_CHARS).await?;
             }
         }
         Ok::<_, ApiError>(())

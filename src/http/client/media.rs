@@ -22,8 +22,8 @@ use crate::http::{AppState, header as header_value, upload};
 use crate::service::{ClientRoomChange, ClientSession};
 use crate::wire;
 
-/// Longest caption, in bytes (16,384 characters of up to four bytes).
-const CAPTION_BYTES: usize = 4 * 16_384;
+/// Most characters of a caption.
+const CAPTION_CHARS: usize = 16_384;
 /// Most items `get_shared_content` returns: the SDKs ask once and have no way to page.
 const SHARED_LIMIT: i64 = 1000;
 /// Largest profile or room photo, bytes (what `project_configs` reports as
@@ -65,7 +65,7 @@ pub(super) async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult {
     let spec = upload::Spec {
-        texts: &[("roomID", 64), ("caption", CAPTION_BYTES), ("fileType", 64)],
+        texts: &[("roomID", 64), ("caption", CAPTION_CHARS), ("fileType", 16)],
         limit: state.media.max_bytes,
         file_field: "file",
     };
@@ -147,7 +147,7 @@ pub(super) async fn upload_user_photo(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult {
     let (form, file) =
-        read_photo(&state, &session, &headers, multipart, &[("fileType", 64)]).await?;
+        read_photo(&state, &session, &headers, multipart, &[("fileType", 16)]).await?;
     let url = photo_url(&state, &headers, &file.id);
     match state.service.add_user_photo(&session, file, url).await {
         Ok((user, bio)) => Ok(Data::of(&json!({"user": wire::user(&user).with_bio(&bio)}))),

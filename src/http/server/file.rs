@@ -14,8 +14,8 @@ use crate::http::client::uploaded;
 use crate::http::envelope::{ApiError, ApiResult};
 use crate::http::upload::{self, Texts};
 
-/// Longest caption, in bytes.
-const CAPTION_BYTES: usize = 4 * 16_384;
+/// Most characters of a caption.
+const CAPTION_CHARS: usize = 16_384;
 
 /// A text part that must be present and non-empty (field code `field`).
 fn required<'a>(texts: &'a Texts, name: &str, field: &'static str) -> Result<&'a str, ParamError> {
@@ -35,10 +35,10 @@ pub(super) async fn upload(
 ) -> ApiResult {
     let spec = upload::Spec {
         texts: &[
-            ("senderXCUserID", 4 * MAX_XC_ID),
-            ("recipientXCUserID", 4 * MAX_XC_ID),
-            ("xcRoomID", 4 * MAX_XC_ID),
-            ("caption", CAPTION_BYTES),
+            ("senderXCUserID", MAX_XC_ID),
+            ("recipientXCUserID", MAX_XC_ID),
+            ("xcRoomID", MAX_XC_ID),
+            ("caption", CAPTION_CHARS),
         ],
         limit: state.media.max_bytes,
         file_field: "104",
