@@ -34,8 +34,10 @@ pub struct Form {
     /// The text parts.
     pub texts: Texts,
     /// The stored file's ID and what it is; `None` when the form had no file part.
-    pub file: Option<(String, Stored)>,
+    file: Option<(String, Stored)>,
     key: Option<String>,
+    /// Field code of `file` in the endpoint's errors.
+    file_field: &'static str,
 }
 
 impl Form {
@@ -46,30 +48,32 @@ impl Form {
         }
     }
 
+    /// `result`, after removing the stored file if it is an error: what an endpoint does with
+    /// the outcome of recording its form.
+    pub async fn keep<T>(&self, media: &Media, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        if result.is_err() {
+            self.discard(media).await;
+        }
+        result
+    }
+
     /// A text part, `""` when absent.
     pub fn text(&self, name: &str) -> &str {
         self.texts.get(name).map_or("", String::as_str)
     }
 
-    /// The stored file, or `40002` on `file` (field code `field`) when there was none.
-    pub fn required_file(&self, field: &'static str) -> Result<&(String, Stored), ApiError> {
-        self.file
-            .as_ref()
-            .ok_or_else(|| ParamError::required("file", field).into())
-    }
-}
-
-impl Form {
-    /// The record of the stored file, uploaded in `app` by `uploader`; `40002` on `file`
-    /// (field code `field`) when the form had none.
+    /// The record of the stored file, uploaded in `app` by `uploader`; `40002` on `file` when
+    /// the form had none.
     pub fn record(
         &self,
         app: AppId,
         uploader: UserId,
         public: bool,
-        field: &'static str,
     ) -> Result<StoredFile, ApiError> {
-        let (id, stored) = self.required_file(field)?;
+        let (id, stored) = self
+            .file
+            .as_ref()
+            .ok_or_else(|| ParamError::required("file", self.file_field))?;
         Ok(StoredFile {
             id: id.clone(),
             app,
@@ -82,6 +86,11 @@ impl Form {
             public,
         })
     }
+}
+
+/// The check of an endpoint that has nothing to check before the file is stored.
+pub fn no_check(_: &Texts) -> BoxFuture<'static, Result<(), ApiError>> {
+    Box::pin(async { Ok(()) })
 }
 
 /// `40002` on `file`: larger than `limit`.
@@ -143,6 +152,7 @@ pub async fn read(
         texts: Texts::new(),
         file: None,
         key: None,
+        file_field: spec.file_field,
     };
     let read = async {
         while let Some(field) = multipart.next_field().await.map_err(bad_body)? {

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{Client, room_ref};
+use super::{Client, parse_room_id, room_ref};
 use crate::domain::file::{SharedKind, shared_kind};
 use crate::domain::{ParamError, RoomRef, StoredFile};
 use crate::http::envelope::{ApiError, ApiResult, BodyStatus, Data};
@@ -48,12 +48,10 @@ pub(in crate::http) fn uploaded(file: &StoredFile, caption: &str) -> Data {
 }
 
 /// A room ID from a form's text part.
-fn form_room(texts: &upload::Texts) -> Result<Option<RoomRef>, ApiError> {
+fn form_room(texts: &upload::Texts) -> Result<Option<RoomRef>, ParamError> {
     match texts.get("roomID").map(String::as_str) {
         None | Some("") => Ok(None),
-        Some(text) => RoomRef::parse(text)
-            .map(Some)
-            .ok_or_else(|| ParamError::invalid_because("roomID", "roomID", "not a room ID").into()),
+        Some(text) => parse_room_id(text).map(Some),
     }
 }
 
@@ -83,20 +81,15 @@ pub(super) async fn upload(
     let recorded = async {
         let room =
             form_room(&form.texts)?.ok_or_else(|| ParamError::required("roomID", "roomID"))?;
-        let file = form.record(session.app, session.user.id, false, "file")?;
+        let file = form.record(session.app, session.user.id, false)?;
         state
             .service
             .record_upload(&session, room, file.clone())
             .await?;
         Ok::<_, ApiError>(file)
     };
-    match recorded.await {
-        Ok(file) => Ok(uploaded(&file, form.text("caption"))),
-        Err(err) => {
-            form.discard(&state.media).await;
-            Err(err)
-        }
-    }
+    let file = form.keep(&state.media, recorded.await).await?;
+    Ok(uploaded(&file, form.text("caption")))
 }
 
 /// A photo's link: the configured public address, else the upload request's own host.
@@ -126,11 +119,16 @@ async fn read_photo(
         limit: PHOTO_MAX_BYTES.min(state.media.max_bytes),
         file_field: "file",
     };
-    let check = |_: &upload::Texts| {
-        Box::pin(async { Ok(()) }) as futures_util::future::BoxFuture<'static, _>
-    };
-    let form = upload::read(&state.media, session.app, headers, multipart, spec, check).await?;
-    let file = form.record(session.app, session.user.id, true, "file")?;
+    let form = upload::read(
+        &state.media,
+        session.app,
+        headers,
+        multipart,
+        spec,
+        upload::no_check,
+    )
+    .await?;
+    let file = form.record(session.app, session.user.id, true)?;
     if !file.media_type.starts_with("image/") {
         form.discard(&state.media).await;
         return Err(ParamError::invalid_because("file", "file", "not an image").into());
@@ -149,13 +147,11 @@ pub(super) async fn upload_user_photo(
     let (form, file) =
         read_photo(&state, &session, &headers, multipart, &[("fileType", 16)]).await?;
     let url = photo_url(&state, &headers, &file.id);
-    match state.service.add_user_photo(&session, file, url).await {
-        Ok((user, bio)) => Ok(Data::of(&json!({"user": wire::user(&user).with_bio(&bio)}))),
-        Err(err) => {
-            form.discard(&state.media).await;
-            Err(err.into())
-        }
-    }
+    let added = state.service.add_user_photo(&session, file, url).await;
+    let (user, bio) = form
+        .keep(&state.media, added.map_err(ApiError::from))
+        .await?;
+    Ok(Data::of(&json!({"user": wire::user(&user).with_bio(&bio)})))
 }
 
 /// `POST /v1/client/room/photo/upload`: `roomID` and `file` (an image) → `{room}`; admins
@@ -174,15 +170,10 @@ pub(super) async fn upload_room_photo(
         let change = ClientRoomChange::Photo { room, file, url };
         Ok::<_, ApiError>(state.service.change_room(&session, change).await?)
     };
-    match changed.await {
-        Ok(change) => Ok(Data::of(&json!({
-            "room": wire::room(&change.bundle.room, session.user.id)
-        }))),
-        Err(err) => {
-            form.discard(&state.media).await;
-            Err(err)
-        }
-    }
+    let change = form.keep(&state.media, changed.await).await?;
+    Ok(Data::of(&json!({
+        "room": wire::room(&change.bundle.room, session.user.id)
+    })))
 }
 
 /// `GET /media/<id>`: a photo, to anyone with its link (the SDKs show pictures with plain

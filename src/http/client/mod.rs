@@ -164,7 +164,11 @@ pub(super) fn device(headers: &HeaderMap, session: &ClientSession) -> String {
 
 /// A required `roomID` in canonical form.
 pub(super) fn room_ref(p: &Params) -> Result<RoomRef, ParamError> {
-    let id = p.required_str("roomID", "roomID", 64)?;
-    RoomRef::parse(&id)
+    parse_room_id(&p.required_str("roomID", "roomID", 64)?)
+}
+
+/// A `roomID` in canonical form, `40002` on `roomID` otherwise.
+pub(super) fn parse_room_id(id: &str) -> Result<RoomRef, ParamError> {
+    RoomRef::parse(id)
         .ok_or_else(|| ParamError::invalid_because("roomID", "roomID", "not a room ID"))
 }

@@ -43,15 +43,21 @@ pub(super) async fn upload(
         limit: state.media.max_bytes,
         file_field: "104",
     };
-    let check =
-        |_: &Texts| Box::pin(async { Ok(()) }) as futures_util::future::BoxFuture<'static, _>;
-    let form = upload::read(&state.media, app, &headers, multipart, spec, check).await?;
+    let form = upload::read(
+        &state.media,
+        app,
+        &headers,
+        multipart,
+        spec,
+        upload::no_check,
+    )
+    .await?;
     let recorded = async {
         let sender = required(&form.texts, "senderXCUserID", "101")?.to_owned();
         let optional = |name: &str| form.texts.get(name).filter(|v| !v.is_empty()).cloned();
         let to = destination(optional("recipientXCUserID"), optional("xcRoomID"))?;
         // The uploader is the sender, known once the service has found them.
-        let file = form.record(app, UserId::NONE, false, "104")?;
+        let file = form.record(app, UserId::NONE, false)?;
         state
             .service
             .record_server_upload(app, &sender, to, file.clone())
@@ -59,11 +65,6 @@ pub(super) async fn upload(
             .map_err(sender_refused(&sender))?;
         Ok::<_, ApiError>(file)
     };
-    match recorded.await {
-        Ok(file) => Ok(uploaded(&file, form.text("caption"))),
-        Err(err) => {
-            form.discard(&state.media).await;
-            Err(err)
-        }
-    }
+    let file = form.keep(&state.media, recorded.await).await?;
+    Ok(uploaded(&file, form.text("caption")))
 }
