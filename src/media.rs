@@ -44,6 +44,9 @@ pub fn install_tls() {
 pub struct MediaStore {
     store: Arc<dyn ObjectStore>,
     part: usize,
+    /// Whether parts are written by [`BACKGROUND`]'s threads (the local disk, where writing
+    /// is the CPU's copy of the bytes into the page cache).
+    background: bool,
 }
 
 impl std::fmt::Debug for MediaStore {
@@ -99,6 +102,7 @@ impl MediaStore {
             return Ok(Self {
                 store: Arc::new(s3),
                 part: S3_PART,
+                background: false,
             });
         }
         let dir = spec.strip_prefix("file://").unwrap_or(spec);
@@ -111,6 +115,7 @@ impl MediaStore {
         Ok(Self {
             store: Arc::new(local),
             part: LOCAL_PART,
+            background: true,
         })
     }
 
@@ -125,11 +130,14 @@ impl MediaStore {
         turns: &tokio::sync::Semaphore,
     ) -> Result<Stored, PutError> {
         let path = ObjectPath::from(key);
-        let upload = self
+        let mut upload = self
             .store
             .put_multipart(&path)
             .await
             .map_err(|e| PutError::Store(e.to_string()))?;
+        if self.background {
+            upload = Box::new(Background(upload));
+        }
         let mut writer = Aborting(Some(WriteMultipart::new_with_chunk_size(upload, self.part)));
         let mut prefix = Vec::new();
         let mut size = 0u64;
@@ -226,6 +234,60 @@ fn read_chunks(file: std::fs::File, size: u64) -> BoxStream<'static, std::io::Re
         Ok(Some((Bytes::from(bytes), (file, left - chunk as u64))))
     })
     .boxed()
+}
+
+/// The threads that write uploaded parts to the local disk, at a lower CPU priority than the
+/// threads that serve requests. Writing a part is the kernel's copy of its bytes into the page
+/// cache, most of an upload's CPU; at the same priority, a few uploads took the cores from chat
+/// requests (see BENCHMARKS.md, media). The threads carry no tokio context of the server's
+/// runtime, so `object_store`'s blocking writes run on them rather than on the shared pool.
+static BACKGROUND: std::sync::LazyLock<tokio::runtime::Runtime> = std::sync::LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(BACKGROUND_WRITERS)
+        .thread_name("media-write")
+        .on_thread_start(lower_priority)
+        .build()
+        .expect("the media write threads start")
+});
+
+/// Parts written at once by [`BACKGROUND`].
+const BACKGROUND_WRITERS: usize = 8;
+/// The write threads' niceness: a thread at 10 gets about a tenth of a core beside one at 0
+/// that wants it, and all of an idle one.
+const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority (on Linux, niceness is per thread). Failing is
+/// harmless: the writes then compete at the same priority, as before.
+fn lower_priority() {
+    if let Err(e) = rustix::process::setpriority_process(None, BACKGROUND_NICE) {
+        tracing::debug!(error = %e, "media write threads keep their priority");
+    }
+}
+
+/// A multipart upload whose parts are written on [`BACKGROUND`]'s threads.
+#[derive(Debug)]
+struct Background(Box<dyn object_store::MultipartUpload>);
+
+#[async_trait::async_trait]
+impl object_store::MultipartUpload for Background {
+    fn put_part(&mut self, data: object_store::PutPayload) -> object_store::UploadPart {
+        let part = BACKGROUND.spawn(self.0.put_part(data));
+        Box::pin(async move {
+            part.await.map_err(|e| object_store::Error::Generic {
+                store: "media",
+                source: Box::new(e),
+            })?
+        })
+    }
+
+    async fn complete(&mut self) -> object_store::Result<object_store::PutResult> {
+        self.0.complete().await
+    }
+
+    async fn abort(&mut self) -> object_store::Result<()> {
+        self.0.abort().await
+    }
 }
 
 /// An upload in progress that aborts itself if dropped unfinished (the client went away and
