@@ -159,8 +159,14 @@ def _integral_float_in_list(case, message):
 
 def _descending_personal_room(case):
     body = case.body if isinstance(case.body, dict) else {}
-    m = re.fullmatch(r"([1-9][0-9]{0,9})-([1-9][0-9]{0,9})", str(body.get("roomID", "")))
-    return bool(m) and int(m.group(1)) > int(m.group(2))
+    ids = [body.get("roomID", "")]
+    if isinstance(body.get("roomIDs"), list):
+        ids += body["roomIDs"]
+    for room_id in ids:
+        m = re.fullmatch(r"([1-9][0-9]{0,9})-([1-9][0-9]{0,9})", str(room_id))
+        if m and int(m.group(1)) > int(m.group(2)):
+            return True
+    return False
 
 
 AUTH_REFUSALS = {"40001", "40101", "40102", "40103", "40104", "40105", "40106", "49101", "49102", "49103"}

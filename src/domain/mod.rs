@@ -11,6 +11,7 @@ pub mod id;
 pub mod message;
 pub mod model;
 pub mod param;
+pub mod room_state;
 pub mod secret;
 pub mod token;
 
@@ -23,6 +24,7 @@ pub use model::{
     User, Viewed, unique_users,
 };
 pub use param::ParamError;
+pub use room_state::{RoomState, RoomStateChange};
 
 /// The current time in Unix milliseconds, the unit of every timestamp on the wire.
 pub fn now_ms() -> i64 {

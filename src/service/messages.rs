@@ -8,8 +8,8 @@ use crate::domain::codec;
 use crate::domain::message::new_local_id;
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, Room, RoomRef, Target,
-    User, UserId, Viewed, now_ms,
+    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, Room, RoomId, RoomRef,
+    RoomStateChange, Target, User, UserId, Viewed, now_ms,
 };
 use crate::store::{ChatTx, RowLock, StoreError};
 
@@ -284,7 +284,8 @@ impl Service {
             .await?)
     }
 
-    /// Records delivery (or reading) of messages by the caller; returns the IDs changed.
+    /// Records delivery (or reading) of messages by the caller; returns the IDs changed. The
+    /// caller's other devices hear of each room whose unread mark the reading cleared.
     pub async fn mark_messages(
         &self,
         session: &ClientSession,
@@ -292,10 +293,12 @@ impl Service {
         read: bool,
     ) -> Result<Vec<MessageId>, ServiceError> {
         let (app, reader) = (session.app, session.user.clone());
-        Ok(self
+        let marked = self
             .store
             .transaction(move |tx| Box::pin(mark(tx, app, reader.clone(), ids.clone(), read)))
-            .await?)
+            .await?;
+        self.tell_room_states(session.user.id, &marked.unmarked, RoomStateChange::MarkRead);
+        Ok(marked.changed)
     }
 
     /// Deletes the caller's own messages for everyone.
@@ -488,15 +491,17 @@ pub(super) async fn room_to_post_in(
 /// system messages, unknown IDs and rooms the reader is not in are skipped, not refused).
 /// Reading a message moves the reader's read position to it, and so reads everything before
 /// it; read implies delivered. A message is reported once, and only when its state changed;
-/// the sender and the reader's other devices hear about it.
+/// the sender and the reader's other devices hear about it. Reading a room clears the reader's
+/// unread mark of it.
 pub(super) async fn mark(
     tx: &mut dyn ChatTx,
     app: AppId,
     reader: User,
     ids: Vec<MessageId>,
     read: bool,
-) -> Result<Vec<MessageId>, StoreError> {
+) -> Result<Marked, StoreError> {
     let mut changed = Vec::new();
+    let mut read_rooms: Vec<Room> = Vec::new();
     for id in ids {
         let Some(message) = tx.message_by_id(app, id).await? else {
             continue;
@@ -511,6 +516,9 @@ pub(super) async fn mark(
             let ordinal = tx.message_ordinal(id).await?;
             tx.set_read_position(reader.id, message.room.id, message.seq, ordinal)
                 .await?;
+            if !read_rooms.iter().any(|r| r.id == message.room.id) {
+                read_rooms.push(message.room.clone());
+            }
         }
         let differs = !message.is_delivered || (read && !message.is_read);
         if !differs || changed.contains(&id) {
@@ -537,7 +545,24 @@ pub(super) async fn mark(
         });
         changed.push(id);
     }
-    Ok(changed)
+    let ids: Vec<RoomId> = read_rooms.iter().map(|r| r.id).collect();
+    let unmarked = tx
+        .change_room_states(reader.id, &ids, RoomStateChange::MarkRead)
+        .await?;
+    read_rooms.retain(|r| unmarked.contains(&r.id));
+    Ok(Marked {
+        changed,
+        unmarked: read_rooms,
+    })
+}
+
+/// What [`mark`] changed.
+#[derive(Debug)]
+pub(super) struct Marked {
+    /// The messages whose receipt state changed.
+    pub changed: Vec<MessageId>,
+    /// The rooms whose unread mark the reading cleared.
+    pub unmarked: Vec<Room>,
 }
 
 /// The delete rule: for everyone, by the sender alone, in a room they take part in (a personal

@@ -9,6 +9,7 @@ mod media;
 mod membership;
 mod messages;
 mod profile;
+mod room_states;
 mod rooms;
 #[cfg(test)]
 mod rule_tests;

@@ -16,8 +16,8 @@ use futures_util::future::BoxFuture;
 use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
 use crate::domain::{
-    AppId, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, StoredFile, User,
-    UserId, UserPhoto, Viewed,
+    AppId, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomState,
+    RoomStateChange, StoredFile, User, UserId, UserPhoto, Viewed,
 };
 
 /// How many rows a write may change, as its caller can tell before it runs.
@@ -187,6 +187,10 @@ pub trait ChatRead: Send {
         ascending: bool,
         limit: i64,
     ) -> Result<Vec<Message>, StoreError>;
+
+    /// The user's states of the rooms they take part in (personal, explicit or by role), with
+    /// any state set; rooms they have left keep their row but are not listed.
+    async fn room_states(&mut self, app: AppId, user: &User) -> Result<Vec<RoomState>, StoreError>;
 }
 
 /// The writes a rule uses, inside the caller's write transaction.
@@ -373,6 +377,15 @@ pub trait ChatTx: ChatRead {
 
     /// Records that `user` was active at `at` (Unix ms).
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError>;
+
+    /// Applies `change` to `user`'s state of `rooms`; returns the rooms whose state it changed
+    /// (muting a muted room again with the same expiry, say, changes nothing).
+    async fn change_room_states(
+        &mut self,
+        user: UserId,
+        rooms: &[RoomId],
+        change: RoomStateChange,
+    ) -> Result<Vec<RoomId>, StoreError>;
 
     /// Queues a committed change for live delivery; it is published only if the transaction
     /// commits.

@@ -16,6 +16,7 @@ mod metrics;
 mod openapi;
 mod process;
 mod room_lists;
+mod room_states;
 mod rooms;
 mod scale;
 mod schema;

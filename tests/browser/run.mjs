@@ -19,9 +19,14 @@ const serverKey = process.env.CONFAB_SERVER_KEY;
 const appId = process.env.CONFAB_APP_KEY_ID;
 const appSecret = process.env.CONFAB_APP_KEY_SECRET;
 const accessTtlMs = Number(process.env.CONFAB_ACCESS_TTL_MS);
-const deadline = setTimeout(() => fail(new Error("the browser test ran out of time")), 120_000);
+let lastStep = "start";
+const deadline = setTimeout(
+  () => fail(new Error(`the browser test ran out of time in the step: ${lastStep}`)),
+  120_000,
+);
 
 function step(text) {
+  lastStep = text;
   console.log(`[browser] ${text}`);
 }
 
@@ -109,21 +114,28 @@ async function main() {
       userPlatform: "web",
     });
     const page = await open(name);
-    const list = await page.evaluate(([a, i, s, t]) => window.login(a, i, s, t), [api, appId, appSecret, ticket]);
-    return { page, list };
+    const { list, pinned } = await page.evaluate(
+      ([a, i, s, t]) => window.login(a, i, s, t),
+      [api, appId, appSecret, ticket],
+    );
+    return { page, list, pinned };
   }
 
   // Waits until the page's SDK has reported a message event matching `test` (source of a
   // function body over `m`).
   async function saw(page, kind, test, timeout = 10_000) {
-    const handle = await page.waitForFunction(
+    const handle = await page
+      .waitForFunction(
       ({ kind, test }) => {
         const matches = new Function("m", `return ${test};`);
         return window.seen.find((e) => e.kind === kind && matches(e.message)) || false;
       },
-      { kind, test },
-      { timeout },
-    );
+        { kind, test },
+        { timeout },
+      )
+      .catch((e) => {
+        throw new Error(`no ${kind} event with ${test}: ${e.message}; errors: ${JSON.stringify(errors)}`);
+      });
     return (await handle.jsonValue()).message;
   }
 
@@ -188,6 +200,40 @@ async function main() {
   assert.equal(list[room.roomID].unreadCount, 2, JSON.stringify(list));
   assert.equal(list[room.roomID].lastBody, "fourth ✓");
   assert.equal(list[room.roomID].name, "Bob Brønn");
+
+  step("room states: muted, pinned and marked unread on one device show on the next, not to bob");
+  const until = Date.now() + 3_600_000;
+  assert.deepEqual(await a3.evaluate(([r, t]) => window.muteRooms(r, t), [[room.roomID], until]), {
+    mutedRoomIDs: [room.roomID],
+  });
+  assert.deepEqual(await a3.evaluate((r) => window.pinRooms(r), [room.roomID]), [room.roomID]);
+  assert.deepEqual(await a3.evaluate((r) => window.markUnread(r), [room.roomID]), [true]);
+  for (let i = 0; ; i++) {
+    // The SDK reports the mark before its request is answered.
+    const marked = await a3.evaluate(() => window.markedUnread());
+    if (marked.includes(room.roomID)) break;
+    assert.ok(i < 50, `the mark never reached the server: ${JSON.stringify(marked)}`);
+    await sleep(100);
+  }
+  const { page: a4, pinned } = await login("alice-4", "alice");
+  assert.deepEqual(pinned, [room.roomID]);
+  assert.deepEqual(await a4.evaluate(() => window.mutedRooms()), {
+    [room.roomID]: { roomID: room.roomID, expiredAt: until },
+  });
+  assert.deepEqual(await a4.evaluate(() => window.markedUnread()), [room.roomID]);
+  assert.deepEqual(await b.evaluate(() => window.mutedRooms()), {});
+  assert.deepEqual(await b.evaluate(() => window.markedUnread()), []);
+  step("reading the room on another device clears the unread mark");
+  const lidMarked = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, "are you there?"]);
+  const marked = await saw(aPhone, "new", `m.localID === ${JSON.stringify(lidMarked)}`);
+  await aPhone.evaluate((ids) => window.markRead(ids), [marked.messageID]);
+  await saw(b, "update", `m.localID === ${JSON.stringify(lidMarked)} && m.isRead === true`);
+  assert.deepEqual(await a4.evaluate(() => window.markedUnread()), []);
+  assert.deepEqual(await a3.evaluate((r) => window.unmuteRooms(r), [room.roomID]), {
+    unmutedRoomIDs: [room.roomID],
+  });
+  assert.deepEqual(await a4.evaluate(() => window.mutedRooms()), {});
+  assert.deepEqual(await a3.evaluate((r) => window.unpinRooms(r), [room.roomID]), []);
 
   step("history before and after");
   const older = await a3.evaluate((r) => window.older(r), room.roomID);
@@ -294,7 +340,13 @@ async function main() {
   const lid5 = await a.evaluate(([r, t]) => window.sendText(r, t), [room, "still here after refresh"]);
   await saw(b, "new", `m.localID === ${JSON.stringify(lid5)}`);
 
-  for (const [name, page] of [["alice", a], ["bob", b], ["alice-phone", aPhone], ["alice-3", a3]]) {
+  for (const [name, page] of [
+    ["alice", a],
+    ["bob", b],
+    ["alice-phone", aPhone],
+    ["alice-3", a3],
+    ["alice-4", a4],
+  ]) {
     assert.ok(await never(page, "loggedOut", "true"), `${name} was logged out`);
   }
   assert.deepEqual(errors, [], "no page logged an error");

@@ -86,6 +86,27 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/v1/client/room/admins/promote", post(rooms::promote)),
         ("/v1/client/room/admins/demote", post(rooms::demote)),
+        ("/v1/client/room/mute", post(rooms::mute)),
+        ("/v1/client/room/unmute", post(rooms::unmute)),
+        ("/v1/client/room/pin", post(rooms::pin)),
+        ("/v1/client/room/unpin", post(rooms::unpin)),
+        (
+            "/v1/client/room/mark_as_unread",
+            post(rooms::mark_as_unread),
+        ),
+        ("/v1/client/room/get_muted_room_ids", post(rooms::get_muted)),
+        (
+            "/v1/client/room/get_pinned_room_ids",
+            post(rooms::get_pinned),
+        ),
+        (
+            "/v1/client/room/get_unread_room_ids",
+            post(rooms::get_unread),
+        ),
+        (
+            "/v1/client/room/get_room_ids_with_state",
+            post(rooms::get_with_state),
+        ),
         (
             "/v1/chat/message/room_list_and_unread",
             post(messages::room_list_and_unread),

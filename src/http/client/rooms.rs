@@ -1,11 +1,12 @@
 //! Room endpoints of the client API.
 
 use axum::extract::State;
+use serde_json::json;
 
 use super::{Client, room_ref};
-use crate::domain::{ParamError, RoomType, UserId};
+use crate::domain::{ParamError, RoomRef, RoomStateChange, RoomType, UserId, now_ms};
 use crate::http::AppState;
-use crate::http::envelope::{ApiResult, Data, on_param};
+use crate::http::envelope::{ApiError, ApiResult, Data, on_param};
 use crate::http::params::Params;
 use crate::service::{ClientRoomChange, ClientSession};
 use crate::wire;
@@ -152,4 +153,177 @@ pub(super) async fn demote(
     p: Params,
 ) -> ApiResult {
     admins(state, session, p, false).await
+}
+
+/// Most rooms in one room-state call.
+const MAX_ROOMS: usize = 1000;
+
+/// A required, non-empty `roomIDs`, each in canonical form.
+fn room_ids(p: &Params) -> Result<Vec<RoomRef>, ParamError> {
+    p.required_str_list("roomIDs", "roomIDs", MAX_ROOMS, 64)?
+        .iter()
+        .map(|id| {
+            RoomRef::parse(id)
+                .ok_or_else(|| ParamError::invalid_because("roomIDs", "roomIDs", "not a room ID"))
+        })
+        .collect()
+}
+
+/// Applies `change` to the caller's state of the rooms `roomIDs` names; answers them under
+/// `answer_key` (the Android SDK reads every one of these answers with one model, which knows
+/// each key).
+async fn change_states(
+    state: &AppState,
+    session: &ClientSession,
+    rooms: Vec<RoomRef>,
+    change: RoomStateChange,
+    answer_key: &str,
+) -> ApiResult {
+    let ids: Vec<String> = rooms.iter().map(|room| room.wire_id()).collect();
+    state
+        .service
+        .change_room_states(session, rooms, change)
+        .await
+        .map_err(on_param("roomIDs", "roomIDs", "room ID"))?;
+    Ok(Data::of(&json!({ answer_key: ids })))
+}
+
+pub(super) async fn mute(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let rooms = room_ids(&p)?;
+    let until = p.optional_int("expiredAt", "expiredAt")?.unwrap_or(0);
+    if until < 0 {
+        return Err(ParamError::invalid_because(
+            "expiredAt",
+            "expiredAt",
+            "must be a time in Unix milliseconds, or 0 for no expiry",
+        )
+        .into());
+    }
+    let change = RoomStateChange::Mute { until };
+    change_states(&state, &session, rooms, change, "mutedRoomIDs").await
+}
+
+pub(super) async fn unmute(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let rooms = room_ids(&p)?;
+    change_states(
+        &state,
+        &session,
+        rooms,
+        RoomStateChange::Unmute,
+        "unmutedRoomIDs",
+    )
+    .await
+}
+
+pub(super) async fn pin(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let rooms = room_ids(&p)?;
+    let change = RoomStateChange::Pin { at: now_ms() };
+    change_states(&state, &session, rooms, change, "pinnedRoomIDs").await
+}
+
+pub(super) async fn unpin(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let rooms = room_ids(&p)?;
+    change_states(
+        &state,
+        &session,
+        rooms,
+        RoomStateChange::Unpin,
+        "unpinnedRoomIDs",
+    )
+    .await
+}
+
+pub(super) async fn mark_as_unread(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let rooms = room_ids(&p)?;
+    let change = RoomStateChange::MarkUnread;
+    change_states(&state, &session, rooms, change, "unreadRoomIDs").await
+}
+
+/// The caller's room states, as the four lists the SDKs read.
+struct StateLists {
+    muted: Vec<serde_json::Value>,
+    pinned: Vec<String>,
+    unread: Vec<String>,
+}
+
+async fn state_lists(state: &AppState, session: &ClientSession) -> Result<StateLists, ApiError> {
+    let mut states = state.service.room_states(session, now_ms()).await?;
+    // Newest pin first, as the SDKs put a room pinned live at the top.
+    states.sort_by_key(|s| std::cmp::Reverse(s.pinned_at));
+    let mut lists = StateLists {
+        muted: Vec::new(),
+        pinned: Vec::new(),
+        unread: Vec::new(),
+    };
+    for s in states {
+        let id = s.room.wire_id();
+        if let Some(until) = s.muted_until {
+            lists
+                .muted
+                .push(json!({"roomID": id.clone(), "expiredAt": until}));
+        }
+        if s.pinned_at.is_some() {
+            lists.pinned.push(id.clone());
+        }
+        if s.marked_unread {
+            lists.unread.push(id);
+        }
+    }
+    Ok(lists)
+}
+
+pub(super) async fn get_muted(State(state): State<AppState>, Client(session): Client) -> ApiResult {
+    let lists = state_lists(&state, &session).await?;
+    Ok(Data::of(&json!({"mutedRooms": lists.muted})))
+}
+
+pub(super) async fn get_pinned(
+    State(state): State<AppState>,
+    Client(session): Client,
+) -> ApiResult {
+    let lists = state_lists(&state, &session).await?;
+    Ok(Data::of(&json!({"pinnedRoomIDs": lists.pinned})))
+}
+
+pub(super) async fn get_unread(
+    State(state): State<AppState>,
+    Client(session): Client,
+) -> ApiResult {
+    let lists = state_lists(&state, &session).await?;
+    Ok(Data::of(&json!({"unreadRoomIDs": lists.unread})))
+}
+
+/// The Android SDK's one call for every state. `clearedRooms` lists rooms whose history the
+/// user cleared, which confab does not offer yet: always empty.
+pub(super) async fn get_with_state(
+    State(state): State<AppState>,
+    Client(session): Client,
+) -> ApiResult {
+    let lists = state_lists(&state, &session).await?;
+    Ok(Data::of(&json!({
+        "clearedRooms": [],
+        "pinnedRoomIDs": lists.pinned,
+        "mutedRooms": lists.muted,
+        "unreadRoomIDs": lists.unread,
+    })))
 }

@@ -9,7 +9,8 @@ use super::{Member, MemoryTx, RoomRow};
 use crate::domain::message::Placement;
 use crate::domain::{
     AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomKind,
-    RoomType, StoredFile, User, UserId, UserPhoto, Viewed, now_ms,
+    RoomRef, RoomState, RoomStateChange, RoomType, StoredFile, User, UserId, UserPhoto, Viewed,
+    now_ms,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -242,6 +243,39 @@ impl ChatRead for MemoryTx {
         }
         found.truncate(usize::try_from(limit).unwrap_or(0));
         Ok(found)
+    }
+
+    async fn room_states(&mut self, app: AppId, user: &User) -> Result<Vec<RoomState>, StoreError> {
+        let mut states = Vec::new();
+        for (&(owner, room), &(muted_until, pinned_at, marked_unread)) in &self.room_states {
+            let row = self.row(room);
+            let set = muted_until.is_some() || pinned_at.is_some() || marked_unread;
+            if owner != user.id || row.app != app || row.room.deleted != 0 || !set {
+                continue;
+            }
+            let room = match row.room.kind {
+                RoomKind::Personal { a, b } => RoomRef::Personal { a, b },
+                RoomKind::Shared { .. } => {
+                    let explicit = self
+                        .members
+                        .iter()
+                        .any(|m| m.room == room && m.user == user.id);
+                    let by_role = !user.role_code.is_empty()
+                        && row.room.participant_roles.contains(&user.role_code);
+                    if !explicit && !by_role {
+                        continue;
+                    }
+                    RoomRef::Shared(room)
+                }
+            };
+            states.push(RoomState {
+                room,
+                muted_until,
+                pinned_at,
+                marked_unread,
+            });
+        }
+        Ok(states)
     }
 
     async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError> {
@@ -648,6 +682,41 @@ impl ChatTx for MemoryTx {
             user.last_activity = at;
         }
         Ok(())
+    }
+
+    async fn change_room_states(
+        &mut self,
+        user: UserId,
+        rooms: &[RoomId],
+        change: RoomStateChange,
+    ) -> Result<Vec<RoomId>, StoreError> {
+        let mut changed = Vec::new();
+        for &room in rooms {
+            let exists = self.room_states.contains_key(&(user, room));
+            let creates = matches!(
+                change,
+                RoomStateChange::Mute { .. }
+                    | RoomStateChange::Pin { .. }
+                    | RoomStateChange::MarkUnread
+            );
+            if !exists && !creates {
+                continue;
+            }
+            let state = self.room_states.entry((user, room)).or_default();
+            let before = *state;
+            match change {
+                RoomStateChange::Mute { until } => state.0 = Some(until),
+                RoomStateChange::Unmute => state.0 = None,
+                RoomStateChange::Pin { at } => state.1 = state.1.or(Some(at)),
+                RoomStateChange::Unpin => state.1 = None,
+                RoomStateChange::MarkUnread => state.2 = true,
+                RoomStateChange::MarkRead => state.2 = false,
+            }
+            if *state != before || !exists {
+                changed.push(room);
+            }
+        }
+        Ok(changed)
     }
 
     async fn edit_message_content(

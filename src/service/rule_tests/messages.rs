@@ -4,10 +4,12 @@
 //! deleting (`delete`).
 
 use super::{APP, MemoryTx, Team, hearers, ids, lock, run_now, team, text};
-use crate::domain::{FeedKind, Message, MessageId, RoomRef, RoomType, User, now_ms};
+use crate::domain::{
+    FeedKind, Message, MessageId, RoomRef, RoomStateChange, RoomType, User, now_ms,
+};
 use crate::service::messages::{delete, edit, mark, send};
 use crate::service::{Destination, Origin};
-use crate::store::{ChatTx, StoreError};
+use crate::store::{ChatRead, ChatTx, StoreError};
 
 // Editing (messages::edit).
 
@@ -241,7 +243,9 @@ fn the_first_message_of_a_personal_room_creates_it_for_its_two_users() {
 
 /// `reader` marks the messages `ids` delivered, or read (`read`); the IDs whose state changed.
 fn mark_as(tx: &mut MemoryTx, reader: &User, ids: Vec<MessageId>, read: bool) -> Vec<MessageId> {
-    run_now(mark(tx, APP, reader.clone(), ids, read)).unwrap()
+    run_now(mark(tx, APP, reader.clone(), ids, read))
+        .unwrap()
+        .changed
 }
 
 #[test]
@@ -447,4 +451,38 @@ fn deleting_in_a_room_one_does_not_take_part_in_is_refused() {
         "{result:?}"
     );
     assert!(!tx.message(sent.id).is_deleted);
+}
+
+#[test]
+fn reading_a_room_clears_the_readers_unread_mark_only() {
+    let Team {
+        mut tx,
+        room,
+        admin,
+        member,
+        ..
+    } = team();
+    let sent = tx.post(&room, &admin, "m1", "hello");
+    for user in [&admin, &member] {
+        run_now(tx.change_room_states(user.id, &[room.id], RoomStateChange::MarkUnread)).unwrap();
+    }
+    // Delivery is not reading: the mark stays.
+    let delivered = run_now(mark(&mut tx, APP, member.clone(), vec![sent.id], false)).unwrap();
+    assert!(delivered.unmarked.is_empty());
+    let read = run_now(mark(&mut tx, APP, member.clone(), vec![sent.id], true)).unwrap();
+    assert_eq!(
+        read.unmarked.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [room.id]
+    );
+    // Read again: nothing left to clear. The sender's own mark is untouched.
+    let again = run_now(mark(&mut tx, APP, member.clone(), vec![sent.id], true)).unwrap();
+    assert!(again.unmarked.is_empty());
+    let marked = |tx: &mut MemoryTx, user: &User| {
+        run_now(tx.room_states(APP, user))
+            .unwrap()
+            .iter()
+            .any(|s| s.marked_unread)
+    };
+    assert!(marked(&mut tx, &admin));
+    assert!(!marked(&mut tx, &member));
 }

@@ -87,6 +87,9 @@ struct RoomRow {
     updated: i64,
 }
 
+/// A row of `room_states`: `(muted_until, pinned_at, marked_unread)`.
+type StateRow = (Option<i64>, Option<i64>, bool);
+
 /// An explicit participant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Member {
@@ -122,6 +125,8 @@ struct MemoryTx {
     /// `(user, photo)` of profile photos, and bios.
     photos: Vec<(UserId, UserPhoto)>,
     bios: HashMap<UserId, String>,
+    /// `(user, room)` to the user's state of the room.
+    room_states: HashMap<(UserId, RoomId), StateRow>,
 }
 
 impl MemoryTx {
@@ -208,6 +213,7 @@ impl MemoryTx {
             && self.file_rooms == before.file_rooms
             && self.photos == before.photos
             && self.bios == before.bios
+            && self.room_states == before.room_states
     }
 
     fn user_by_id(&self, id: UserId) -> Option<&User> {

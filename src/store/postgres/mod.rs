@@ -19,6 +19,7 @@
 mod append;
 mod ids;
 mod messages;
+mod room_states;
 mod rooms;
 mod rows;
 mod sessions;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0005_room_change_version.sql"),
     include_str!("../../../migrations/postgres/0006_media.sql"),
     include_str!("../../../migrations/postgres/0007_profile_photos.sql"),
+    include_str!("../../../migrations/postgres/0008_room_states.sql"),
 ];
 
 /// Advisory lock key held while migrating, so nodes starting together migrate one at a time.

@@ -6,10 +6,12 @@
 
 use async_trait::async_trait;
 
-use super::{Fail, Res, Tx, append, exec, messages, one, opt, rooms, rows as all, users};
+use super::{
+    Fail, Res, Tx, append, exec, messages, one, opt, room_states, rooms, rows as all, users,
+};
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId,
-    StoredFile, User, UserId, UserPhoto, Viewed,
+    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomState,
+    RoomStateChange, StoredFile, User, UserId, UserPhoto, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -125,6 +127,10 @@ impl ChatRead for PgTx<'_, '_> {
             messages::shared_content(self.tx, room, min_created, max_created, ascending, limit)
                 .await,
         )
+    }
+
+    async fn room_states(&mut self, app: AppId, user: &User) -> Result<Vec<RoomState>, StoreError> {
+        rule(room_states::list(self.tx, app, user).await)
     }
 
     async fn room_by_xc_id(
@@ -470,6 +476,15 @@ impl ChatTx for PgTx<'_, '_> {
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError> {
         let sql = "UPDATE users SET last_activity = $2 WHERE id = $1";
         rule(exec(self.tx, sql, &[&user, &at]).await).map(drop)
+    }
+
+    async fn change_room_states(
+        &mut self,
+        user: UserId,
+        rooms: &[RoomId],
+        change: RoomStateChange,
+    ) -> Result<Vec<RoomId>, StoreError> {
+        rule(room_states::change(self.tx, user, rooms, change).await)
     }
 
     async fn edit_message_content(

@@ -4,6 +4,7 @@ mod append;
 mod ids;
 mod messages;
 mod pool;
+mod room_states;
 mod rooms;
 mod rows;
 mod sessions;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0005_room_change_version.sql"),
     include_str!("../../../migrations/sqlite/0006_media.sql"),
     include_str!("../../../migrations/sqlite/0007_profile_photos.sql"),
+    include_str!("../../../migrations/sqlite/0008_room_states.sql"),
 ];
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {

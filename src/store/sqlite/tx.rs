@@ -12,11 +12,11 @@ use std::task::{Context, Poll, Waker};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{append, messages, rooms, users};
+use super::{append, messages, room_states, rooms, users};
 use crate::domain::AppId;
 use crate::domain::{
-    Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, StoredFile, User,
-    UserId, UserPhoto, Viewed,
+    Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomState,
+    RoomStateChange, StoredFile, User, UserId, UserPhoto, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -144,6 +144,10 @@ impl ChatRead for SqliteTx<'_> {
         limit: i64,
     ) -> Result<Vec<Message>, StoreError> {
         messages::shared_content(self.conn, room, min_created, max_created, ascending, limit)
+    }
+
+    async fn room_states(&mut self, app: AppId, user: &User) -> Result<Vec<RoomState>, StoreError> {
+        room_states::list(self.conn, app, user)
     }
 
     async fn room_by_xc_id(
@@ -549,6 +553,15 @@ impl ChatTx for SqliteTx<'_> {
             .prepare_cached("UPDATE users SET last_activity = ?2 WHERE id = ?1")?
             .execute(params![user, at])?;
         Ok(())
+    }
+
+    async fn change_room_states(
+        &mut self,
+        user: UserId,
+        rooms: &[RoomId],
+        change: RoomStateChange,
+    ) -> Result<Vec<RoomId>, StoreError> {
+        room_states::change(self.conn, user, rooms, change)
     }
 
     async fn edit_message_content(

@@ -23,10 +23,15 @@ window.login = (apiBase, appId, appSecret, ticket) =>
     sdk.taptalk.authenticateWithAuthTicket(ticket, false, {
       onSuccess: () =>
         sdk.taptalk.connect({
+          // As an app does: the pinned rooms first, so that the room list puts them on top.
           onSuccess: () =>
-            sdk.tapCoreRoomListManager.getRoomListAndRead({
-              onSuccess: (list) => resolve(summary(list)),
-              onError: (code, message) => reject(new Error(`room list: ${code} ${message}`)),
+            sdk.tapCoreRoomListManager.getPinnedRoomID({
+              onSuccess: (pinned) =>
+                sdk.tapCoreRoomListManager.getRoomListAndRead({
+                  onSuccess: (list) => resolve({ list: summary(list), pinned: Object.keys(pinned) }),
+                  onError: (code, message) => reject(new Error(`room list: ${code} ${message}`)),
+                }),
+              onError: (code, message) => reject(new Error(`pinned rooms: ${code} ${message}`)),
             }),
           onClose: () => seen.push({ kind: "closed" }),
           onError: (e) => reject(new Error(`connect: ${e}`)),
@@ -249,3 +254,39 @@ window.groupWithPicture = async (name, userIDs) => {
     }),
   );
 };
+
+// Room states: mute, pin, mark as unread (each the calling user's own).
+function call(run) {
+  return new Promise((resolve, reject) =>
+    run({ onSuccess: resolve, onError: (code, message) => reject(new Error(`${code} ${message}`)) }),
+  );
+}
+
+window.muteRooms = (roomIDs, expiredAt) =>
+  call((cb) => sdk.tapCoreRoomListManager.setMutedRooms(roomIDs, expiredAt, cb)).then((r) => r.data);
+window.unmuteRooms = (roomIDs) =>
+  call((cb) => sdk.tapCoreRoomListManager.unsetMutedRooms(roomIDs, cb)).then((r) => r.data);
+window.mutedRooms = () => call((cb) => sdk.tapCoreRoomListManager.getMutedRooms(cb));
+window.pinRooms = (roomIDs) =>
+  new Promise((resolve, reject) =>
+    sdk.tapCoreRoomListManager.pinRoom(roomIDs, {
+      onSuccess: (pinned) => resolve(Object.keys(pinned)),
+      onError: (code, message) => reject(new Error(`${code} ${message}`)),
+    }),
+  );
+window.unpinRooms = (roomIDs) =>
+  new Promise((resolve, reject) =>
+    sdk.tapCoreRoomListManager.unpinRoom(roomIDs, {
+      onSuccess: (pinned) => resolve(Object.keys(pinned)),
+      onError: (code, message) => reject(new Error(`${code} ${message}`)),
+    }),
+  );
+// The SDK calls back before it sends the request (it shows the mark at once).
+window.markUnread = (roomIDs) =>
+  call((cb) => sdk.tapCoreChatRoomManager.markChatRoomAsUnread(roomIDs, cb)).then((list) =>
+    roomIDs.map((id) => list[id].isMarkAsUnread),
+  );
+window.markedUnread = () =>
+  call((cb) => sdk.tapCoreChatRoomManager.getMarkedAsUnreadChatRoomList(cb)).then(
+    (r) => r.data.unreadRoomIDs,
+  );
