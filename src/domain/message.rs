@@ -129,6 +129,10 @@ pub enum SystemAction {
     DemoteAdmin,
     /// The sender left the room.
     Leave,
+    /// The sender pinned a message of the room for everyone.
+    PinMessage,
+    /// The sender unpinned a message.
+    UnpinMessage,
 }
 
 impl SystemAction {
@@ -154,6 +158,8 @@ impl SystemAction {
             SystemAction::PromoteAdmin => "room/promoteAdmin",
             SystemAction::DemoteAdmin => "room/demoteAdmin",
             SystemAction::Leave => "room/leave",
+            SystemAction::PinMessage => "message/pin",
+            SystemAction::UnpinMessage => "message/unpin",
         }
     }
 
@@ -169,6 +175,8 @@ impl SystemAction {
             SystemAction::PromoteAdmin => "{{sender}} promoted {{target}} to admin",
             SystemAction::DemoteAdmin => "{{sender}} demoted {{target}} from admin",
             SystemAction::Leave => "{{sender}} left this room",
+            SystemAction::PinMessage => "{{sender}} pinned a message",
+            SystemAction::UnpinMessage => "{{sender}} unpinned a message",
         }
     }
 
@@ -190,6 +198,23 @@ impl SystemAction {
             action: self.name().into(),
             target: target.map(Target::user).unwrap_or_default(),
         }
+    }
+
+    /// The system message about `message` (a pin or an unpin): its `data` names the message
+    /// with its own `localID`, its `body` and `data` as stored (encoded with that `localID`),
+    /// `createdTime` and `type`, which the SDKs read to update their pinned lists.
+    pub fn message_about(self, sender: UserId, message: &Message) -> NewMessage {
+        let mut new = self.message(Some(sender), None);
+        let about = serde_json::json!({
+            "messageID": message.id.to_string(),
+            "localID": message.local_id,
+            "body": message.body,
+            "data": message.data,
+            "createdTime": message.created,
+            "type": message.kind,
+        });
+        new.data = codec::encode(&about.to_string(), &new.local_id).expect("local IDs are ASCII");
+        new
     }
 }
 

@@ -191,6 +191,16 @@ pub trait ChatRead: Send {
     /// The user's states of the rooms they take part in (personal, explicit or by role), with
     /// any state set; rooms they have left keep their row but are not listed.
     async fn room_states(&mut self, app: AppId, user: &User) -> Result<Vec<RoomState>, StoreError>;
+
+    /// The messages `user` starred in `room`, the newest star first.
+    async fn starred_ids(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+    ) -> Result<Vec<MessageId>, StoreError>;
+
+    /// The messages pinned in `room`, the newest message first.
+    async fn pinned_ids(&mut self, room: RoomId) -> Result<Vec<MessageId>, StoreError>;
 }
 
 /// The writes a rule uses, inside the caller's write transaction.
@@ -377,6 +387,27 @@ pub trait ChatTx: ChatRead {
 
     /// Records that `user` was active at `at` (Unix ms).
     async fn set_last_activity(&mut self, user: UserId, at: i64) -> Result<(), StoreError>;
+
+    /// Stars (`starred`) or unstars `message` of `room` for `user`; whether that changed
+    /// anything.
+    async fn set_star(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+        message: MessageId,
+        starred: bool,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Pins (`pinned`, by `by`) or unpins `message` in `room`; whether that changed anything.
+    async fn set_pin(
+        &mut self,
+        room: RoomId,
+        message: MessageId,
+        pinned: bool,
+        by: UserId,
+        now: i64,
+    ) -> Result<bool, StoreError>;
 
     /// Applies `change` to `user`'s state of `rooms`; returns the rooms whose state it changed
     /// (muting a muted room again with the same expiry, say, changes nothing).

@@ -77,7 +77,16 @@ async fn groups_are_managed_by_their_admins() {
             json!({"roomID": room_id}),
         )
         .await;
-    assert_eq!(left["participants"].as_array().unwrap().len(), 1);
+    assert_eq!(left["success"], true);
+    assert!(left["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let after = app
+        .client_ok(
+            "/v1/client/room/get",
+            &ann.access,
+            json!({"roomID": room_id}),
+        )
+        .await;
+    assert_eq!(after["participants"].as_array().unwrap().len(), 1);
     let gone = app
         .client(
             "/v1/client/room/get",

@@ -11,6 +11,7 @@ mod envelope;
 mod helpers;
 mod limits;
 mod logs;
+mod marks;
 mod media;
 mod metrics;
 mod openapi;

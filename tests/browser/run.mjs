@@ -263,6 +263,34 @@ async function main() {
   assert.equal(live.body, shipped);
   assert.equal(live.user.userID, bob.userID);
 
+  step("stars are alice's own; her pin reaches bob live and lists for him");
+  const order = await a.evaluate((x) => window.roomByXcID(x), "order-42");
+  const shippedID = live.messageID;
+  assert.deepEqual(await a.evaluate(([r, ids]) => window.star(r, ids), [order.roomID, [shippedID]]), {
+    starredMessageIDs: [shippedID],
+  });
+  assert.deepEqual(await a.evaluate((r) => window.starredIDs(r), order.roomID), [shippedID]);
+  assert.deepEqual(await b.evaluate((r) => window.starredIDs(r), order.roomID), []);
+  const starredList = await a.evaluate((r) => window.starredList(r), order.roomID);
+  assert.deepEqual(starredList.map((m) => m.body), [shipped]);
+  assert.deepEqual(await b.evaluate((r) => window.pinnedIDs(r), order.roomID), []);
+  assert.deepEqual(await a.evaluate(([r, m]) => window.pin(r, [m]), [order.roomID, live]), {
+    pinnedMessageIDs: [shippedID],
+  });
+  const pinNote = await saw(b, "new", `m.action === "message/pin" && m.data.messageID === ${JSON.stringify(shippedID)}`);
+  assert.equal(pinNote.user.userID, alice.userID);
+  assert.deepEqual(await b.evaluate((r) => window.pinnedIDs(r), order.roomID), [shippedID]);
+  const pinnedList = await b.evaluate((r) => window.pinnedList(r), order.roomID);
+  assert.deepEqual(pinnedList.map((m) => m.body), [shipped]);
+  assert.deepEqual(await a.evaluate(([r, ids]) => window.unpin(r, ids), [order.roomID, [shippedID]]), {
+    unpinnedMessageIDs: [shippedID],
+  });
+  await saw(b, "new", `m.action === "message/unpin" && m.data.messageID === ${JSON.stringify(shippedID)}`);
+  assert.deepEqual(await b.evaluate((r) => window.pinnedIDs(r), order.roomID), []);
+  assert.deepEqual(await a.evaluate(([r, ids]) => window.unstar(r, ids), [order.roomID, [shippedID]]), {
+    unstarredMessageIDs: [shippedID],
+  });
+
   step("a locked room refuses a client send");
   await server("/v1/server/room/lock", { xcRoomID: "order-42", xcUserID: "bob" });
   await saw(a, "new", `m.action === "room/lock" && m.room.xcRoomID === "order-42"`);

@@ -9,7 +9,7 @@ use crate::domain::{MessageId, ParamError, Viewed};
 use crate::http::AppState;
 use crate::http::envelope::{ApiError, ApiResult, Data};
 use crate::http::params::Params;
-use crate::service::ClientSession;
+use crate::service::{ClientSession, Marked, Page};
 use crate::wire::{self, Viewer};
 
 /// Most message IDs in one receipt or delete call.
@@ -162,4 +162,152 @@ pub(super) async fn delete(
         .delete_messages(&session, room, requested)
         .await?;
     Ok(Data::of(&json!({"deletedMessageIDs": ids(&deleted)})))
+}
+
+/// Largest page of starred or pinned messages. The web SDK asks for 99,999 at a time; a larger
+/// page is served as this size, with `hasMore` and the next `pageNumber` as usual.
+const MAX_MARKED_PAGE: i64 = 1000;
+
+/// Stars or unstars (`on`) `messageIDs` of `roomID` for the caller; answers the IDs now so
+/// under `answer_key`.
+async fn star(state: AppState, session: ClientSession, p: Params, on: bool) -> ApiResult {
+    let room = room_ref(&p)?;
+    let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS, MessageId)?;
+    let done = state
+        .service
+        .star_messages(&session, room, requested, on)
+        .await?;
+    let key = if on {
+        "starredMessageIDs"
+    } else {
+        "unstarredMessageIDs"
+    };
+    Ok(Data::of(&json!({ key: ids(&done) })))
+}
+
+pub(super) async fn star_messages(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    star(state, session, p, true).await
+}
+
+pub(super) async fn unstar_messages(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    star(state, session, p, false).await
+}
+
+/// Pins or unpins (`on`) `messageIDs` of `roomID`; answers the IDs now so.
+async fn pin(state: AppState, session: ClientSession, p: Params, on: bool) -> ApiResult {
+    let room = room_ref(&p)?;
+    let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS, MessageId)?;
+    let done = state
+        .service
+        .pin_messages(&session, room, requested, on)
+        .await?;
+    let key = if on {
+        "pinnedMessageIDs"
+    } else {
+        "unpinnedMessageIDs"
+    };
+    Ok(Data::of(&json!({ key: ids(&done) })))
+}
+
+pub(super) async fn pin_messages(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    pin(state, session, p, true).await
+}
+
+pub(super) async fn unpin_messages(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    pin(state, session, p, false).await
+}
+
+/// The IDs of a marked list of `roomID`, under `answer_key`.
+async fn marked_ids(state: AppState, session: ClientSession, p: Params, list: Marked) -> ApiResult {
+    let room = room_ref(&p)?;
+    let found = state.service.marked_ids(&session, room, list).await?;
+    // The web SDK reads `messageIDs` for stars and `pinnedMessageIDs` for pins; Android
+    // reads either name for both.
+    let key = match list {
+        Marked::Starred => "messageIDs",
+        Marked::Pinned => "pinnedMessageIDs",
+    };
+    Ok(Data::of(&json!({ key: ids(&found) })))
+}
+
+pub(super) async fn starred_ids(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    marked_ids(state, session, p, Marked::Starred).await
+}
+
+pub(super) async fn pinned_ids(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    marked_ids(state, session, p, Marked::Pinned).await
+}
+
+/// A page of a marked list of `roomID`: `pageNumber` (from 1) and `pageSize`.
+async fn marked_page(
+    state: AppState,
+    session: ClientSession,
+    p: Params,
+    list: Marked,
+) -> ApiResult {
+    let room = room_ref(&p)?;
+    let number = p.optional_int("pageNumber", "pageNumber")?.unwrap_or(1);
+    let size = p.optional_int("pageSize", "pageSize")?.unwrap_or(50);
+    if number < 1 {
+        return Err(
+            ParamError::invalid_because("pageNumber", "pageNumber", "must be 1 or more").into(),
+        );
+    }
+    if size < 1 {
+        return Err(
+            ParamError::invalid_because("pageSize", "pageSize", "must be 1 or more").into(),
+        );
+    }
+    let page = Page {
+        number,
+        size: size.min(MAX_MARKED_PAGE),
+    };
+    let (list, has_more) = state
+        .service
+        .marked_page(&session, room, list, page)
+        .await?;
+    Ok(Data::of(&Messages {
+        messages: messages(&session, &list),
+        has_more: Some(has_more),
+    }))
+}
+
+pub(super) async fn starred_list(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    marked_page(state, session, p, Marked::Starred).await
+}
+
+pub(super) async fn pinned_list(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    marked_page(state, session, p, Marked::Pinned).await
 }

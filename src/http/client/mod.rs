@@ -126,6 +126,26 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/v1/chat/message/feedback/read", post(messages::read)),
         ("/v1/chat/message/delete", post(messages::delete)),
+        ("/v1/chat/message/star", post(messages::star_messages)),
+        ("/v1/chat/message/unstar", post(messages::unstar_messages)),
+        (
+            "/v1/chat/message/get_starred_ids",
+            post(messages::starred_ids),
+        ),
+        (
+            "/v1/chat/message/get_starred_list",
+            post(messages::starred_list),
+        ),
+        ("/v1/chat/message/pin", post(messages::pin_messages)),
+        ("/v1/chat/message/unpin", post(messages::unpin_messages)),
+        (
+            "/v1/chat/message/get_pinned_ids",
+            post(messages::pinned_ids),
+        ),
+        (
+            "/v1/chat/message/get_pinned_list",
+            post(messages::pinned_list),
+        ),
         // Uploads stream past axum's default body limit; the handler enforces its own.
         (
             "/v1/chat/file/upload",

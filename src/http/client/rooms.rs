@@ -90,7 +90,15 @@ pub(super) async fn leave(
     p: Params,
 ) -> ApiResult {
     let room = room_ref(&p)?;
-    apply(&state, &session, ClientRoomChange::Leave(room)).await
+    // The SDKs read `{success, message}` here (web `leaveGroupChatRoom`, Android
+    // `TAPCommonResponse`), not the room: the caller is no longer in it.
+    state
+        .service
+        .change_room(&session, ClientRoomChange::Leave(room))
+        .await?;
+    Ok(Data::of(
+        &json!({"success": true, "message": "You left the room."}),
+    ))
 }
 
 async fn participants(state: AppState, session: ClientSession, p: Params, add: bool) -> ApiResult {

@@ -278,6 +278,31 @@ impl ChatRead for MemoryTx {
         Ok(states)
     }
 
+    async fn starred_ids(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let mut stars: Vec<_> = self
+            .stars
+            .iter()
+            .filter(|s| s.0 == user && s.2 == room)
+            .collect();
+        stars.sort_by_key(|s| std::cmp::Reverse((s.3, s.1)));
+        Ok(stars.into_iter().map(|s| s.1).collect())
+    }
+
+    async fn pinned_ids(&mut self, room: RoomId) -> Result<Vec<MessageId>, StoreError> {
+        let mut pins: Vec<MessageId> = self
+            .pins
+            .iter()
+            .filter(|p| p.0 == room)
+            .map(|p| p.1)
+            .collect();
+        pins.sort_by_key(|id| std::cmp::Reverse(*id));
+        Ok(pins)
+    }
+
     async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError> {
         self.ordinals
             .get(&id)
@@ -717,6 +742,43 @@ impl ChatTx for MemoryTx {
             }
         }
         Ok(changed)
+    }
+
+    async fn set_star(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+        message: MessageId,
+        starred: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let at = self
+            .stars
+            .iter()
+            .position(|s| s.0 == user && s.1 == message);
+        match (at, starred) {
+            (None, true) => self.stars.push((user, message, room, now)),
+            (Some(at), false) => drop(self.stars.remove(at)),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    async fn set_pin(
+        &mut self,
+        room: RoomId,
+        message: MessageId,
+        pinned: bool,
+        _by: UserId,
+        _now: i64,
+    ) -> Result<bool, StoreError> {
+        let at = self.pins.iter().position(|p| *p == (room, message));
+        match (at, pinned) {
+            (None, true) => self.pins.push((room, message)),
+            (Some(at), false) => drop(self.pins.remove(at)),
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 
     async fn edit_message_content(

@@ -127,6 +127,10 @@ struct MemoryTx {
     bios: HashMap<UserId, String>,
     /// `(user, room)` to the user's state of the room.
     room_states: HashMap<(UserId, RoomId), StateRow>,
+    /// `(user, message, room, created)` of stars.
+    stars: Vec<(UserId, MessageId, RoomId, i64)>,
+    /// `(room, message)` of pins, in pinning order.
+    pins: Vec<(RoomId, MessageId)>,
 }
 
 impl MemoryTx {
@@ -214,6 +218,8 @@ impl MemoryTx {
             && self.photos == before.photos
             && self.bios == before.bios
             && self.room_states == before.room_states
+            && self.stars == before.stars
+            && self.pins == before.pins
     }
 
     fn user_by_id(&self, id: UserId) -> Option<&User> {

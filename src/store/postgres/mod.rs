@@ -18,6 +18,7 @@
 
 mod append;
 mod ids;
+mod marks;
 mod messages;
 mod room_states;
 mod rooms;
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0006_media.sql"),
     include_str!("../../../migrations/postgres/0007_profile_photos.sql"),
     include_str!("../../../migrations/postgres/0008_room_states.sql"),
+    include_str!("../../../migrations/postgres/0009_stars_and_pins.sql"),
 ];
 
 /// Advisory lock key held while migrating, so nodes starting together migrate one at a time.

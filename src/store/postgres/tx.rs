@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 
 use super::{
-    Fail, Res, Tx, append, exec, messages, one, opt, room_states, rooms, rows as all, users,
+    Fail, Res, Tx, append, exec, marks, messages, one, opt, room_states, rooms, rows as all, users,
 };
 use crate::domain::{
     AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomState,
@@ -131,6 +131,18 @@ impl ChatRead for PgTx<'_, '_> {
 
     async fn room_states(&mut self, app: AppId, user: &User) -> Result<Vec<RoomState>, StoreError> {
         rule(room_states::list(self.tx, app, user).await)
+    }
+
+    async fn starred_ids(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+    ) -> Result<Vec<MessageId>, StoreError> {
+        rule(marks::starred_ids(self.tx, user, room).await)
+    }
+
+    async fn pinned_ids(&mut self, room: RoomId) -> Result<Vec<MessageId>, StoreError> {
+        rule(marks::pinned_ids(self.tx, room).await)
     }
 
     async fn room_by_xc_id(
@@ -485,6 +497,28 @@ impl ChatTx for PgTx<'_, '_> {
         change: RoomStateChange,
     ) -> Result<Vec<RoomId>, StoreError> {
         rule(room_states::change(self.tx, user, rooms, change).await)
+    }
+
+    async fn set_star(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+        message: MessageId,
+        starred: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        rule(marks::set_star(self.tx, user, room, message, starred, now).await)
+    }
+
+    async fn set_pin(
+        &mut self,
+        room: RoomId,
+        message: MessageId,
+        pinned: bool,
+        by: UserId,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        rule(marks::set_pin(self.tx, room, message, pinned, by, now).await)
     }
 
     async fn edit_message_content(

@@ -2,6 +2,7 @@
 
 mod append;
 mod ids;
+mod marks;
 mod messages;
 mod pool;
 mod room_states;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0006_media.sql"),
     include_str!("../../../migrations/sqlite/0007_profile_photos.sql"),
     include_str!("../../../migrations/sqlite/0008_room_states.sql"),
+    include_str!("../../../migrations/sqlite/0009_stars_and_pins.sql"),
 ];
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{append, messages, room_states, rooms, users};
+use super::{append, marks, messages, room_states, rooms, users};
 use crate::domain::AppId;
 use crate::domain::{
     Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomState,
@@ -148,6 +148,18 @@ impl ChatRead for SqliteTx<'_> {
 
     async fn room_states(&mut self, app: AppId, user: &User) -> Result<Vec<RoomState>, StoreError> {
         room_states::list(self.conn, app, user)
+    }
+
+    async fn starred_ids(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+    ) -> Result<Vec<MessageId>, StoreError> {
+        marks::starred_ids(self.conn, user, room)
+    }
+
+    async fn pinned_ids(&mut self, room: RoomId) -> Result<Vec<MessageId>, StoreError> {
+        marks::pinned_ids(self.conn, room)
     }
 
     async fn room_by_xc_id(
@@ -562,6 +574,28 @@ impl ChatTx for SqliteTx<'_> {
         change: RoomStateChange,
     ) -> Result<Vec<RoomId>, StoreError> {
         room_states::change(self.conn, user, rooms, change)
+    }
+
+    async fn set_star(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+        message: MessageId,
+        starred: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        marks::set_star(self.conn, user, room, message, starred, now)
+    }
+
+    async fn set_pin(
+        &mut self,
+        room: RoomId,
+        message: MessageId,
+        pinned: bool,
+        by: UserId,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        marks::set_pin(self.conn, room, message, pinned, by, now)
     }
 
     async fn edit_message_content(

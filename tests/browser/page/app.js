@@ -290,3 +290,18 @@ window.markedUnread = () =>
   call((cb) => sdk.tapCoreChatRoomManager.getMarkedAsUnreadChatRoomList(cb)).then(
     (r) => r.data.unreadRoomIDs,
   );
+
+// Stars (the user's own) and pins (the room's).
+const messages = () => sdk.tapCoreMessageManager;
+window.star = (roomID, ids) => call((cb) => messages().starMessage(roomID, ids, cb));
+window.unstar = (roomID, ids) => call((cb) => messages().unstarMessage(roomID, ids, cb));
+window.starredIDs = (roomID) =>
+  call((cb) => messages().getStarredMessageIds(roomID, cb)).then((r) => Object.keys(r.messages));
+window.starredList = (roomID) =>
+  call((cb) => messages().fetchStarredMessages(roomID, cb)).then((r) => r.messages);
+window.pin = (roomID, list) => call((cb) => messages().pinMessage(roomID, list, cb));
+window.unpin = (roomID, ids) => call((cb) => messages().unpinMessage(roomID, ids, false, cb));
+window.pinnedIDs = (roomID) =>
+  call((cb) => messages().getPinnedMessageIds(roomID, cb)).then((r) => Object.keys(r.messages));
+window.pinnedList = (roomID) =>
+  call((cb) => messages().fetchPinnedMessages(roomID, cb)).then((r) => r.messages);
