@@ -2,8 +2,11 @@
 
 use super::access::find_room;
 use super::{ClientRoomChange, ClientSession, RoomChange, Service, ServiceError, membership};
-use crate::domain::{RoomBundle, RoomRef, User, UserId};
+use crate::domain::{Room, RoomBundle, RoomRef, User, UserId};
 use crate::store::{StoreError, WriteSize};
+
+/// Most rooms `groups_in_common` lists.
+pub const GROUPS_IN_COMMON: i64 = 1000;
 
 impl Service {
     /// A user of the caller's app by platform ID.
@@ -98,6 +101,30 @@ impl Service {
                         .await?
                         .ok_or(StoreError::RoomNotFound)?;
                     tx.bundle(room).await
+                })
+            })
+            .await?)
+    }
+
+    /// The groups, channels and transaction rooms the caller shares with `other` (a user of
+    /// the caller's app), newest first, at most [`GROUPS_IN_COMMON`].
+    pub async fn groups_in_common(
+        &self,
+        session: &ClientSession,
+        other: UserId,
+    ) -> Result<Vec<Room>, ServiceError> {
+        let (app, user) = (session.app, session.user.clone());
+        Ok(self
+            .store
+            .reading(move |tx| {
+                let user = user.clone();
+                Box::pin(async move {
+                    let other = tx
+                        .user_in_app(app, other)
+                        .await?
+                        .ok_or(StoreError::UserNotFound)?;
+                    tx.groups_in_common(app, &user, &other, GROUPS_IN_COMMON)
+                        .await
                 })
             })
             .await?)

@@ -201,6 +201,16 @@ pub trait ChatRead: Send {
 
     /// The messages pinned in `room`, the newest message first.
     async fn pinned_ids(&mut self, room: RoomId) -> Result<Vec<MessageId>, StoreError>;
+
+    /// The groups, channels and transaction rooms both `a` and `b` take part in (explicitly or
+    /// by role), newest first, at most `limit`.
+    async fn groups_in_common(
+        &mut self,
+        app: AppId,
+        a: &User,
+        b: &User,
+        limit: i64,
+    ) -> Result<Vec<Room>, StoreError>;
 }
 
 /// The writes a rule uses, inside the caller's write transaction.

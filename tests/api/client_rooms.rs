@@ -185,3 +185,52 @@ async fn users_and_contacts_can_be_looked_up_within_the_app() {
         .await;
     assert_eq!(push["success"], true);
 }
+
+#[tokio::test]
+async fn groups_in_common_lists_shared_rooms_newest_first_without_personal_ones() {
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let cat = app.login("cat", "Cat").await;
+    let team = app
+        .client_ok(
+            "/v1/client/room/create",
+            &ann.access,
+            json!({"name": "Team", "type": 2, "userIDs": [bob.user_id, cat.user_id]}),
+        )
+        .await["room"]["roomID"]
+        .clone();
+    app.room("ops", &["ann", "bob"]).await;
+    let mut anns = app.socket(&ann).await;
+    anns.send_text(&crate::helpers::personal(&ann, &bob), "p1", "hi")
+        .await;
+
+    let common = app
+        .client_ok(
+            "/v1/client/room/groups_in_common",
+            &ann.access,
+            json!({"userID": bob.user_id}),
+        )
+        .await;
+    let rooms = common["rooms"].as_array().unwrap();
+    assert_eq!(rooms.len(), 2, "{common}");
+    assert_eq!(rooms[0]["xcRoomID"], "ops");
+    assert_eq!(rooms[1]["roomID"], team);
+    let with_cat = app
+        .client_ok(
+            "/v1/client/room/groups_in_common",
+            &bob.access,
+            json!({"userID": cat.user_id}),
+        )
+        .await;
+    assert_eq!(with_cat["rooms"].as_array().unwrap().len(), 1);
+    assert_eq!(with_cat["rooms"][0]["roomID"], team);
+    let unknown = app
+        .client(
+            "/v1/client/room/groups_in_common",
+            &ann.access,
+            json!({"userID": "987654"}),
+        )
+        .await;
+    assert_error(&unknown, 404, "40401", "");
+}

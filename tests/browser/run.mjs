@@ -359,6 +359,16 @@ async function main() {
   assert.equal(picture.headers.get("content-type"), "image/png");
   await saw(b, "new", `m.action === "room/update" && m.room.roomID === ${JSON.stringify(crew.roomID)}`);
 
+  step("groups in common, then bob leaves the crew and the SDK calls back with success");
+  const common = await b.evaluate((id) => window.groupsInCommon(id), alice.userID);
+  assert.deepEqual(common.map((r) => r.roomID), [crew.roomID, group.roomID]);
+  const left = await b.evaluate((id) => window.leaveGroup(id), crew.roomID);
+  assert.equal(left.success, true, JSON.stringify(left));
+  assert.ok(left.message, JSON.stringify(left));
+  await saw(a, "new", `m.action === "room/leave" && m.room.roomID === ${JSON.stringify(crew.roomID)}`);
+  const after = await b.evaluate((id) => window.groupsInCommon(id), alice.userID);
+  assert.deepEqual(after.map((r) => r.roomID), [group.roomID]);
+
   step("an access token that expires mid-session is refreshed without the user noticing");
   await sleep(accessTtlMs + 500);
   const before = refreshes.alice;

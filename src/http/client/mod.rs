@@ -86,6 +86,10 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/v1/client/room/admins/promote", post(rooms::promote)),
         ("/v1/client/room/admins/demote", post(rooms::demote)),
+        (
+            "/v1/client/room/groups_in_common",
+            post(rooms::groups_in_common),
+        ),
         ("/v1/client/room/mute", post(rooms::mute)),
         ("/v1/client/room/unmute", post(rooms::unmute)),
         ("/v1/client/room/pin", post(rooms::pin)),

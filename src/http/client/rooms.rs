@@ -335,3 +335,24 @@ pub(super) async fn get_with_state(
         "unreadRoomIDs": lists.unread,
     })))
 }
+
+pub(super) async fn groups_in_common(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let other = p
+        .required_str("userID", "userID", 20)?
+        .parse()
+        .map_err(|_| ParamError::invalid_because("userID", "userID", "not a user ID"))?;
+    let rooms = state
+        .service
+        .groups_in_common(&session, other)
+        .await
+        .map_err(on_param("userID", "userID", "user ID"))?;
+    let views: Vec<_> = rooms
+        .iter()
+        .map(|r| wire::room(r, session.user.id))
+        .collect();
+    Ok(Data::of(&json!({ "rooms": views })))
+}

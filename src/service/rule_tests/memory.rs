@@ -303,6 +303,33 @@ impl ChatRead for MemoryTx {
         Ok(pins)
     }
 
+    async fn groups_in_common(
+        &mut self,
+        app: AppId,
+        a: &User,
+        b: &User,
+        limit: i64,
+    ) -> Result<Vec<Room>, StoreError> {
+        let takes_part = |tx: &Self, row: &RoomRow, user: &User| {
+            tx.members
+                .iter()
+                .any(|m| m.room == row.room.id && m.user == user.id)
+                || (!user.role_code.is_empty()
+                    && row.room.participant_roles.contains(&user.role_code))
+        };
+        let mut found: Vec<Room> = self
+            .rooms
+            .iter()
+            .filter(|row| row.app == app && row.room.deleted == 0)
+            .filter(|row| matches!(row.room.kind, RoomKind::Shared { .. }))
+            .filter(|row| takes_part(self, row, a) && takes_part(self, row, b))
+            .map(|row| row.room.clone())
+            .collect();
+        found.sort_by_key(|room| std::cmp::Reverse(room.id));
+        found.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(found)
+    }
+
     async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError> {
         self.ordinals
             .get(&id)

@@ -145,6 +145,16 @@ impl ChatRead for PgTx<'_, '_> {
         rule(marks::pinned_ids(self.tx, room).await)
     }
 
+    async fn groups_in_common(
+        &mut self,
+        app: AppId,
+        a: &User,
+        b: &User,
+        limit: i64,
+    ) -> Result<Vec<Room>, StoreError> {
+        rule(rooms::groups_in_common(self.tx, app, a, b, limit).await)
+    }
+
     async fn room_by_xc_id(
         &mut self,
         app: AppId,

@@ -305,3 +305,34 @@ pub(super) fn personal_partners(
         .collect::<Result<_, _>>()?;
     Ok(ids)
 }
+
+/// The groups, channels and transaction rooms both users take part in (explicitly or by
+/// role), newest first, at most `limit`.
+pub(super) fn groups_in_common(
+    conn: &Connection,
+    app: AppId,
+    a: &User,
+    b: &User,
+    limit: i64,
+) -> Result<Vec<Room>, StoreError> {
+    let sql = format!(
+        "WITH mine (room_id) AS ( \
+             SELECT room_id FROM room_members WHERE user_id = ?1 \
+             UNION SELECT room_id FROM room_roles WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> ''), \
+         theirs (room_id) AS ( \
+             SELECT room_id FROM room_members WHERE user_id = ?4 \
+             UNION SELECT room_id FROM room_roles WHERE app_id = ?2 AND role_code = ?5 AND ?5 <> '') \
+         SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} \
+         WHERE r.id IN (SELECT room_id FROM mine INTERSECT SELECT room_id FROM theirs) \
+             AND r.app_id = ?2 AND r.personal_a IS NULL AND r.deleted = 0 \
+         ORDER BY r.id DESC LIMIT ?6"
+    );
+    let rooms = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![a.id, app, a.role_code, b.id, b.role_code, limit],
+            |row| rows::room_at(row, 0),
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(rooms)
+}

@@ -162,6 +162,16 @@ impl ChatRead for SqliteTx<'_> {
         marks::pinned_ids(self.conn, room)
     }
 
+    async fn groups_in_common(
+        &mut self,
+        app: AppId,
+        a: &User,
+        b: &User,
+        limit: i64,
+    ) -> Result<Vec<Room>, StoreError> {
+        rooms::groups_in_common(self.conn, app, a, b, limit)
+    }
+
     async fn room_by_xc_id(
         &mut self,
         app: AppId,

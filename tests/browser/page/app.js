@@ -305,3 +305,13 @@ window.pinnedIDs = (roomID) =>
   call((cb) => messages().getPinnedMessageIds(roomID, cb)).then((r) => Object.keys(r.messages));
 window.pinnedList = (roomID) =>
   call((cb) => messages().fetchPinnedMessages(roomID, cb)).then((r) => r.messages);
+
+window.groupsInCommon = (userID) =>
+  call((cb) => sdk.tapCoreChatRoomManager.fetchGroupInCommon(userID, cb));
+window.leaveGroup = (roomID) =>
+  new Promise((resolve, reject) =>
+    sdk.tapCoreChatRoomManager.leaveGroupChatRoom(roomID, {
+      onSuccess: (success, message) => resolve({ success, message }),
+      onError: (code, message) => reject(new Error(`${code} ${message}`)),
+    }),
+  );
