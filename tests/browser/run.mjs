@@ -21,7 +21,7 @@ const appSecret = process.env.CONFAB_APP_KEY_SECRET;
 const accessTtlMs = Number(process.env.CONFAB_ACCESS_TTL_MS);
 let lastStep = "start";
 const deadline = setTimeout(
-  () => fail(new Error(`the browser test ran out of time in the step: ${lastStep}`)),
+  () => fail(new Error(`the browser test ran out of time in the step: ${lastStep}; page errors: ${JSON.stringify(errors)}`)),
   120_000,
 );
 
@@ -46,6 +46,7 @@ async function server(route, body) {
   return envelope.data;
 }
 
+const errors = [];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
@@ -87,7 +88,6 @@ async function main() {
       "--disable-sync",
     ],
   });
-  const errors = [];
   const refreshes = {};
 
   async function open(name) {
@@ -305,6 +305,7 @@ async function main() {
 
   step("an image, a video, a file and a voice note: received live, downloaded byte for byte");
   for (const [kind, type] of [["file", 1004], ["image", 1002], ["video", 1003], ["voice", 1008]]) {
+    lastStep = `media: ${kind}`;
     const sent = await a.evaluate(([k, r]) => window.sendMedia(k, r), [kind, room]);
     const fileID = sent.data.fileID;
     assert.ok(fileID, `${kind}: ${JSON.stringify(sent.data)}`);
