@@ -32,13 +32,15 @@ pub enum Marked {
     Pinned,
 }
 
-/// The messages of `ids` that are in `room` and can be marked: not deleted, not hidden, not
-/// system messages. Others are skipped, as receipts and deletes skip them.
-async fn markable(
+/// The messages of `ids` that are in `room`, each once, in the order asked; with `markable`,
+/// only those that can be marked (not deleted, not hidden, not system messages). Others are
+/// skipped, as receipts and deletes skip them.
+async fn of_room(
     tx: &mut dyn ChatRead,
     app: AppId,
     room: &Room,
     ids: &[MessageId],
+    markable: bool,
 ) -> Result<Vec<Message>, StoreError> {
     let mut found = Vec::new();
     let mut seen = HashSet::new();
@@ -51,7 +53,7 @@ async fn markable(
         };
         let usable =
             !message.is_deleted && !message.is_hidden && message.kind != SYSTEM_MESSAGE_TYPE;
-        if message.room.id == room.id && usable {
+        if message.room.id == room.id && (usable || !markable) {
             found.push(message);
         }
     }
@@ -90,24 +92,9 @@ impl Service {
                     let Some(room) = find_room(tx, app, &user, room).await? else {
                         return Ok(Vec::new());
                     };
-                    let messages = if starred {
-                        markable(tx, app, &room, &ids).await?
-                    } else {
-                        // Unstarring needs no more than the star: a message deleted since
-                        // can still be unstarred.
-                        let mut unique = ids.clone();
-                        unique.sort_unstable();
-                        unique.dedup();
-                        let mut found = Vec::new();
-                        for id in unique {
-                            if let Some(m) = tx.message_by_id(app, id).await?
-                                && m.room.id == room.id
-                            {
-                                found.push(m);
-                            }
-                        }
-                        found
-                    };
+                    // Unstarring needs no more than the star: a message deleted since can
+                    // still be unstarred.
+                    let messages = of_room(tx, app, &room, &ids, starred).await?;
                     let now = now_ms();
                     for message in &messages {
                         tx.set_star(user.id, room.id, message.id, starred, now)
@@ -144,7 +131,7 @@ impl Service {
                             "only the room's admins may pin messages".into(),
                         ));
                     }
-                    let messages = markable(tx, app, &room, &ids).await?;
+                    let messages = of_room(tx, app, &room, &ids, true).await?;
                     let action = if pinned {
                         SystemAction::PinMessage
                     } else {

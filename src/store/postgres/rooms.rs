@@ -298,10 +298,7 @@ pub(super) async fn groups_in_common(
     limit: i64,
 ) -> Res<Vec<Room>> {
     let sql = format!(
-        "WITH mine (room_id) AS ( \
-             SELECT room_id FROM room_members WHERE user_id = $1 \
-             UNION SELECT room_id FROM room_roles WHERE app_id = $2 AND role_code = $3 AND $3 <> ''), \
-         theirs (room_id) AS ( \
+        "{MY_ROOMS}, theirs (room_id) AS ( \
              SELECT room_id FROM room_members WHERE user_id = $4 \
              UNION SELECT room_id FROM room_roles WHERE app_id = $2 AND role_code = $5 AND $5 <> '') \
          SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} \

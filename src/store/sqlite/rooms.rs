@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::append::read_position_at_present;
+use super::messages::MY_ROOMS;
 use super::rows::{
     self, MESSAGE_COLUMNS, ROOM_COLUMNS, ROOM_FROM, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
@@ -316,10 +317,7 @@ pub(super) fn groups_in_common(
     limit: i64,
 ) -> Result<Vec<Room>, StoreError> {
     let sql = format!(
-        "WITH mine (room_id) AS ( \
-             SELECT room_id FROM room_members WHERE user_id = ?1 \
-             UNION SELECT room_id FROM room_roles WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> ''), \
-         theirs (room_id) AS ( \
+        "{MY_ROOMS}, theirs (room_id) AS ( \
              SELECT room_id FROM room_members WHERE user_id = ?4 \
              UNION SELECT room_id FROM room_roles WHERE app_id = ?2 AND role_code = ?5 AND ?5 <> '') \
          SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} \
