@@ -193,3 +193,61 @@ pub async fn read(
         }
     }
 }
+
+/// Most bytes of a refused upload read (and dropped) after its answer is ready; see
+/// [`finish_reading`].
+const DRAIN_BYTES: usize = 8 * 1024 * 1024;
+/// Longest such a read may take.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Middleware for the upload endpoints: reads what is left of a request's body (at most
+/// [`DRAIN_BYTES`], for at most [`DRAIN_TIME`]) before its answer goes out.
+///
+/// An upload refused before its body is read (an expired token, a room the caller is not
+/// in, a bad part) is answered while the client may still be sending. The connection then
+/// cannot serve another request and is closed with the client's bytes unread, which the
+/// kernel answers with a reset; a browser still sending sees `ERR_CONNECTION_RESET` instead
+/// of the envelope, and the web SDK, which refreshes its token on the envelope's code, gives
+/// up silently. Reading the rest first lets the answer arrive and keeps the connection. A
+/// body declared larger than [`DRAIN_BYTES`] is not read: a file over the size limit is
+/// still refused before it is read.
+pub async fn finish_reading(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use futures_util::StreamExt;
+    let declared = header(request.headers(), "content-length").and_then(|n| n.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > DRAIN_BYTES as u64) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(body.into_data_stream()));
+    let reader = shared.clone();
+    let stream = futures_util::stream::poll_fn(move |cx| {
+        reader
+            .lock()
+            .expect("only this request reads its body")
+            .poll_next_unpin(cx)
+    });
+    let response = next
+        .run(axum::extract::Request::from_parts(
+            parts,
+            axum::body::Body::from_stream(stream),
+        ))
+        .await;
+    // The handler and its request are gone: the rest of the body is this middleware's alone.
+    if let Ok(rest) = std::sync::Arc::try_unwrap(shared) {
+        let mut rest = rest.into_inner().expect("only this request reads its body");
+        let mut left = DRAIN_BYTES;
+        let _ = tokio::time::timeout(DRAIN_TIME, async {
+            while let Some(Ok(chunk)) = rest.next().await {
+                if chunk.len() >= left {
+                    break;
+                }
+                left -= chunk.len();
+            }
+        })
+        .await;
+    }
+    response
+}

@@ -55,7 +55,11 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/client/contact/list", post(users::contacts)),
         (
             "/v1/client/user/photo/upload",
-            post(media::upload_user_photo).layer(DefaultBodyLimit::disable()),
+            post(media::upload_user_photo)
+                .layer(DefaultBodyLimit::disable())
+                .layer(axum::middleware::from_fn(
+                    crate::http::upload::finish_reading,
+                )),
         ),
         ("/v1/client/user/photo/get_list", post(users::photos)),
         (
@@ -66,7 +70,11 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/client/user/update_bio", post(users::update_bio)),
         (
             "/v1/client/room/photo/upload",
-            post(media::upload_room_photo).layer(DefaultBodyLimit::disable()),
+            post(media::upload_room_photo)
+                .layer(DefaultBodyLimit::disable())
+                .layer(axum::middleware::from_fn(
+                    crate::http::upload::finish_reading,
+                )),
         ),
         ("/v1/client/room/create", post(rooms::create)),
         ("/v1/client/room/get", post(rooms::get)),
@@ -153,7 +161,11 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         // Uploads stream past axum's default body limit; the handler enforces its own.
         (
             "/v1/chat/file/upload",
-            post(media::upload).layer(DefaultBodyLimit::disable()),
+            post(media::upload)
+                .layer(DefaultBodyLimit::disable())
+                .layer(axum::middleware::from_fn(
+                    crate::http::upload::finish_reading,
+                )),
         ),
         ("/v1/chat/file/download", post(media::download)),
         (

@@ -75,7 +75,11 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/server/message/send", post(message::send)),
         (
             "/v1/server/file/upload",
-            post(file::upload).layer(DefaultBodyLimit::disable()),
+            post(file::upload)
+                .layer(DefaultBodyLimit::disable())
+                .layer(axum::middleware::from_fn(
+                    crate::http::upload::finish_reading,
+                )),
         ),
         (
             "/v1/server/room/create_or_update",
