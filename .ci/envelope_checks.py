@@ -67,7 +67,18 @@ def envelope_negative_data_rejection(ctx, response, case):
     """The built-in negative_data_rejection, judged on the body status."""
     if _multipart_valid_on_the_wire(case):
         return None
+    if _blank_body(case):
+        # Documented: a body of whitespace alone is an empty body, the parameterless form
+        # the SDKs send; whether it is accepted is the empty body's case.
+        return None
     return C._openapi_negative_data_rejection(ctx, _as_body_status(response), case)
+
+
+def _blank_body(case):
+    body = case.body
+    if isinstance(body, bytes):
+        return body.strip() == b""
+    return isinstance(body, str) and body.strip() == ""
 
 
 def _multipart_valid_on_the_wire(case):
@@ -86,7 +97,14 @@ def _multipart_valid_on_the_wire(case):
     wire = {}
     for name, value in case.body.items():
         if isinstance(value, (list, tuple)):
-            return False  # a repeated part: left to the built-in judgement
+            # An empty list sends no part at all and a one-item list one part: on the wire
+            # they are an omitted field and a single value. A repeated part is left to the
+            # built-in judgement.
+            if not value:
+                continue
+            if len(value) > 1:
+                return False
+            value = value[0]
         if isinstance(value, bytes):
             wire[name] = value.decode("latin-1")
         elif isinstance(value, str):
@@ -110,6 +128,10 @@ SEMANTIC_40002 = re.compile(
     r"|not an image|larger than \d+ bytes"
     # a photo's upload time that is not the one given
     r"|createdTime is not the photo's"
+    # a scheduled message's time, which must be in the future when the request arrives
+    r"|must be a time in the future"
+    # a report that does not exist, or was resolved already
+    r"|no open report with this reportID"
 )
 
 
@@ -132,6 +154,8 @@ def envelope_positive_data_acceptance(ctx, response, case):
         return None
     if code == "40002" and "entries must be numeric IDs" in message and _integral_float_in_list(case, message):
         return None  # the same limitation for IDs sent as numbers (`2.0`)
+    if code == "40002" and "not a message type" in message and _integral_float_type(case):
+        return None  # the same limitation for a message object's `type` (`1001.0`)
     if code == "40002" and "not a room ID" in message and _descending_personal_room(case):
         # Documented limitation: a personal room ID must list the smaller user ID first, which a
         # pattern cannot express.
@@ -157,11 +181,24 @@ def _integral_float_in_list(case, message):
     return isinstance(items, list) and any(isinstance(v, float) and v.is_integer() for v in items)
 
 
+def _integral_float_type(case):
+    body = case.body if isinstance(case.body, dict) else {}
+    message = body.get("message")
+    value = message.get("type") if isinstance(message, dict) else None
+    return isinstance(value, float) and value.is_integer()
+
+
 def _descending_personal_room(case):
     body = case.body if isinstance(case.body, dict) else {}
     ids = [body.get("roomID", "")]
     if isinstance(body.get("roomIDs"), list):
         ids += body["roomIDs"]
+    message = body.get("message")
+    if isinstance(message, dict):
+        # a scheduled message's room, inside the message object
+        ids.append(message.get("roomID", ""))
+        if isinstance(message.get("room"), dict):
+            ids.append(message["room"].get("roomID", ""))
     for room_id in ids:
         m = re.fullmatch(r"([1-9][0-9]{0,9})-([1-9][0-9]{0,9})", str(room_id))
         if m and int(m.group(1)) > int(m.group(2)):

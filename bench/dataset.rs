@@ -320,6 +320,12 @@ fn load(
     }
     let app: i64 = conn.query_row("SELECT id FROM apps WHERE name = 'bench'", [], |r| r.get(0))?;
     let t0: i64 = 1_700_000_000_000;
+    // The app's own user (created with the app) moves past the generated users' IDs, which
+    // are 1..=users so that user `uN` has ID N.
+    conn.execute(
+        "UPDATE users SET id = ?1 WHERE app_id = ?2 AND xc_user_id = ''",
+        params![i64::from(spec.users) + 1, app],
+    )?;
     conn.execute_batch("BEGIN")?;
     {
         let mut user = conn.prepare(

@@ -54,7 +54,8 @@ enum Cmd {
         #[arg(long, default_value = "target/release/confab")]
         server_bin: PathBuf,
         /// Scenario: all, baseline, room-get, room-create, room-update, participants, add-many, lock,
-        /// lists, send-server, send-socket, fanout, idle-sockets; `storm` (not in `all`: a
+        /// lists, send-server, send-socket, fanout, idle-sockets, room-states, scheduled; `storm`
+        /// (not in `all`: a
         /// reconnect storm of `--sockets` users, at most 10,000, with 100 rooms each); `media`
         /// (not in `all`: gigabytes of uploads, removed afterwards).
         #[arg(long, default_value = "all")]
@@ -373,6 +374,16 @@ async fn run_scenarios(
     many!(
         "media",
         scenarios::media(&run, || Server::rss_anon(pid)).await?
+    );
+    many!("room-states", scenarios::room_states(&run).await?);
+    let (due_count, lead, settle) = if small {
+        (1_000, Duration::from_secs(4), Duration::from_secs(3))
+    } else {
+        (10_000, Duration::from_secs(20), Duration::from_secs(8))
+    };
+    many!(
+        "scheduled",
+        scenarios::scheduled(&run, due_count, lead, settle).await?
     );
     if wants("media") {
         // Gigabytes of test uploads, beside the dataset's database.

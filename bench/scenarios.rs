@@ -968,3 +968,267 @@ pub async fn media(run: &Run, rss: impl Fn() -> u64) -> Result<Vec<Outcome>, Str
     outcomes.push(busy);
     Ok(outcomes)
 }
+
+/// A client API call as the SDKs make it; the envelope's `data`.
+async fn client_call(
+    api: &Api,
+    app_key: &str,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let response = api
+        .client
+        .post(format!("{}{path}", api.base()))
+        .header("App-Key", app_key)
+        .header("Authorization", format!("Bearer {token}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let envelope: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+    if envelope["status"] == 200 {
+        Ok(envelope["data"].clone())
+    } else {
+        Err(format!("{path}: {}", envelope["error"]))
+    }
+}
+
+/// A client API call whose answer is only checked for success, not parsed: parsing a
+/// megabyte of JSON per call would take the load generator's share of the cores from the
+/// server it measures (the Server API scenarios check the same prefix, see [`Api::post`]).
+async fn client_ok(api: &Api, app_key: &str, token: &str, path: &str, body: &str) -> bool {
+    let response = api
+        .client
+        .post(format!("{}{path}", api.base()))
+        .header("App-Key", app_key)
+        .header("Authorization", format!("Bearer {token}"))
+        .body(body.to_owned())
+        .send()
+        .await;
+    match response {
+        Ok(response) => response
+            .bytes()
+            .await
+            .is_ok_and(|bytes| bytes.starts_with(b"{\"status\":200,")),
+        Err(_) => false,
+    }
+}
+
+/// `room_list_and_unread` for a user with 1,000 rooms, before and after they mute 50, pin 50
+/// and clear 50 of them.
+pub async fn room_states(run: &Run) -> Result<Vec<Outcome>, String> {
+    // The explicit probe with the most rooms up to 1,000 (1,000 in the default dataset).
+    let probe = run
+        .meta
+        .probes
+        .iter()
+        .filter(|p| p.rooms <= 1_000 && !p.by_role)
+        .max_by_key(|p| p.rooms)
+        .ok_or("the dataset has no explicit probe")?
+        .clone();
+    let key = sockets::app_key(&run.meta.app_key_id, &run.meta.app_key_secret);
+    let token = sockets::login(&run.api, &key, &probe.xc_user_id).await?;
+    let path = "/v1/chat/message/room_list_and_unread";
+    let list = client_call(&run.api, &key, &token, path, json!("")).await?;
+    // Each room's newest message comes first in the list: the user reads up to it, as a user
+    // who keeps up with their rooms has (the dataset's probe never read anything, so every
+    // message of its rooms would be listed as unread).
+    let (mut rooms, mut newest): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for m in list["messages"].as_array().into_iter().flatten() {
+        let id = m["room"]["roomID"].as_str().unwrap_or_default().to_owned();
+        if !rooms.contains(&id) {
+            rooms.push(id);
+            newest.push(m["messageID"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let read = "/v1/chat/message/feedback/read";
+    for ids in newest.chunks(1_000) {
+        client_call(&run.api, &key, &token, read, json!({ "messageIDs": ids })).await?;
+    }
+    let listed = client_call(&run.api, &key, &token, path, json!("")).await?;
+    let entries = listed["messages"].as_array().map_or(0, Vec::len);
+    // A twentieth of the rooms each: 50 of 1,000.
+    let k = rooms.len() / 20;
+    if k == 0 {
+        return Err(format!("the probe lists {} rooms", rooms.len()));
+    }
+    let concurrency = run.concurrency.min(4);
+    let measure = |label: String| {
+        let (api, key, token) = (run.api.clone(), key.clone(), token.clone());
+        async move {
+            let (samples, elapsed) = load::run(concurrency, run.duration, move |_, _| {
+                let (api, key, token) = (api.clone(), key.clone(), token.clone());
+                async move { client_ok(&api, &key, &token, path, "\"\"").await }
+            })
+            .await;
+            samples.outcome(&label, "p99 <= 25 ms", elapsed)
+        }
+    };
+    let mut before = measure(format!("room_list_and_unread, {} rooms, read", rooms.len())).await;
+    before.note = format!("{entries} messages listed, concurrency={concurrency}");
+    let states = [
+        ("/v1/client/room/mute", &rooms[0..k]),
+        ("/v1/client/room/pin", &rooms[k..2 * k]),
+        ("/v1/client/room/clear_chat", &rooms[2 * k..3 * k]),
+    ];
+    for (path, ids) in states {
+        client_call(&run.api, &key, &token, path, json!({ "roomIDs": ids })).await?;
+    }
+    let mut after = measure(format!(
+        "room_list_and_unread, {} rooms, {k} muted, {k} pinned, {k} cleared",
+        rooms.len()
+    ))
+    .await;
+    after.note = format!("concurrency={concurrency}");
+    Ok(vec![before, after])
+}
+
+/// `count` scheduled messages due in the same second, `lead` from now, from 100 senders (one
+/// user alone would meet the per-user rate limit), each into their personal room with one
+/// peer: how long after that second the last is sent (looked at `settle` after it).
+pub async fn scheduled(
+    run: &Run,
+    count: usize,
+    lead: Duration,
+    settle: Duration,
+) -> Result<Vec<Outcome>, String> {
+    const SENDERS: u32 = 100;
+    let (low, _) = run.meta.plain_users;
+    let key = sockets::app_key(&run.meta.app_key_id, &run.meta.app_key_secret);
+    let peer = format!("u{low}");
+    let mut senders = Vec::new();
+    for n in 1..=SENDERS {
+        let xc = format!("u{}", low + n);
+        let token = sockets::login(&run.api, &key, &xc).await?;
+        let id = |who: &str| {
+            let (api, key, token, who) =
+                (run.api.clone(), key.clone(), token.clone(), who.to_owned());
+            async move {
+                let found = client_call(
+                    &api,
+                    &key,
+                    &token,
+                    "/v1/client/user/get_by_xcuserid",
+                    json!({"xcUserID": who}),
+                )
+                .await?;
+                found["user"]["userID"]
+                    .as_str()
+                    .and_then(|id| id.parse::<u64>().ok())
+                    .ok_or_else(|| format!("no userID for {who}"))
+            }
+        };
+        let (me, other) = (id(&xc).await?, id(&peer).await?);
+        senders.push((token, format!("{}-{}", me.min(other), me.max(other))));
+    }
+    let due = confab_now() + i64::try_from(lead.as_millis()).unwrap_or(i64::MAX);
+    let created = Instant::now();
+    let per_sender = count / SENDERS as usize;
+    let made = futures_util::stream::iter(0..per_sender * senders.len())
+        .map(|n| {
+            let (token, room) = senders[n % senders.len()].clone();
+            let (api, key) = (run.api.clone(), key.clone());
+            let local = format!("{}s{n}", run.tag);
+            async move {
+                let message = json!({"room": {"roomID": room}, "localID": local, "type": 1001,
+                                     "body": "scheduled", "data": ""});
+                client_call(
+                    &api,
+                    &key,
+                    &token,
+                    "/v1/chat/scheduled_message/create",
+                    json!({"message": message, "scheduledTime": due}),
+                )
+                .await
+                .is_ok()
+            }
+        })
+        .buffer_unordered(32)
+        .filter(|ok| std::future::ready(*ok))
+        .count()
+        .await;
+    let scheduling = created.elapsed();
+    let count = per_sender * senders.len();
+    if made < count || confab_now() > due - 1_000 {
+        return Err(format!(
+            "{made} of {count} scheduled in {scheduling:?}, too late for the due time"
+        ));
+    }
+    let settle = i64::try_from(settle.as_millis()).unwrap_or(0);
+    let wait = u64::try_from(due + settle - confab_now()).unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    // Each sender's room back to the due time: every message sent, once, and when.
+    let prefix = format!("{}s", run.tag);
+    let (mut sent, mut unsent, mut first, mut last) = (0usize, 0usize, i64::MAX, 0i64);
+    let mut seen = std::collections::HashSet::new();
+    for (token, room) in &senders {
+        let left = client_call(
+            &run.api,
+            &key,
+            token,
+            "/v1/chat/scheduled_message/get_scheduled_list",
+            json!({"roomID": room}),
+        )
+        .await?;
+        unsent += left["items"].as_array().map_or(0, Vec::len);
+        let mut before = 0i64;
+        loop {
+            let page = client_call(
+                &run.api,
+                &key,
+                token,
+                "/v1/chat/message/list_by_room/before",
+                json!({"roomID": room, "maxCreated": before, "limit": 200}),
+            )
+            .await?;
+            let messages = page["messages"].as_array().cloned().unwrap_or_default();
+            for m in &messages {
+                let at = m["created"].as_i64().unwrap_or(0);
+                let local = m["localID"].as_str().unwrap_or_default();
+                if local.starts_with(&prefix) && seen.insert(local.to_owned()) {
+                    sent += 1;
+                    first = first.min(at);
+                    last = last.max(at);
+                }
+            }
+            let oldest = messages
+                .last()
+                .and_then(|m| m["created"].as_i64())
+                .unwrap_or(0);
+            if messages.is_empty() || oldest < due || page["hasMore"] != true {
+                break;
+            }
+            before = oldest;
+        }
+    }
+    let outcome = Outcome {
+        scenario: format!("{count} scheduled messages due in the same second"),
+        target: "all sent within 5 s of it".into(),
+        operations: sent as u64,
+        seconds: (last - due) as f64 / 1000.0,
+        per_second: if last > first {
+            sent as f64 * 1000.0 / (last - first) as f64
+        } else {
+            0.0
+        },
+        note: format!(
+            "sent {sent} of {count} ({unsent} left) from {} senders, first {} ms and last {} ms after the due time; scheduling them took {:.1} s",
+            senders.len(),
+            first - due,
+            last - due,
+            scheduling.as_secs_f64()
+        ),
+        ..Outcome::default()
+    };
+    Ok(vec![outcome])
+}
+
+fn confab_now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis()),
+    )
+    .unwrap_or(i64::MAX)
+}

@@ -162,6 +162,7 @@ impl App {
             .map(|incoming| tokio::spawn(fanout.clone().listen(incoming)));
         let dispatcher = tokio::spawn(realtime::dispatch(self.feed, fanout.clone()));
         let key_watch = tokio::spawn(self.service.clone().watch_key_revocations());
+        let scheduler = tokio::spawn(self.service.clone().run_scheduler());
         let limits = self.limits;
         let connections = Connections::new(Connections::cap_for(
             limits.max_connections,
@@ -203,6 +204,7 @@ impl App {
         };
         let served = listener::serve(listener, router, connections, settings, shutdown).await;
         key_watch.abort();
+        scheduler.abort();
         forgetting.abort();
         self.service.store().close().await;
         drop(self.service);

@@ -38,6 +38,19 @@ impl Serialize for Image<'_> {
     }
 }
 
+/// A recipient in message info (Android's `TapMessageRecipientModel`): `{userID, xcUserID,
+/// fullname, userImageURL, deliveredTime, readTime}`, a time `null` when unknown.
+pub fn recipient(u: &User, delivered: Option<i64>, read: Option<i64>) -> serde_json::Value {
+    serde_json::json!({
+        "userID": u.id.to_string(),
+        "xcUserID": u.xc_user_id,
+        "fullname": u.fullname,
+        "userImageURL": {"thumbnail": u.photo_thumbnail, "fullsize": u.photo_fullsize},
+        "deliveredTime": delivered,
+        "readTime": read,
+    })
+}
+
 /// `{code, name, iconURL}`.
 struct Role<'a>(&'a str);
 

@@ -82,6 +82,14 @@ impl NewMessage {
         }
     }
 
+    /// Whether appending the message moves its sender's read position to it, as sending
+    /// reads the room up to one's own message. A system message does not: it counts as
+    /// nobody's unread message, and a change a user makes (or the app makes for the operator)
+    /// is not their reading of the room (message info counts readers by position).
+    pub fn moves_senders_position(&self) -> bool {
+        self.kind != SYSTEM_MESSAGE_TYPE
+    }
+
     /// Whether the message counts towards unread counts: system and hidden messages do not
     /// (the SDKs skip both when they count).
     pub fn counts_as_unread(&self) -> bool {
@@ -129,6 +137,11 @@ pub enum SystemAction {
     DemoteAdmin,
     /// The sender left the room.
     Leave,
+    /// The sender (an admin) deleted the room; every member hears it, then it is gone.
+    RoomDelete,
+    /// The sender's profile (name, username, photo) changed: sent hidden into their personal
+    /// rooms, so that the other user's room list and contact data take the new profile.
+    UserUpdate,
     /// The sender pinned a message of the room for everyone.
     PinMessage,
     /// The sender unpinned a message.
@@ -158,6 +171,8 @@ impl SystemAction {
             SystemAction::PromoteAdmin => "room/promoteAdmin",
             SystemAction::DemoteAdmin => "room/demoteAdmin",
             SystemAction::Leave => "room/leave",
+            SystemAction::RoomDelete => "room/delete",
+            SystemAction::UserUpdate => "user/update",
             SystemAction::PinMessage => "message/pin",
             SystemAction::UnpinMessage => "message/unpin",
         }
@@ -175,6 +190,8 @@ impl SystemAction {
             SystemAction::PromoteAdmin => "{{sender}} promoted {{target}} to admin",
             SystemAction::DemoteAdmin => "{{sender}} demoted {{target}} from admin",
             SystemAction::Leave => "{{sender}} left this room",
+            SystemAction::RoomDelete => "{{sender}} deleted this room",
+            SystemAction::UserUpdate => "{{sender}} updated their profile",
             SystemAction::PinMessage => "{{sender}} pinned a message",
             SystemAction::UnpinMessage => "{{sender}} unpinned a message",
         }

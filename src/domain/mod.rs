@@ -11,7 +11,9 @@ pub mod id;
 pub mod message;
 pub mod model;
 pub mod param;
+pub mod report;
 pub mod room_state;
+pub mod scheduled;
 pub mod secret;
 pub mod token;
 
@@ -20,11 +22,13 @@ pub use file::{SharedKind, Sniffed, StoredFile, UserPhoto};
 pub use id::{AppId, MessageId, RoomId, UserId};
 pub use message::{NewMessage, SystemAction};
 pub use model::{
-    Message, Participation, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType, Target,
-    User, Viewed, unique_users,
+    Message, Participation, Receipt, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType,
+    Target, User, Viewed, unique_users,
 };
 pub use param::ParamError;
-pub use room_state::{RoomState, RoomStateChange};
+pub use report::{NewReport, Report, ReportTarget};
+pub use room_state::{Hidden, RoomState, RoomStateChange};
+pub use scheduled::{Scheduled, ScheduledContent};
 
 /// The current time in Unix milliseconds, the unit of every timestamp on the wire.
 pub fn now_ms() -> i64 {

@@ -171,11 +171,15 @@ impl Room {
     /// The wire `roomID`: `"<a>-<b>"` for personal rooms, otherwise `"g<id>"`, which never
     /// contains `-` because the SDKs treat any ID with `-` as personal.
     pub fn wire_id(&self) -> String {
+        self.reference().wire_id()
+    }
+
+    /// How clients name the room.
+    pub fn reference(&self) -> RoomRef {
         match &self.kind {
             RoomKind::Personal { a, b } => RoomRef::Personal { a: *a, b: *b },
             RoomKind::Shared { .. } => RoomRef::Shared(self.id),
         }
-        .wire_id()
     }
 
     /// The customer's room ID, `""` when there is none.
@@ -252,6 +256,18 @@ pub struct RoomBundle {
     pub participants: Vec<User>,
     /// User IDs of the room's admins.
     pub admin_ids: Vec<UserId>,
+}
+
+/// One recipient's own receipt of a message: when one of their devices reported it delivered,
+/// and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    /// The recipient.
+    pub user: UserId,
+    /// When it was first reported delivered (Unix ms).
+    pub delivered_at: i64,
+    /// When it was first reported read.
+    pub read_at: Option<i64>,
 }
 
 /// The quoted content a message carries.

@@ -3,7 +3,9 @@
 //! survives reconnects and reaches the user's other devices; the room's other members see
 //! nothing of it.
 
-use super::RoomRef;
+use std::collections::{HashMap, HashSet};
+
+use super::{Message, MessageId, RoomId, RoomRef};
 
 /// One user's state of one room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +18,8 @@ pub struct RoomState {
     pub pinned_at: Option<i64>,
     /// Marked as unread by the user, until they read the room.
     pub marked_unread: bool,
+    /// When the user last cleared the room's history (Unix ms); 0 never.
+    pub cleared_at: i64,
 }
 
 impl RoomState {
@@ -60,5 +64,30 @@ impl RoomStateChange {
             RoomStateChange::MarkUnread => "room/markAsUnread",
             RoomStateChange::MarkRead => "room/markAsRead",
         }
+    }
+}
+
+/// What one user no longer sees of their rooms: each cleared room's history up to a message,
+/// and the messages they deleted for themself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hidden {
+    /// Room to the `seq` up to which its history is cleared.
+    pub cleared: HashMap<RoomId, i64>,
+    /// Messages deleted for this user only.
+    pub messages: HashSet<MessageId>,
+}
+
+impl Hidden {
+    /// Whether the user no longer sees `message`.
+    pub fn hides(&self, message: &Message) -> bool {
+        self.cleared
+            .get(&message.room.id)
+            .is_some_and(|&seq| message.seq <= seq)
+            || self.messages.contains(&message.id)
+    }
+
+    /// Whether nothing is hidden.
+    pub fn is_empty(&self) -> bool {
+        self.cleared.is_empty() && self.messages.is_empty()
     }
 }

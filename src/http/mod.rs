@@ -4,6 +4,7 @@
 mod client;
 pub mod envelope;
 pub mod listener;
+mod outgoing;
 pub mod params;
 pub mod rate;
 mod server;

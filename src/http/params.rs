@@ -43,6 +43,11 @@ impl Params {
     }
 
     /// The value of a parameter; JSON `null` counts as absent.
+    /// The raw value of a parameter, for an object parsed by its own rules.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+
     fn get(&self, name: &str) -> Option<&Value> {
         self.0.get(name).filter(|v| !v.is_null())
     }

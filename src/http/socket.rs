@@ -20,11 +20,10 @@ use tokio::time::timeout;
 
 use super::client::app_from_key;
 use super::envelope::{ApiError, Data};
+use super::outgoing::{local_id, outgoing, room_of, string};
 use super::rate::SocketRate;
 use super::{AppState, SocketSettings};
-use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
-use crate::domain::{ParamError, RoomRef};
-use crate::service::{ClientSession, CloseReason, OutgoingMessage, ServiceError, bearer};
+use crate::service::{ClientSession, CloseReason, ServiceError, bearer};
 use crate::wire;
 
 /// Largest client frame; a larger one closes the socket (code 1009).
@@ -274,70 +273,6 @@ async fn handle(
         let (_, code, message, _) = err.parts();
         refuse(socket, event, &data, code, &message).await;
     }
-}
-
-fn string(data: &Value, key: &str) -> String {
-    data.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn room_of(data: &Value) -> Result<RoomRef, ParamError> {
-    let id = data
-        .pointer("/room/roomID")
-        .or_else(|| data.get("roomID"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    RoomRef::parse(id)
-        .ok_or_else(|| ParamError::invalid_because("roomID", "roomID", "not a room ID"))
-}
-
-fn local_id(data: &Value) -> Result<String, ParamError> {
-    let id = string(data, "localID");
-    if id.is_empty() || id.len() > 64 || !id.is_ascii() {
-        return Err(ParamError::invalid_because(
-            "localID",
-            "localID",
-            "must be 1 to 64 ASCII characters",
-        ));
-    }
-    Ok(id)
-}
-
-fn part<T: serde::de::DeserializeOwned + Default>(data: &Value, key: &str) -> T {
-    data.get(key)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
-}
-
-fn outgoing(data: &Value) -> Result<OutgoingMessage, ParamError> {
-    let kind = data
-        .get("type")
-        .and_then(Value::as_i64)
-        .filter(|t| (1000..9000).contains(t))
-        .ok_or_else(|| {
-            ParamError::invalid_because("type", "type", "not a message type clients may send")
-        })?;
-    let body = string(data, "body");
-    if body.len() > MAX_FRAME {
-        return Err(ParamError::invalid("body", "body"));
-    }
-    Ok(OutgoingMessage {
-        room: room_of(data)?,
-        local_id: local_id(data)?,
-        kind,
-        body,
-        data: string(data, "data"),
-        filter_id: string(data, "filterID"),
-        is_hidden: data
-            .get("isHidden")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        quote: part::<Quote>(data, "quote"),
-        reply_to: part::<ReplyTo>(data, "replyTo"),
-        forward_from: part::<ForwardFrom>(data, "forwardFrom"),
-    })
 }
 
 async fn edit(state: &AppState, session: &ClientSession, data: &Value) -> Result<(), ServiceError> {

@@ -113,21 +113,17 @@ impl Service {
         session: &ClientSession,
         other: UserId,
     ) -> Result<Vec<Room>, ServiceError> {
-        let (app, user) = (session.app, session.user.clone());
-        Ok(self
-            .store
-            .reading(move |tx| {
-                let user = user.clone();
-                Box::pin(async move {
-                    let other = tx
-                        .user_in_app(app, other)
-                        .await?
-                        .ok_or(StoreError::UserNotFound)?;
-                    tx.groups_in_common(app, &user, &other, GROUPS_IN_COMMON)
-                        .await
-                })
+        self.read_as(session, move |tx, app, user| {
+            Box::pin(async move {
+                let other = tx
+                    .user_in_app(app, other)
+                    .await?
+                    .ok_or(StoreError::UserNotFound)?;
+                tx.groups_in_common(app, user, &other, GROUPS_IN_COMMON)
+                    .await
             })
-            .await?)
+        })
+        .await
     }
 
     /// A room the caller is in, by its customer ID.

@@ -161,19 +161,15 @@ impl Service {
         room: RoomRef,
         list: Marked,
     ) -> Result<Vec<MessageId>, ServiceError> {
-        let (app, user) = (session.app, session.user.clone());
-        Ok(self
-            .store
-            .reading(move |tx| {
-                let user = user.clone();
-                Box::pin(async move {
-                    match find_room(tx, app, &user, room).await? {
-                        Some(room) => marked_ids(tx, &user, &room, list).await,
-                        None => Ok(Vec::new()),
-                    }
-                })
+        self.read_as(session, move |tx, app, user| {
+            Box::pin(async move {
+                match find_room(tx, app, user, room).await? {
+                    Some(room) => marked_ids(tx, user, &room, list).await,
+                    None => Ok(Vec::new()),
+                }
             })
-            .await?)
+        })
+        .await
     }
 
     /// A page of the caller's starred or the room's pinned messages, newest first, as the

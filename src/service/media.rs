@@ -178,7 +178,12 @@ pub(super) async fn carry_file(
         if readable {
             break;
         }
-        let other = tx.room_by_id(app, other, RowLock::None).await?;
+        let other = match tx.room_by_id(app, other, RowLock::None).await {
+            Ok(other) => other,
+            // A deleted room no longer lends its files.
+            Err(StoreError::RoomNotFound) => continue,
+            Err(err) => return Err(err),
+        };
         readable = is_participant(tx, &other, sender).await?;
     }
     if readable {

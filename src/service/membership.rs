@@ -36,6 +36,8 @@ pub enum ClientRoomChange {
     },
     /// Leave.
     Leave(RoomRef),
+    /// Delete the room for everyone (admins only).
+    Delete(RoomRef),
     /// Add (`add`) or remove participants (admins only).
     Participants {
         /// The room.
@@ -63,22 +65,33 @@ impl ClientRoomChange {
             Self::Create { user_ids, .. }
             | Self::Participants { user_ids, .. }
             | Self::Admins { user_ids, .. } => user_ids.len(),
-            Self::Rename { .. } | Self::Photo { .. } | Self::Leave(_) => 1,
+            Self::Rename { .. } | Self::Photo { .. } | Self::Leave(_) | Self::Delete(_) => 1,
         }
     }
 }
 
+/// Who makes a participant change.
+#[derive(Debug, Clone, Copy)]
+enum Actor {
+    /// A user through the client API, bound by blocks.
+    Client(UserId),
+    /// The customer's backend, not bound by blocks; its messages come from the app's own
+    /// user, if the app has one.
+    ServerApi(Option<UserId>),
+}
+
 /// Adds (`add`) or removes users, each named user once; every actual change appends one
-/// `room/addParticipant` or `room/removeParticipant` message sent by `actor` (`None`: the
-/// Server API) with the user as its target. The room's members after the change and every
+/// `room/addParticipant` or `room/removeParticipant` message sent by `actor` (for the
+/// Server API, the app's own user) with the user as its target. The room's members after the change and every
 /// user it removed hear all of its messages (so a removed user hears the message that says
-/// so). Users already in (or already out) change nothing and append nothing. The work is
+/// so). Users already in (or already out) change nothing and append nothing. A client actor
+/// may not add a user when either of the two blocked the other. The work is
 /// linear in the number of users: the messages are appended together, for one audience.
 async fn change_members(
     tx: &mut dyn ChatTx,
     app: AppId,
     room: Room,
-    actor: Option<UserId>,
+    actor: Actor,
     users: Vec<User>,
     add: bool,
 ) -> Result<RoomChange, StoreError> {
@@ -87,6 +100,14 @@ async fn change_members(
         SystemAction::AddParticipant
     } else {
         SystemAction::RemoveParticipant
+    };
+    if let (Actor::Client(actor), true) = (actor, add) {
+        let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+        super::contacts::refuse_blocked(tx, actor, &ids).await?;
+    }
+    let sender = match actor {
+        Actor::Client(user) => Some(user),
+        Actor::ServerApi(app_user) => app_user,
     };
     let mut changes = Vec::new();
     let mut removed = Vec::new();
@@ -101,7 +122,7 @@ async fn change_members(
             if !add {
                 removed.push(user.id);
             }
-            changes.push(action.message(actor, Some(&user)));
+            changes.push(action.message(sender, Some(&user)));
         }
     }
     let messages = tx.append_messages(app, &room, changes, &removed).await?;
@@ -125,7 +146,8 @@ pub(super) async fn server_change_participants(
         .await?
         .ok_or(StoreError::RoomNotFound)?;
     let users = tx.users_by_xc_ids(app, &xc_user_ids).await?;
-    change_members(tx, app, room, None, users, add).await
+    let sender = super::rooms::app_sender(tx, app).await?;
+    change_members(tx, app, room, Actor::ServerApi(sender), users, add).await
 }
 
 /// Client API: applies a room operation for `actor`.
@@ -166,6 +188,18 @@ pub(super) async fn client_change(
             })
         }
         ClientRoomChange::Leave(room) => leave(tx, app, &actor, room).await,
+        ClientRoomChange::Delete(room) => {
+            // Every member hears the message before the room is gone.
+            let room = shared_room_as_admin(tx, app, &actor, room).await?;
+            let message = SystemAction::RoomDelete.message(Some(actor.id), None);
+            let message = tx.append_message(app, &room, message, &[]).await?;
+            let bundle = tx.bundle(room.clone()).await?;
+            tx.delete_room(room.id, now_ms()).await?;
+            Ok(RoomChange {
+                bundle,
+                messages: vec![message],
+            })
+        }
         ClientRoomChange::Participants {
             room,
             user_ids,
@@ -173,7 +207,7 @@ pub(super) async fn client_change(
         } => {
             let room = shared_room_as_admin(tx, app, &actor, room).await?;
             let users = users_in_app(tx, app, &user_ids).await?;
-            change_members(tx, app, room, Some(actor.id), users, add).await
+            change_members(tx, app, room, Actor::Client(actor.id), users, add).await
         }
         ClientRoomChange::Admins {
             room,
@@ -183,7 +217,8 @@ pub(super) async fn client_change(
     }
 }
 
-/// A group created by a client: the creator is its admin; one unknown user fails it all.
+/// A group created by a client: the creator is its admin; one unknown user, or one with a
+/// block between them and the creator, fails it all.
 async fn create_group(
     tx: &mut dyn ChatTx,
     app: AppId,
@@ -193,6 +228,7 @@ async fn create_group(
     user_ids: &[UserId],
 ) -> Result<RoomChange, StoreError> {
     let others = users_in_app(tx, app, user_ids).await?;
+    super::contacts::refuse_blocked(tx, creator.id, user_ids).await?;
     let new_room = NewRoom::client_group(name, room_type);
     let id = tx.insert_shared_room(app, &new_room).await?;
     let now = now_ms();

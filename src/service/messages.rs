@@ -5,11 +5,11 @@ use std::sync::Arc;
 use super::access::{find_room, is_participant, resolve_room};
 use super::{ClientSession, Service, ServiceError};
 use crate::domain::codec;
-use crate::domain::message::new_local_id;
+use crate::domain::message::{SYSTEM_MESSAGE_TYPE, new_local_id};
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, Room, RoomId, RoomRef,
-    RoomStateChange, Target, User, UserId, Viewed, now_ms,
+    AppId, Audience, FeedItem, FeedKind, Message, MessageId, NewMessage, Room, RoomId, RoomKind,
+    RoomRef, RoomStateChange, Target, User, UserId, Viewed, now_ms,
 };
 use crate::store::{ChatTx, RowLock, StoreError};
 
@@ -323,19 +323,22 @@ impl Service {
         max_created: i64,
         limit: i64,
     ) -> Result<(Vec<Viewed>, bool), ServiceError> {
-        let (app, user) = (session.app, session.user.clone());
-        Ok(self
-            .store
-            .reading(move |tx| {
-                let user = user.clone();
-                Box::pin(async move {
-                    match find_room(tx, app, &user, room).await? {
-                        Some(room) => tx.history_before(&room, &user, max_created, limit).await,
-                        None => Ok((Vec::new(), false)),
-                    }
-                })
+        self.read_as(session, move |tx, app, user| {
+            Box::pin(async move {
+                let Some(room) = find_room(tx, app, user, room).await? else {
+                    return Ok((Vec::new(), false));
+                };
+                let (mut page, mut has_more) =
+                    tx.history_before(&room, user, max_created, limit).await?;
+                let hidden = tx.hidden(user.id, Some(room.id)).await?;
+                let cleared = hidden.cleared.get(&room.id).copied().unwrap_or(0);
+                // The cleared history is the start of the room as the user sees it.
+                has_more &= page.last().is_none_or(|v| v.message.seq > cleared + 1);
+                page.retain(|v| !hidden.hides(&v.message));
+                Ok((page, has_more))
             })
-            .await?)
+        })
+        .await
     }
 
     /// A room's messages created since `min_created` and changed after `last_updated`.
@@ -346,22 +349,20 @@ impl Service {
         min_created: i64,
         last_updated: i64,
     ) -> Result<Vec<Viewed>, ServiceError> {
-        let (app, user) = (session.app, session.user.clone());
-        Ok(self
-            .store
-            .reading(move |tx| {
-                let user = user.clone();
-                Box::pin(async move {
-                    match find_room(tx, app, &user, room).await? {
-                        Some(room) => {
-                            tx.history_after(&room, &user, min_created, last_updated)
-                                .await
-                        }
-                        None => Ok(Vec::new()),
-                    }
-                })
+        self.read_as(session, move |tx, app, user| {
+            Box::pin(async move {
+                let Some(room) = find_room(tx, app, user, room).await? else {
+                    return Ok(Vec::new());
+                };
+                let mut page = tx
+                    .history_after(&room, user, min_created, last_updated)
+                    .await?;
+                let hidden = tx.hidden(user.id, Some(room.id)).await?;
+                page.retain(|v| !hidden.hides(&v.message));
+                Ok(page)
             })
-            .await?)
+        })
+        .await
     }
 
     /// Last message per room plus unread messages, for the client's room list.
@@ -370,10 +371,11 @@ impl Service {
         session: &ClientSession,
         device: &str,
     ) -> Result<Vec<Viewed>, ServiceError> {
-        Ok(self
+        let list = self
             .store
             .room_list(session.app, session.user.clone(), device.to_owned())
-            .await?)
+            .await?;
+        self.visible_room_list(session, list).await
     }
 
     /// Messages changed since the device's last sync.
@@ -382,10 +384,13 @@ impl Service {
         session: &ClientSession,
         device: &str,
     ) -> Result<Vec<Viewed>, ServiceError> {
-        Ok(self
+        let mut changed = self
             .store
             .new_and_updated(session.app, session.user.clone(), device.to_owned())
-            .await?)
+            .await?;
+        let hidden = self.hidden_from(&session.user).await?;
+        changed.retain(|v| !hidden.hides(&v.message));
+        Ok(changed)
     }
 }
 
@@ -421,7 +426,8 @@ pub(super) async fn edit(
 /// The send rule: a repeated local ID from the same sender stores nothing and returns what
 /// was stored (a retry is idempotent; on PostgreSQL two racing retries are decided by the
 /// unique index, the loser runs again and finds the winner's row). The sender must take part
-/// in the room; a client may not send into a locked room. A shared room is read under its row
+/// in the room; a client may not send into a locked room, nor into a personal room when either
+/// of the two blocked the other. A shared room is read under its row
 /// lock, so the checks see a lock or a removal committed a moment before; a personal room comes
 /// into being on its first message. Each part is appended in order, and the sender's activity
 /// is recorded.
@@ -438,26 +444,58 @@ pub(super) async fn send(
     if !existing.is_empty() {
         return Ok((existing, true));
     }
-    let room = room_to_post_in(tx, app, &sender, destination).await?;
-    if origin == Origin::Client && room.is_locked() {
-        return Err(StoreError::Locked);
+    let room = postable_room(tx, app, &sender, destination, origin).await?;
+    Ok((append_parts(tx, app, &sender, &room, parts).await?, false))
+}
+
+/// The room `destination` names, if `sender` may post into it from `origin`: they take part
+/// in it; a client may not send into a locked room, nor into a personal room when either of
+/// the two blocked the other.
+pub(super) async fn postable_room(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    sender: &User,
+    destination: Destination,
+    origin: Origin,
+) -> Result<Room, StoreError> {
+    let room = room_to_post_in(tx, app, sender, destination).await?;
+    if origin == Origin::Client {
+        if room.is_locked() {
+            return Err(StoreError::Locked);
+        }
+        if let RoomKind::Personal { a, b } = room.kind {
+            let other = if a == sender.id { b } else { a };
+            super::contacts::refuse_blocked(tx, sender.id, &[other]).await?;
+        }
     }
+    Ok(room)
+}
+
+/// Appends `parts` in order to `room` as `sender`'s (each file a part names becomes the
+/// room's), and records the sender's activity.
+pub(super) async fn append_parts(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+    sender: &User,
+    room: &Room,
+    parts: Vec<NewMessage>,
+) -> Result<Vec<Message>, StoreError> {
     let mut stored = Vec::with_capacity(parts.len());
     for part in parts {
         super::media::carry_file(
             tx,
             app,
-            &sender,
+            sender,
             room.id,
             part.kind,
             &part.data,
             &part.local_id,
         )
         .await?;
-        stored.push(tx.append_message(app, &room, part, &[]).await?);
+        stored.push(tx.append_message(app, room, part, &[]).await?);
     }
     tx.set_last_activity(sender.id, now_ms()).await?;
-    Ok((stored, false))
+    Ok(stored)
 }
 
 /// The room `destination` names, as `sender` may post into it: read under its row lock (a
@@ -491,8 +529,9 @@ pub(super) async fn room_to_post_in(
 /// system messages, unknown IDs and rooms the reader is not in are skipped, not refused).
 /// Reading a message moves the reader's read position to it, and so reads everything before
 /// it; read implies delivered. A message is reported once, and only when its state changed;
-/// the sender and the reader's other devices hear about it. Reading a room clears the reader's
-/// unread mark of it.
+/// the sender and the reader's other devices hear about it. Each receipt is also kept as the
+/// reader's own, with its time, for message info. Reading a room clears the reader's unread
+/// mark of it.
 pub(super) async fn mark(
     tx: &mut dyn ChatTx,
     app: AppId,
@@ -511,6 +550,12 @@ pub(super) async fn mark(
         };
         if sender == reader.id || !is_participant(tx, &message.room, &reader).await? {
             continue;
+        }
+        if message.kind != SYSTEM_MESSAGE_TYPE {
+            // The reader's own receipt, for message info.
+            let (room, seq) = (message.room.id, message.seq);
+            tx.record_receipt(id, room, seq, reader.id, read, now_ms())
+                .await?;
         }
         if read {
             let ordinal = tx.message_ordinal(id).await?;

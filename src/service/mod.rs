@@ -3,17 +3,22 @@
 
 mod access;
 mod client;
+mod contacts;
+mod hiding;
 mod keys;
 mod live;
 mod marks;
 mod media;
 mod membership;
+mod message_info;
 mod messages;
 mod profile;
+mod reports;
 mod room_states;
 mod rooms;
 #[cfg(test)]
 mod rule_tests;
+mod scheduled;
 mod sessions;
 mod users;
 
@@ -26,15 +31,21 @@ pub use crate::config::ServiceConfig;
 /// Why the server closes a socket; re-exported so the HTTP edge need not reach into realtime.
 pub use crate::realtime::CloseReason;
 pub use crate::store::{ContactCounts, ContactOp, LockChange, RoomChange, RoomUpsert, UserProfile};
+pub use contacts::MAX_PHONES;
 pub use keys::{KEY_REVOCATION_SEEN, KeyError};
 pub use marks::{Marked, Page};
 pub use membership::ClientRoomChange;
+pub use message_info::{MessageInfo, Recipient};
 pub use messages::{Destination, Origin, OutgoingMessage, ServerDestination, ServerMessage};
+pub use reports::{ListedReport, ReportAbout, ReportText};
+pub use scheduled::ScheduledView;
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
 
-use crate::domain::ParamError;
+use futures_util::future::BoxFuture;
+
+use crate::domain::{AppId, ParamError, User};
 use crate::realtime::{Fanout, Hub};
-use crate::store::{Store, StoreError, TokenProblem};
+use crate::store::{ChatRead, Store, StoreError, TokenProblem};
 
 /// Why a use case failed, in the terms the APIs report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +131,35 @@ impl Service {
     /// Live events to this node's sockets and, with a bus, every other node's.
     pub fn fanout(&self) -> &Fanout {
         &self.fanout
+    }
+
+    /// Runs `work` on one consistent view of the data, as the caller: the read every client
+    /// look-up makes, with the caller's app and user handed in.
+    pub(super) async fn read_as<R, F>(
+        &self,
+        session: &ClientSession,
+        work: F,
+    ) -> Result<R, ServiceError>
+    where
+        R: Send + 'static,
+        F: for<'t> Fn(
+                &'t mut dyn ChatRead,
+                AppId,
+                &'t User,
+            ) -> BoxFuture<'t, Result<R, StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let (app, user) = (session.app, session.user.clone());
+        let work = Arc::new(work);
+        Ok(self
+            .store
+            .reading(move |tx| {
+                let (user, work) = (user.clone(), Arc::clone(&work));
+                Box::pin(async move { work(tx, app, &user).await })
+            })
+            .await?)
     }
 }
 

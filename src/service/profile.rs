@@ -17,7 +17,8 @@ async fn reread(
         .user_in_app(app, user)
         .await?
         .ok_or(StoreError::UserNotFound)?;
-    Ok((found, tx.user_bio(user).await?))
+    let bio = tx.user_bios(&[user]).await?.pop().unwrap_or_default();
+    Ok((found, bio))
 }
 
 /// Photos as the SDKs list them: the main one first, then the newest first.
@@ -139,6 +140,19 @@ impl Service {
             })
             .await?;
         Ok(result)
+    }
+
+    /// The bios of `users`, in their order (`""` for a user without one). User objects in
+    /// the answers about particular users carry it; lists of users and messages do not.
+    pub async fn bios(&self, users: &[UserId]) -> Result<Vec<String>, ServiceError> {
+        let users = users.to_vec();
+        Ok(self
+            .store
+            .reading(move |tx| {
+                let users = users.clone();
+                Box::pin(async move { tx.user_bios(&users).await })
+            })
+            .await?)
     }
 
     /// Sets the caller's bio.

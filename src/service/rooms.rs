@@ -1,7 +1,9 @@
 //! Server API room management and room lists.
 
 use super::{Service, ServiceError, membership};
-use crate::domain::{AppId, RoomBundle, RoomListEntry, SystemAction, User, now_ms, unique_users};
+use crate::domain::{
+    AppId, RoomBundle, RoomListEntry, SystemAction, User, UserId, now_ms, unique_users,
+};
 use crate::store::{
     ChatTx, Joining, LockChange, NewRoom, RoomChange, RoomUpsert, RowLock, StoreError, WriteSize,
 };
@@ -184,8 +186,9 @@ pub(super) async fn upsert_room(
             (room, SystemAction::RoomUpdate, None)
         }
     };
+    let sender = app_sender(tx, app).await?;
     let message = tx
-        .append_message(app, &room, action.message(None, None), &[])
+        .append_message(app, &room, action.message(sender, None), &[])
         .await?;
     let bundle = match joined {
         Some(participants) => RoomBundle {
@@ -199,4 +202,14 @@ pub(super) async fn upsert_room(
         bundle,
         messages: vec![message],
     })
+}
+
+/// Who the system messages of a Server API change come from: the app's own user (an empty
+/// `xcUserID`, the app's name), so that the SDKs can name who "created this room"; nobody
+/// for an app that has none.
+pub(super) async fn app_sender(
+    tx: &mut dyn ChatTx,
+    app: AppId,
+) -> Result<Option<UserId>, StoreError> {
+    Ok(tx.user_by_xc_id(app, "").await?.map(|u| u.id))
 }

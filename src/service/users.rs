@@ -2,7 +2,7 @@
 
 use super::{Service, ServiceError};
 use crate::domain::secret::{hash_secret, random_token};
-use crate::domain::{AppId, User, UserId, now_ms};
+use crate::domain::{AppId, SystemAction, User, UserId, now_ms};
 use crate::store::{ChatTx, ContactCounts, ContactOp, StoreError, UserProfile, WriteSize};
 
 impl Service {
@@ -15,11 +15,14 @@ impl Service {
         profile: UserProfile,
     ) -> Result<User, ServiceError> {
         let sets_role = profile.role_code.is_some();
+        let before = self.store.user_by_xc_id(app, &profile.xc_user_id).await?;
         let user = self.store.upsert_user(app, profile).await?;
         if sets_role {
             self.fanout
                 .role_changed(app, user.id, user.role_code.clone());
         }
+        self.tell_profile_change(app, before.as_ref(), &user)
+            .await?;
         Ok(user)
     }
 
@@ -31,6 +34,7 @@ impl Service {
     ) -> Result<(String, User), ServiceError> {
         let ticket = random_token::<32>();
         let sets_role = profile.role_code.is_some();
+        let before = self.store.user_by_xc_id(app, &profile.xc_user_id).await?;
         let ttl = i64::try_from(self.config.ticket_ttl.as_millis()).unwrap_or(i64::MAX);
         let user = self
             .store
@@ -45,6 +49,8 @@ impl Service {
             self.fanout
                 .role_changed(app, user.id, user.role_code.clone());
         }
+        self.tell_profile_change(app, before.as_ref(), &user)
+            .await?;
         Ok((ticket, user))
     }
 
@@ -62,6 +68,68 @@ impl Service {
             .await?)
     }
 }
+
+impl Service {
+    /// When a user's name, username or photo changed, appends a hidden `user/update` system
+    /// message from them into each of their personal rooms: the web SDK takes the room (named
+    /// and pictured after the other user) from it into its room list, and Android its contact
+    /// data (and, for the user themself, their own profile). Hidden, it is nobody's last or
+    /// unread message.
+    pub(super) async fn tell_profile_change(
+        &self,
+        app: AppId,
+        before: Option<&User>,
+        after: &User,
+    ) -> Result<(), ServiceError> {
+        let Some(before) = before else {
+            return Ok(());
+        };
+        let shown = |u: &User| {
+            (
+                u.fullname.clone(),
+                u.username.clone(),
+                u.photo_thumbnail.clone(),
+                u.photo_fullsize.clone(),
+            )
+        };
+        if shown(before) == shown(after) {
+            return Ok(());
+        }
+        let partners = self
+            .store
+            .personal_partners(after.id, MAX_PROFILE_ROOMS)
+            .await?;
+        if partners.is_empty() {
+            return Ok(());
+        }
+        let user = after.id;
+        self.store
+            .sized_transaction(WriteSize::of(partners.len()), move |tx| {
+                let partners = partners.clone();
+                Box::pin(async move {
+                    for partner in partners {
+                        let (a, b) = if user < partner {
+                            (user, partner)
+                        } else {
+                            (partner, user)
+                        };
+                        let Some(room) = tx.personal_room(app, a, b).await? else {
+                            continue;
+                        };
+                        let mut note = SystemAction::UserUpdate.message(Some(user), None);
+                        note.is_hidden = true;
+                        tx.append_message(app, &room, note, &[]).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Most personal rooms one profile change is told in.
+const MAX_PROFILE_ROOMS: i64 = 100_000;
 
 /// The contact sync rule: contacts are one-way; every user named is resolved first, so one
 /// unknown user changes nothing; additions run before deletions, so a pair both added and

@@ -16,8 +16,9 @@ use futures_util::future::BoxFuture;
 use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
 use crate::domain::{
-    AppId, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomState,
-    RoomStateChange, StoredFile, User, UserId, UserPhoto, Viewed,
+    AppId, FeedItem, Hidden, Message, MessageId, NewMessage, NewReport, Receipt, Report, Room,
+    RoomBundle, RoomId, RoomState, RoomStateChange, Scheduled, ScheduledContent, StoredFile, User,
+    UserId, UserPhoto, Viewed,
 };
 
 /// How many rows a write may change, as its caller can tell before it runs.
@@ -70,7 +71,8 @@ pub trait ChatRead: Send {
         lock: RowLock,
     ) -> Result<Option<Room>, StoreError>;
 
-    /// The room with this ID in this app; [`StoreError::RoomNotFound`] if there is none.
+    /// The room with this ID in this app; [`StoreError::RoomNotFound`] if there is none or it
+    /// was deleted.
     async fn room_by_id(
         &mut self,
         app: AppId,
@@ -171,8 +173,9 @@ pub trait ChatRead: Send {
     /// A user's profile photos, oldest first.
     async fn user_photos(&mut self, user: UserId) -> Result<Vec<UserPhoto>, StoreError>;
 
-    /// A user's bio.
-    async fn user_bio(&mut self, user: UserId) -> Result<String, StoreError>;
+    /// The users' bios, in the order asked (empty for a user without one or not found): one
+    /// look-up however many users a listing shows.
+    async fn user_bios(&mut self, users: &[UserId]) -> Result<Vec<String>, StoreError>;
 
     /// The rooms file `id` belongs to (uploaded into, or sent into by message).
     async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError>;
@@ -211,6 +214,60 @@ pub trait ChatRead: Send {
         b: &User,
         limit: i64,
     ) -> Result<Vec<Room>, StoreError>;
+
+    /// Of `others`, those with a block between them and `user`, whichever of the two blocked.
+    async fn blocks_between(
+        &mut self,
+        user: UserId,
+        others: &[UserId],
+    ) -> Result<Vec<UserId>, StoreError>;
+
+    /// What `user` no longer sees: of `room` alone, or of all their rooms when `None`.
+    async fn hidden(&mut self, user: UserId, room: Option<RoomId>) -> Result<Hidden, StoreError>;
+
+    /// The recipients' own receipts of a message.
+    async fn receipts(&mut self, message: MessageId) -> Result<Vec<Receipt>, StoreError>;
+
+    /// The users whose read position in `room` is at `seq` or past it.
+    async fn readers(&mut self, room: RoomId, seq: i64) -> Result<Vec<UserId>, StoreError>;
+
+    /// When `user` first read `room` at or after `seq`: their first read receipt there, or
+    /// their first message after it (sending moves the sender's read position), whichever
+    /// came first; `None` if neither exists.
+    async fn first_read_after(
+        &mut self,
+        room: RoomId,
+        user: UserId,
+        seq: i64,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// The time of the soonest scheduled message, if any.
+    async fn next_scheduled_time(&mut self) -> Result<Option<i64>, StoreError>;
+
+    /// `sender`'s scheduled messages in `room`, the soonest first.
+    async fn scheduled_in_room(
+        &mut self,
+        sender: UserId,
+        room: RoomId,
+    ) -> Result<Vec<Scheduled>, StoreError>;
+
+    /// The users of `app` whose phone number is one of `phones`, exactly as stored.
+    async fn users_by_phones(
+        &mut self,
+        app: AppId,
+        phones: &[String],
+    ) -> Result<Vec<User>, StoreError>;
+
+    /// The users `blocker` blocked, the latest block first.
+    async fn blocked_users(&mut self, blocker: UserId) -> Result<Vec<User>, StoreError>;
+
+    /// The app's reports with an ID below `before`, newest first, at most `limit`.
+    async fn reports(
+        &mut self,
+        app: AppId,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<Report>, StoreError>;
 }
 
 /// The writes a rule uses, inside the caller's write transaction.
@@ -282,6 +339,9 @@ pub trait ChatTx: ChatRead {
         upsert: &RoomUpsert,
         now: i64,
     ) -> Result<(), StoreError>;
+
+    /// Marks a room deleted at `now`: it is no longer found by its ID.
+    async fn delete_room(&mut self, room: RoomId, now: i64) -> Result<(), StoreError>;
 
     /// Renames a room.
     async fn rename_room(&mut self, room: RoomId, name: &str, now: i64) -> Result<(), StoreError>;
@@ -427,6 +487,82 @@ pub trait ChatTx: ChatRead {
         rooms: &[RoomId],
         change: RoomStateChange,
     ) -> Result<Vec<RoomId>, StoreError>;
+
+    /// Clears `room`'s history for `user` up to `seq`, at `at`: their row of the room's state
+    /// records it, and the room is no longer pinned or marked unread for them.
+    async fn clear_room(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+        seq: i64,
+        at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Hides `message` from `user` alone; whether it was visible to them before.
+    async fn hide_message(&mut self, user: UserId, message: &Message) -> Result<bool, StoreError>;
+
+    /// Stores a scheduled message; returns its ID.
+    async fn insert_scheduled(
+        &mut self,
+        app: AppId,
+        sender: UserId,
+        room: RoomId,
+        content: &ScheduledContent,
+        scheduled_time: i64,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+
+    /// `sender`'s scheduled messages among `ids`, each locked until commit (PostgreSQL: `FOR
+    /// UPDATE`), the soonest first.
+    async fn scheduled_for_update(
+        &mut self,
+        sender: UserId,
+        ids: &[i64],
+    ) -> Result<Vec<Scheduled>, StoreError>;
+
+    /// Up to `limit` scheduled messages due at `now`, the earliest first, each locked until
+    /// commit; on PostgreSQL one locked by another transaction is skipped (`SKIP LOCKED`), so
+    /// nodes sending due messages at once never claim the same one.
+    async fn due_scheduled(&mut self, now: i64, limit: i64) -> Result<Vec<Scheduled>, StoreError>;
+
+    /// Sets a scheduled message's time and content.
+    async fn update_scheduled(
+        &mut self,
+        id: i64,
+        scheduled_time: i64,
+        content: &ScheduledContent,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Removes a scheduled message (sent or deleted); whether it was there.
+    async fn delete_scheduled(&mut self, id: i64) -> Result<bool, StoreError>;
+
+    /// Records `user`'s receipt of `message` (at `seq` of `room`): delivered, and read when
+    /// `read`; the first time of each is kept.
+    async fn record_receipt(
+        &mut self,
+        message: MessageId,
+        room: RoomId,
+        seq: i64,
+        user: UserId,
+        read: bool,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Blocks (`blocking`) or unblocks `blocked` for `blocker`; whether that changed anything.
+    async fn set_block(
+        &mut self,
+        blocker: UserId,
+        blocked: UserId,
+        blocking: bool,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a report; returns its ID.
+    async fn insert_report(&mut self, report: &NewReport) -> Result<i64, StoreError>;
+
+    /// Marks the app's report `id` resolved at `now`; `false` if there is no such open report.
+    async fn resolve_report(&mut self, app: AppId, id: i64, now: i64) -> Result<bool, StoreError>;
 
     /// Queues a committed change for live delivery; it is published only if the transaction
     /// commits.

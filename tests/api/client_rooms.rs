@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, text_message};
 
 #[tokio::test]
 async fn groups_are_managed_by_their_admins() {
@@ -233,4 +233,76 @@ async fn groups_in_common_lists_shared_rooms_newest_first_without_personal_ones(
         )
         .await;
     assert_error(&unknown, 404, "40401", "");
+}
+
+#[tokio::test]
+async fn an_admin_deletes_a_group_every_member_hears_it_and_it_is_gone() {
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let created = app
+        .client_ok(
+            "/v1/client/room/create",
+            &ann.access,
+            json!({"name": "Short-lived", "type": 2, "userIDs": [bob.user_id]}),
+        )
+        .await;
+    let room = created["room"]["roomID"].as_str().unwrap().to_owned();
+    let mut bobs = app.socket(&bob).await;
+    bobs.send_text(&room, "d1", "hello").await;
+
+    let refused = app
+        .client(
+            "/v1/client/room/delete",
+            &bob.access,
+            json!({"roomID": room, "checksum": "x"}),
+        )
+        .await;
+    assert_error(&refused, 403, "40301", "");
+    let deleted = app
+        .client_ok(
+            "/v1/client/room/delete",
+            &ann.access,
+            json!({"roomID": room, "checksum": "x"}),
+        )
+        .await;
+    assert_eq!(deleted["success"], true);
+    let note = bobs
+        .expect("chat/sendMessage", |m| m["action"] == "room/delete")
+        .await;
+    assert_eq!(note["type"], 9001);
+    assert_eq!(note["user"]["userID"], ann.user_id.as_str());
+
+    // Gone: not found, no sends, not listed.
+    let gone = app
+        .client("/v1/client/room/get", &bob.access, json!({"roomID": room}))
+        .await;
+    assert_error(&gone, 404, "40401", "");
+    bobs.send("chat/sendMessage", text_message(&room, "d2", "anyone?"))
+        .await;
+    let refused = bobs.expect("error", |e| e["localID"] == "d2").await;
+    assert_eq!(refused["code"], "40401");
+    let list = app
+        .client_ok(
+            "/v1/chat/message/room_list_and_unread",
+            &bob.access,
+            json!(""),
+        )
+        .await;
+    assert!(
+        !list["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["room"]["roomID"] == room),
+        "{list}"
+    );
+    let again = app
+        .client(
+            "/v1/client/room/delete",
+            &ann.access,
+            json!({"roomID": room}),
+        )
+        .await;
+    assert_error(&again, 404, "40401", "");
 }

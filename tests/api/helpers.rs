@@ -481,6 +481,25 @@ impl TestApp {
         envelope["data"].clone()
     }
 
+    /// The newest `limit` messages of a room as `who` reads them (`list_by_room/before`): the
+    /// page, with `messages` and `hasMore`.
+    pub async fn newest(&self, who: &Login, room: &str, limit: i64) -> Value {
+        self.client_ok(
+            "/v1/chat/message/list_by_room/before",
+            &who.access,
+            json!({"roomID": room, "maxCreated": 0, "limit": limit}),
+        )
+        .await
+    }
+
+    /// The bodies of the newest 50 messages of a room as `who` reads them, newest first, and
+    /// whether older ones remain.
+    pub async fn newest_bodies(&self, who: &Login, room: &str) -> (Vec<String>, bool) {
+        let page = self.newest(who, room, 50).await;
+        let bodies = page["messages"].as_array().unwrap().iter().map(body_of);
+        (bodies.collect(), page["hasMore"].as_bool().unwrap())
+    }
+
     /// Creates the user if needed and logs them in through a ticket.
     pub async fn login(&self, xc_user_id: &str, fullname: &str) -> Login {
         let ticket = self

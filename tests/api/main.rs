@@ -4,15 +4,20 @@
 //! `nats-server` whatever the backend; `.config/nextest.toml` runs them in the `scale` profile.
 
 mod access;
+mod android;
 mod browser;
 mod chat;
 mod client_rooms;
+mod contacts;
+mod coverage;
 mod envelope;
 mod helpers;
+mod hiding;
 mod limits;
 mod logs;
 mod marks;
 mod media;
+mod message_info;
 mod metrics;
 mod openapi;
 mod process;
@@ -20,6 +25,7 @@ mod room_lists;
 mod room_states;
 mod rooms;
 mod scale;
+mod scheduled;
 mod schema;
 mod server_messages;
 mod sessions;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Login, TestApp};
 
 fn document() -> Value {
     serde_json::from_str(confab::http::OPENAPI).expect("the document is JSON")
@@ -43,6 +43,23 @@ fn missing(envelope: &Value) -> Option<String> {
         .strip_prefix("Param '")?
         .strip_suffix("' is required")?;
     Some(name.to_owned())
+}
+
+/// The documented API paths a plain request can be tried on: the token exchanges take their
+/// credentials from headers, and logout would end the session the other calls use.
+fn asked(paths: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    paths.iter().filter(|(path, _)| {
+        path.starts_with("/v1/") && !path.starts_with("/v1/auth/") && *path != "/v1/client/logout"
+    })
+}
+
+/// POSTs `body` to `path` with the Server-Key or as `who`, as the path requires.
+async fn call(app: &TestApp, who: &Login, path: &str, body: Value) -> Value {
+    if path.starts_with("/v1/server/") {
+        app.post(path, body).await
+    } else {
+        app.client(path, &who.access, body).await
+    }
 }
 
 #[tokio::test]
@@ -85,20 +102,12 @@ async fn every_parameter_an_endpoint_requires_is_required_in_the_document() {
     let ann = app.login("ann", "Ann").await;
     let doc = document();
     let paths = doc["paths"].as_object().unwrap();
-    // The token exchanges take their credentials from headers, and logout would end the
-    // session the other calls use.
-    let asked = paths.iter().filter(|(path, _)| {
-        path.starts_with("/v1/") && !path.starts_with("/v1/auth/") && *path != "/v1/client/logout"
-    });
+    let asked = asked(paths);
     for (path, item) in asked {
         let schema = &item["post"]["requestBody"]["content"]["application/json"]["schema"];
         let mut names = BTreeSet::new();
         required(&doc, schema, &mut names);
-        let envelope = if path.starts_with("/v1/server/") {
-            app.post(path, json!({})).await
-        } else {
-            app.client(path, &ann.access, json!({})).await
-        };
+        let envelope = call(&app, &ann, path, json!({})).await;
         if let Some(name) = missing(&envelope) {
             assert!(
                 names.contains(&name),
@@ -112,4 +121,48 @@ async fn every_parameter_an_endpoint_requires_is_required_in_the_document() {
             );
         }
     }
+}
+
+/// Whether a schema, or any of its branches, admits JSON `null`.
+fn admits_null(doc: &Value, schema: &Value) -> bool {
+    let schema = resolve(doc, schema);
+    let typed_null = match &schema["type"] {
+        Value::String(kind) => kind == "null",
+        Value::Array(kinds) => kinds.iter().any(|kind| kind == "null"),
+        _ => false,
+    };
+    typed_null
+        || ["anyOf", "oneOf"].iter().any(|branches| {
+            schema[branches]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|branch| admits_null(doc, branch))
+        })
+}
+
+#[tokio::test]
+async fn a_null_body_is_accepted_exactly_where_the_document_allows_it() {
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    let doc = document();
+    let paths = doc["paths"].as_object().unwrap();
+    let asked = asked(paths);
+    let mut wrong = Vec::new();
+    for (path, item) in asked {
+        let schema = &item["post"]["requestBody"]["content"]["application/json"]["schema"];
+        if schema.is_null() {
+            continue; // no body is read at all
+        }
+        let envelope = call(&app, &ann, path, Value::Null).await;
+        let accepted = envelope["status"] == 200;
+        if accepted != admits_null(&doc, schema) {
+            wrong.push(format!("{path}: {envelope}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "null bodies where the document disagrees:\n{}",
+        wrong.join("\n")
+    );
 }

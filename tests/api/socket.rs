@@ -157,3 +157,31 @@ async fn server_api_room_changes_arrive_live_as_system_messages() {
         "the removed user hears of it too"
     );
 }
+
+#[tokio::test]
+async fn events_the_sdks_define_but_a_server_need_not_act_on_are_taken_quietly() {
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let room = personal(&ann, &bob);
+    let mut socket = app.socket(&ann).await;
+    for event in [
+        "chat/openRoom",
+        "chat/closeRoom",
+        "chat/openMessage",
+        "user/authentication",
+        "user/updated",
+    ] {
+        socket.send(event, json!({"roomID": room})).await;
+    }
+    socket
+        .send("chat/sendMessage", text_message(&room, "q1", "still here"))
+        .await;
+    loop {
+        let frame = socket.next().await.expect("the socket stays open");
+        assert_ne!(frame["eventName"], "error", "{frame}");
+        if frame["eventName"] == "chat/sendMessage" && frame["data"]["localID"] == "q1" {
+            break;
+        }
+    }
+}

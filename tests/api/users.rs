@@ -247,3 +247,67 @@ async fn contact_sync_refuses_bad_input_and_changes_nothing() {
         .await,
     );
 }
+
+#[tokio::test]
+async fn a_profile_change_is_told_in_the_users_personal_rooms_hidden() {
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let room = crate::helpers::personal(&ann, &bob);
+    let mut bobs = app.socket(&bob).await;
+    bobs.send_text(&room, "u1", "hi").await;
+    let mut anns = app.socket(&ann).await;
+
+    // Unchanged: nothing is told.
+    app.ok(
+        "/v1/server/user/update",
+        json!({"xcUserID": "bob", "fullName": "Bob"}),
+    )
+    .await;
+    app.ok(
+        "/v1/server/user/update",
+        json!({"xcUserID": "bob", "fullName": "Robert", "photoThumbnailURL": "https://cdn.example/r.png"}),
+    )
+    .await;
+    let note = anns
+        .expect("chat/sendMessage", |m| m["action"] == "user/update")
+        .await;
+    assert_eq!(note["type"], 9001);
+    assert_eq!(note["isHidden"], true);
+    assert_eq!(note["user"]["fullname"], "Robert");
+    assert_eq!(note["room"]["name"], "Robert", "the room as Ann sees it");
+    assert_eq!(
+        note["room"]["imageURL"]["thumbnail"],
+        "https://cdn.example/r.png"
+    );
+    // Hidden: the room list still shows the last message people see, with nothing unread.
+    let list = app
+        .client_ok(
+            "/v1/chat/message/room_list_and_unread",
+            &ann.access,
+            json!(""),
+        )
+        .await;
+    let bodies: Vec<String> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["room"]["roomID"] == room && m["isHidden"] == false)
+        .map(crate::helpers::body_of)
+        .collect();
+    assert_eq!(bodies, ["hi"]);
+    let unchanged = app
+        .client_ok(
+            "/v1/chat/message/list_by_room/before",
+            &ann.access,
+            json!({"roomID": room, "maxCreated": 0, "limit": 10}),
+        )
+        .await;
+    let actions: Vec<&str> = unchanged["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["user/update", ""], "one note, for the one change");
+}

@@ -25,9 +25,11 @@ const deadline = setTimeout(
   120_000,
 );
 
+const started = Date.now();
+
 function step(text) {
   lastStep = text;
-  console.log(`[browser] ${text}`);
+  console.log(`[browser] ${((Date.now() - started) / 1000).toFixed(1)}s ${text}`);
 }
 
 function fail(err) {
@@ -98,6 +100,15 @@ async function main() {
         refreshes[name] += 1;
       }
     });
+    // Every envelope error a page is answered, logged: what the SDK makes of it is not always
+    // visible (several of its functions drop errors).
+    context.on("response", async (response) => {
+      if (!response.url().startsWith(api)) return;
+      const envelope = await response.json().catch(() => null);
+      if (envelope && envelope.error && envelope.error.code) {
+        console.log(`[browser] ${name} was answered ${JSON.stringify(envelope.error)} by ${response.url()}`);
+      }
+    });
     const page = await context.newPage();
     page.on("pageerror", (e) => errors.push(`${name}: page error: ${e.message}`));
     page.on("console", (msg) => {
@@ -107,7 +118,13 @@ async function main() {
     return page;
   }
 
+  // When each page got its access token: the test waits for all of them to expire in one step
+  // (the SDK refreshes only when a call is refused, and several of its functions lose their
+  // callback when they retry after a refresh, so no other step may meet an expired token).
+  const loggedInAt = {};
+
   async function login(name, xcUserID) {
+    loggedInAt[name] = Date.now();
     const { ticket } = await server("/v1/server/auth_ticket/request", {
       xcUserID,
       fullName: xcUserID === "alice" ? "Alice Ærø" : "Bob Brønn",
@@ -188,6 +205,14 @@ async function main() {
   await a.evaluate((ids) => window.markRead(ids), [m2.messageID]);
   await saw(b, "update", `m.localID === ${JSON.stringify(lid2)} && m.isRead === true`);
 
+  step("message info: alice sees that bob read her message, and when");
+  const info = await a.evaluate((id) => window.messageInfo(id), m1.messageID);
+  assert.equal(info.message.messageID, m1.messageID);
+  assert.deepEqual(info.readBy.map((r) => r.userID), [bob.userID], JSON.stringify(info));
+  assert.ok(info.readBy[0].readTime >= m1.created, JSON.stringify(info.readBy));
+  assert.deepEqual(info.deliveredTo, []);
+  assert.equal(await a.evaluate((id) => window.totalRead(id), m1.messageID), 1);
+
   step("two more messages stay unread");
   const lid3 = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, "третье"]);
   const lid4 = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, "fourth ✓"]);
@@ -234,6 +259,10 @@ async function main() {
   });
   assert.deepEqual(await a4.evaluate(() => window.mutedRooms()), {});
   assert.deepEqual(await a3.evaluate((r) => window.unpinRooms(r), [room.roomID]), []);
+  // The web SDK does not follow `room/unpin` from another device (only Android does), so this
+  // page would keep the room as pinned and trip over its own list later: it leaves here.
+  assert.ok(await never(a4, "loggedOut", "true"), "alice-4 was logged out");
+  await a4.context().close();
 
   step("history before and after");
   const older = await a3.evaluate((r) => window.older(r), room.roomID);
@@ -251,7 +280,10 @@ async function main() {
     name: "Order #42",
     participantXCUserIDs: ["alice", "bob"],
   });
-  await saw(a, "new", `m.action === "room/create" && m.room.xcRoomID === "order-42"`);
+  const createdNote = await saw(a, "new", `m.action === "room/create" && m.room.xcRoomID === "order-42"`);
+  // The Server API's changes come from the app's own user, so the SDKs can say who made them.
+  assert.equal(createdNote.user.fullname, "default");
+  assert.equal(createdNote.user.xcUserID, "");
   const shipped = "Your order ships today 🚚";
   await server("/v1/server/message/send", {
     senderXCUserID: "bob",
@@ -370,8 +402,123 @@ async function main() {
   const after = await b.evaluate((id) => window.groupsInCommon(id), alice.userID);
   assert.deepEqual(after.map((r) => r.roomID), [group.roomID]);
 
+  step("the crew's life through the SDK: bob is added, promoted, demoted, sees the new name, is removed");
+  await a.evaluate(([r, ids]) => window.addMembers(r, ids), [crew.roomID, [bob.userID]]);
+  await saw(b, "new", `m.action === "room/addParticipant" && m.room.roomID === ${JSON.stringify(crew.roomID)}`);
+  await a.evaluate(([r, ids]) => window.promote(r, ids), [crew.roomID, [bob.userID]]);
+  await saw(b, "new", `m.action === "room/promoteAdmin" && m.room.roomID === ${JSON.stringify(crew.roomID)}`);
+  await a.evaluate(([r, ids]) => window.demote(r, ids), [crew.roomID, [bob.userID]]);
+  await a.evaluate(([r, n]) => window.renameGroup(r, n), [crew.roomID, "Crew II"]);
+  await saw(b, "new", `m.action === "room/update" && m.room.name === "Crew II"`);
+  const crewSeen = await b.evaluate((r) => window.groupByID(r), crew.roomID);
+  assert.equal(crewSeen.room.name, "Crew II");
+  assert.deepEqual(crewSeen.admins ?? crewSeen.adminUserIDs, [alice.userID], JSON.stringify(crewSeen));
+  await a.evaluate(([r, ids]) => window.removeMembers(r, ids), [crew.roomID, [bob.userID]]);
+  await saw(b, "new", `m.action === "room/removeParticipant" && m.room.roomID === ${JSON.stringify(crew.roomID)}`);
+
+  step("alice deletes a group: bob hears it and it is gone from what they share");
+  const temp = await a.evaluate(([n, ids]) => window.groupWithPicture(n, ids), ["Temp", [bob.userID]]);
+  await saw(b, "new", `m.action === "room/update" && m.room.roomID === ${JSON.stringify(temp.roomID)}`);
+  assert.equal(await a.evaluate((id) => window.deleteGroup(id), temp.roomID), "Delete group chat room successfully");
+  const deletedNote = await saw(b, "new", `m.action === "room/delete" && m.room.roomID === ${JSON.stringify(temp.roomID)}`);
+  assert.equal(deletedNote.user.userID, alice.userID);
+  const shared = await b.evaluate((id) => window.groupsInCommon(id), alice.userID);
+  assert.deepEqual(shared.map((r) => r.roomID), [group.roomID]);
+
+  step("contacts: alice adds bob; a block keeps bob's messages out until it is lifted");
+  const added = await a.evaluate((id) => window.addContact(id), bob.userID);
+  assert.equal(added.userID, bob.userID);
+  assert.deepEqual(await a.evaluate(() => window.contactIDs()), [bob.userID]);
+  await a.evaluate((id) => window.block(id), bob.userID);
+  const blockedNote = await saw(aPhone, "blocked", `m.userID === ${JSON.stringify(bob.userID)}`);
+  assert.equal(blockedNote.fullname, "Bob Brønn");
+  assert.deepEqual(await aPhone.evaluate(() => window.blockedIDs()), [bob.userID]);
+  assert.deepEqual(await aPhone.evaluate(() => window.blockedList()), [bob.userID]);
+  assert.deepEqual(await aPhone.evaluate(() => window.contactIDs()), []);
+  const lidBlocked = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, "let me in"]);
+  await sleep(1500);
+  assert.ok(await never(a, "new", `m.localID === ${JSON.stringify(lidBlocked)}`), "a blocked user's message arrived");
+  assert.ok(await never(aPhone, "new", `m.localID === ${JSON.stringify(lidBlocked)}`));
+  await a.evaluate((id) => window.unblock(id), bob.userID);
+  await saw(aPhone, "unblocked", `m.userID === ${JSON.stringify(bob.userID)}`);
+  assert.deepEqual(await a.evaluate(() => window.blockedIDs()), []);
+  const lidUnblocked = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, "thanks"]);
+  await saw(a, "new", `m.localID === ${JSON.stringify(lidUnblocked)}`);
+
+  step("contacts by phone and removal; bio, photos and look-ups by xcUserID and username");
+  await server("/v1/server/user/update", { xcUserID: "bob", fullName: "Bob Brønn", phone: "+15550001", username: "bobby" });
+  const byPhone = await a.evaluate((p) => window.addContactByPhone(p), ["+15550001"]);
+  assert.deepEqual(byPhone.map((u) => u.userID), [bob.userID]);
+  await a.evaluate((id) => window.removeContact(id), bob.userID);
+  assert.deepEqual(await a.evaluate(() => window.contactIDs()), []);
+  await b.evaluate((bio) => window.updateBio(bio), "Ships things");
+  const bobByXc = await a.evaluate((x) => window.userByXcID(x), "bob");
+  assert.equal(bobByXc.bio, "Ships things");
+  assert.equal((await a.evaluate((u) => window.userByUsername(u), "BOBBY")).userID, bob.userID);
+  const alicePhotos = await b.evaluate((id) => window.photos(id), alice.userID);
+  assert.equal(alicePhotos.length, 1, JSON.stringify(alicePhotos));
+  await a.evaluate((id) => window.setMainPhoto(id), alicePhotos[0].id);
+  await a.evaluate(([id, at]) => window.deletePhoto(id, at), [alicePhotos[0].id, alicePhotos[0].createdTime]);
+  assert.deepEqual(await b.evaluate((id) => window.photos(id), alice.userID), []);
+
+  step("bob reports alice and one of her messages; the operator lists both");
+  await b.evaluate(([id, c, r]) => window.reportUser(id, c, r), [alice.userID, "Spam", "too many messages"]);
+  await b.evaluate(([m, r, c, why]) => window.reportMessage(m, r, c, why), [m1.messageID, room.roomID, "Rude", "see this"]);
+  const { reports } = await server("/v1/server/chat_report/list", {});
+  assert.deepEqual(
+    reports.map((r) => [r.type, r.reporterXCUserID, r.category]),
+    [["message", "bob", "Rude"], ["user", "bob", "Spam"]],
+  );
+  assert.equal(reports[0].body, text1);
+  assert.equal(reports[1].xcUserID, "alice");
+
+  step("scheduled messages: one sent at its time, one moved and sent now, one deleted");
+  const soon = await a.evaluate(([r, t, at]) => window.schedule(r, t, at), [room, "in a moment", Date.now() + 1500]);
+  await saw(aPhone, "scheduled", `m.room.roomID === ${JSON.stringify(room.roomID)}`);
+  const later = Date.now() + 3_600_000;
+  const moved = await a.evaluate(([r, t, at]) => window.schedule(r, t, at), [room, "later, then now", later]);
+  const gone = await a.evaluate(([r, t, at]) => window.schedule(r, t, at), [room, "never", later + 1]);
+  assert.deepEqual(
+    (await a.evaluate((r) => window.scheduledList(r), room.roomID)).map((i) => i.body),
+    ["in a moment", "later, then now", "never"],
+  );
+  const onTime = await saw(b, "new", `m.localID === ${JSON.stringify(soon.localID)}`);
+  assert.equal(onTime.body, "in a moment");
+  await a.evaluate(([id, at]) => window.reschedule(id, at), [moved.id, later + 2]);
+  await a.evaluate(([id, r, t]) => window.editScheduled(id, r, t), [moved.id, room, "edited, then now"]);
+  assert.deepEqual(await a.evaluate(([ids, r]) => window.sendScheduledNow(ids, r), [[moved.id], room.roomID]), {
+    ids: [moved.id],
+  });
+  const movedNow = await saw(b, "new", `m.localID === ${JSON.stringify(moved.localID)}` + ` || m.body === "edited, then now"`);
+  assert.equal(movedNow.body, "edited, then now");
+  assert.deepEqual(await a.evaluate(([ids, r]) => window.deleteScheduled(ids, r), [[gone.id], room.roomID]), {
+    ids: [gone.id],
+  });
+  assert.deepEqual(await a.evaluate((r) => window.scheduledList(r), room.roomID), []);
+  assert.ok(await never(b, "new", `m.localID === ${JSON.stringify(gone.localID)}`));
+
+  step("bob's new name, set through the Server API, reaches alice's room list");
+  await server("/v1/server/user/update", { xcUserID: "bob", fullName: "Bob Brønner" });
+  const renamed = await saw(
+    a,
+    "new",
+    `m.action === "user/update" && m.room.roomID === ${JSON.stringify(room.roomID)} && m.user.fullname === "Bob Brønner"`,
+  );
+  assert.equal(renamed.isHidden, true);
+  assert.equal(renamed.user.fullname, "Bob Brønner");
+  assert.equal(renamed.room.name, "Bob Brønner", "the room as alice sees it");
+
+  step("alice's third device catches up with what changed since it loaded its list");
+  const caughtUp = await a3.evaluate(() => window.newAndUpdated());
+  assert.equal(caughtUp[room.roomID].name, "Bob Brønner", JSON.stringify(caughtUp[room.roomID]));
+
   step("an access token that expires mid-session is refreshed without the user noticing");
-  await sleep(accessTtlMs + 500);
+  assert.deepEqual(
+    Object.values(refreshes).filter((n) => n > 0),
+    [],
+    "a token expired before this step: the steps before it took longer than CONFAB_ACCESS_TTL_MS",
+  );
+  await sleep(Math.max(...Object.values(loggedInAt)) + accessTtlMs + 500 - Date.now());
   const before = refreshes.alice;
   const again = await a.evaluate((id) => window.personalRoom(id), bob.userID);
   assert.equal(again.roomID, room.roomID);
@@ -379,16 +526,36 @@ async function main() {
   const lid5 = await a.evaluate(([r, t]) => window.sendText(r, t), [room, "still here after refresh"]);
   await saw(b, "new", `m.localID === ${JSON.stringify(lid5)}`);
 
+  step("alice clears the chat: her other devices drop it, bob keeps it; then she deletes one for herself");
+  const cleared = await a.evaluate((r) => window.clearChats(r), [room.roomID]);
+  assert.deepEqual(cleared, [room.roomID]);
+  for (const page of [aPhone, a3]) {
+    await saw(page, "roomCleared", `m.roomID === ${JSON.stringify(room.roomID)}`);
+  }
+  assert.deepEqual(await a3.evaluate((r) => window.older(r), room.roomID), { bodies: [], hasMore: false });
+  const bobsView = await b.evaluate((r) => window.older(r), room.roomID);
+  assert.ok(bobsView.bodies.includes(text1), JSON.stringify(bobsView));
+  const lidAfter = await b.evaluate(([r, t]) => window.sendText(r, t), [roomFromBob, "after the clear"]);
+  const afterClear = await saw(a, "new", `m.localID === ${JSON.stringify(lidAfter)}`);
+  await a.evaluate(([r, ids]) => window.deleteForMe(r, ids), [room.roomID, [afterClear.messageID]]);
+  for (const page of [aPhone, a3]) {
+    await saw(page, "update", `m.messageID === ${JSON.stringify(afterClear.messageID)} && m.isDeleted === true`);
+  }
+  assert.deepEqual(await a3.evaluate((r) => window.older(r), room.roomID), { bodies: [], hasMore: false });
+  const bobsNow = await b.evaluate((r) => window.older(r), room.roomID);
+  assert.ok(bobsNow.bodies.includes("after the clear"), JSON.stringify(bobsNow));
+
   for (const [name, page] of [
     ["alice", a],
     ["bob", b],
     ["alice-phone", aPhone],
     ["alice-3", a3],
-    ["alice-4", a4],
   ]) {
     assert.ok(await never(page, "loggedOut", "true"), `${name} was logged out`);
   }
   assert.deepEqual(errors, [], "no page logged an error");
+  step("alice logs out on her phone");
+  assert.equal(await aPhone.evaluate(() => window.logout()), "Logged out successfully");
 
   await browser.close();
   pages.close();

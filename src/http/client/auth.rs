@@ -10,14 +10,21 @@ use crate::http::envelope::{ApiError, ApiResult, Data};
 use crate::service::{TokenBundle, bearer};
 use crate::wire;
 
-fn token_bundle(t: &TokenBundle) -> Data {
-    Data::of(&json!({
+/// The tokens and the active user, with their bio (Android's account screen compares it).
+async fn token_bundle(state: &AppState, t: &TokenBundle) -> ApiResult {
+    let bio = state
+        .service
+        .bios(&[t.user.id])
+        .await?
+        .pop()
+        .unwrap_or_default();
+    Ok(Data::of(&json!({
         "accessToken": t.access_token,
         "accessTokenExpiry": t.access_expiry,
         "refreshToken": t.refresh_token,
         "refreshTokenExpiry": t.refresh_expiry,
-        "user": wire::user(&t.user),
-    }))
+        "user": wire::user(&t.user).with_bio(&bio),
+    })))
 }
 
 pub(super) async fn request_access_token(
@@ -28,7 +35,7 @@ pub(super) async fn request_access_token(
     let ticket = bearer(header(&headers, "authorization")).map_err(ApiError::Auth)?;
     let device = header(&headers, "device-identifier").unwrap_or_default();
     let bundle = state.service.exchange_ticket(app, ticket, device).await?;
-    Ok(token_bundle(&bundle))
+    token_bundle(&state, &bundle).await
 }
 
 pub(super) async fn refresh_access_token(
@@ -38,7 +45,7 @@ pub(super) async fn refresh_access_token(
 ) -> ApiResult {
     let refresh = bearer(header(&headers, "authorization")).map_err(ApiError::Auth)?;
     let bundle = state.service.refresh_session(app, refresh).await?;
-    Ok(token_bundle(&bundle))
+    token_bundle(&state, &bundle).await
 }
 
 /// `Authorization` is not checked here: the web SDK sends it empty before login.

@@ -148,19 +148,20 @@ pub(super) async fn delete(
 ) -> ApiResult {
     let room = room_ref(&p)?;
     let requested = p.id_list("messageIDs", "messageIDs", MAX_IDS, MessageId)?;
-    // Deleting only for oneself is not supported: say so rather than delete for everyone.
-    if p.optional_bool("forEveryone", "forEveryone")? == Some(false) {
-        return Err(ParamError::invalid_because(
-            "forEveryone",
-            "forEveryone",
-            "only deletion for everyone is supported",
-        )
-        .into());
-    }
-    let deleted = state
-        .service
-        .delete_messages(&session, room, requested)
-        .await?;
+    let for_everyone = p
+        .optional_bool("forEveryone", "forEveryone")?
+        .unwrap_or(true);
+    let deleted = if for_everyone {
+        state
+            .service
+            .delete_messages(&session, room, requested)
+            .await?
+    } else {
+        state
+            .service
+            .delete_for_me(&session, room, requested)
+            .await?
+    };
     Ok(Data::of(&json!({"deletedMessageIDs": ids(&deleted)})))
 }
 
@@ -310,4 +311,42 @@ pub(super) async fn pinned_list(
     p: Params,
 ) -> ApiResult {
     marked_page(state, session, p, Marked::Pinned).await
+}
+
+/// `{messageID}` → `{message, readBy, deliveredTo}`: who read the message, and who it reached
+/// but has not read it, each `{userID, xcUserID, fullname, userImageURL, deliveredTime,
+/// readTime}`.
+pub(super) async fn details(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let info = state
+        .service
+        .message_info(&session, super::message_id(&p)?)
+        .await?;
+    let people = |list: &[crate::service::Recipient]| -> Vec<serde_json::Value> {
+        list.iter()
+            .map(|r| wire::recipient(&r.user, r.delivered_at, r.read_at))
+            .collect()
+    };
+    let viewer = Viewer::new(session.user.id, info.viewer_read_seq);
+    Ok(Data::of(&json!({
+        "message": wire::message(&info.message, viewer),
+        "readBy": people(&info.read_by),
+        "deliveredTo": people(&info.delivered_to),
+    })))
+}
+
+/// `{messageID}` → `{count}`: how many recipients read the message.
+pub(super) async fn total_read(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let count = state
+        .service
+        .total_read(&session, super::message_id(&p)?)
+        .await?;
+    Ok(Data::of(&json!({ "count": count })))
 }

@@ -2,11 +2,13 @@
 //! and a bearer token.
 
 mod auth;
+mod contacts;
 mod media;
 
 pub(super) use media::{public_media, uploaded};
 mod messages;
 mod rooms;
+mod scheduled;
 mod users;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
@@ -17,7 +19,7 @@ use axum::routing::{MethodRouter, post};
 use super::envelope::ApiError;
 use super::{AppState, header};
 use crate::domain::secret::KeyKind;
-use crate::domain::{AppId, ParamError, RoomRef};
+use crate::domain::{AppId, MessageId, ParamError, RoomRef, UserId};
 use crate::http::params::Params;
 use crate::service::{ClientSession, bearer};
 
@@ -53,6 +55,30 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             post(users::get_all_by_ids),
         ),
         ("/v1/client/contact/list", post(users::contacts)),
+        ("/v1/client/contact/add", post(contacts::add)),
+        (
+            "/v1/client/contact/add_by_phones",
+            post(contacts::add_by_phones),
+        ),
+        ("/v1/client/contact/remove", post(contacts::remove)),
+        ("/v1/client/contact/block", post(contacts::block)),
+        ("/v1/client/contact/unblock", post(contacts::unblock)),
+        (
+            "/v1/client/contact/get_blocked_list",
+            post(contacts::blocked_list),
+        ),
+        (
+            "/v1/client/contact/get_blocked_user_ids",
+            post(contacts::blocked_ids),
+        ),
+        (
+            "/v1/client/chat_report/submit_user",
+            post(contacts::report_user),
+        ),
+        (
+            "/v1/client/chat_report/submit_message",
+            post(contacts::report_message),
+        ),
         (
             "/v1/client/user/photo/upload",
             post(media::upload_user_photo)
@@ -84,6 +110,7 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/v1/client/room/update", post(rooms::update)),
         ("/v1/client/room/leave", post(rooms::leave)),
+        ("/v1/client/room/delete", post(rooms::delete)),
         (
             "/v1/client/room/participants/add",
             post(rooms::add_participants),
@@ -106,6 +133,7 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/v1/client/room/mark_as_unread",
             post(rooms::mark_as_unread),
         ),
+        ("/v1/client/room/clear_chat", post(rooms::clear_chat)),
         ("/v1/client/room/get_muted_room_ids", post(rooms::get_muted)),
         (
             "/v1/client/room/get_pinned_room_ids",
@@ -138,6 +166,29 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/v1/chat/message/feedback/read", post(messages::read)),
         ("/v1/chat/message/delete", post(messages::delete)),
+        ("/v1/chat/message/get_details", post(messages::details)),
+        ("/v1/chat/scheduled_message/create", post(scheduled::create)),
+        (
+            "/v1/chat/scheduled_message/get_scheduled_list",
+            post(scheduled::list),
+        ),
+        (
+            "/v1/chat/scheduled_message/send_now",
+            post(scheduled::send_now),
+        ),
+        (
+            "/v1/chat/scheduled_message/edit_scheduled_time",
+            post(scheduled::edit_time),
+        ),
+        (
+            "/v1/chat/scheduled_message/edit_content",
+            post(scheduled::edit_content),
+        ),
+        ("/v1/chat/scheduled_message/delete", post(scheduled::delete)),
+        (
+            "/v1/chat/message/get_total_read",
+            post(messages::total_read),
+        ),
         ("/v1/chat/message/star", post(messages::star_messages)),
         ("/v1/chat/message/unstar", post(messages::unstar_messages)),
         (
@@ -222,6 +273,20 @@ pub(super) fn device(headers: &HeaderMap, session: &ClientSession) -> String {
 /// A required `roomID` in canonical form.
 pub(super) fn room_ref(p: &Params) -> Result<RoomRef, ParamError> {
     parse_room_id(&p.required_str("roomID", "roomID", 64)?)
+}
+
+/// A required `userID`: a platform user ID, as a string.
+pub(super) fn user_id(p: &Params) -> Result<UserId, ParamError> {
+    p.required_str("userID", "userID", 20)?
+        .parse()
+        .map_err(|_| ParamError::invalid_because("userID", "userID", "not a user ID"))
+}
+
+/// A required `messageID`: a message ID, as a string.
+pub(super) fn message_id(p: &Params) -> Result<MessageId, ParamError> {
+    p.required_str("messageID", "messageID", 20)?
+        .parse()
+        .map_err(|_| ParamError::invalid_because("messageID", "messageID", "not a message ID"))
 }
 
 /// A `roomID` in canonical form, `40002` on `roomID` otherwise.

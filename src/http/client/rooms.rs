@@ -101,6 +101,25 @@ pub(super) async fn leave(
     ))
 }
 
+/// `{roomID, checksum}` → `{success, message}`: deletes a group or channel for everyone (its
+/// admins only). The web SDK's `checksum` (an MD5 of the room, the user and the token's
+/// expiry, a guard against a stray call) is accepted unread: the admin check is the rule.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let room = room_ref(&p)?;
+    p.optional_str("checksum", "checksum", 64)?;
+    state
+        .service
+        .change_room(&session, ClientRoomChange::Delete(room))
+        .await?;
+    Ok(Data::of(
+        &json!({"success": true, "message": "The room was deleted."}),
+    ))
+}
+
 async fn participants(state: AppState, session: ClientSession, p: Params, add: bool) -> ApiResult {
     let room = room_ref(&p)?;
     let user_ids = user_ids(&p)?;
@@ -267,11 +286,24 @@ pub(super) async fn mark_as_unread(
     change_states(&state, &session, rooms, change, "unreadRoomIDs").await
 }
 
-/// The caller's room states, as the four lists the SDKs read.
+/// `{roomIDs}` → `{clearedRoomIDs}`: clears the caller's history of the rooms.
+pub(super) async fn clear_chat(
+    State(state): State<AppState>,
+    Client(session): Client,
+    p: Params,
+) -> ApiResult {
+    let rooms = room_ids(&p)?;
+    let cleared = state.service.clear_chats(&session, rooms).await?;
+    let ids: Vec<String> = cleared.iter().map(|r| r.wire_id()).collect();
+    Ok(Data::of(&json!({ "clearedRoomIDs": ids })))
+}
+
+/// The caller's room states, as the lists the SDKs read.
 struct StateLists {
     muted: Vec<serde_json::Value>,
     pinned: Vec<String>,
     unread: Vec<String>,
+    cleared: Vec<serde_json::Value>,
 }
 
 async fn state_lists(state: &AppState, session: &ClientSession) -> Result<StateLists, ApiError> {
@@ -282,6 +314,7 @@ async fn state_lists(state: &AppState, session: &ClientSession) -> Result<StateL
         muted: Vec::new(),
         pinned: Vec::new(),
         unread: Vec::new(),
+        cleared: Vec::new(),
     };
     for s in states {
         let id = s.room.wire_id();
@@ -292,6 +325,12 @@ async fn state_lists(state: &AppState, session: &ClientSession) -> Result<StateL
         }
         if s.pinned_at.is_some() {
             lists.pinned.push(id.clone());
+        }
+        if s.cleared_at > 0 {
+            // Android deletes its local messages of the room created before `expiredAt`.
+            lists
+                .cleared
+                .push(json!({"roomID": id.clone(), "expiredAt": s.cleared_at}));
         }
         if s.marked_unread {
             lists.unread.push(id);
@@ -321,15 +360,15 @@ pub(super) async fn get_unread(
     Ok(Data::of(&json!({"unreadRoomIDs": lists.unread})))
 }
 
-/// The Android SDK's one call for every state. `clearedRooms` lists rooms whose history the
-/// user cleared, which confab does not offer yet: always empty.
+/// The Android SDK's one call for every state. `clearedRooms` lists the rooms whose history
+/// the user cleared, with when (`expiredAt`).
 pub(super) async fn get_with_state(
     State(state): State<AppState>,
     Client(session): Client,
 ) -> ApiResult {
     let lists = state_lists(&state, &session).await?;
     Ok(Data::of(&json!({
-        "clearedRooms": [],
+        "clearedRooms": lists.cleared,
         "pinnedRoomIDs": lists.pinned,
         "mutedRooms": lists.muted,
         "unreadRoomIDs": lists.unread,
@@ -341,10 +380,7 @@ pub(super) async fn groups_in_common(
     Client(session): Client,
     p: Params,
 ) -> ApiResult {
-    let other = p
-        .required_str("userID", "userID", 20)?
-        .parse()
-        .map_err(|_| ParamError::invalid_because("userID", "userID", "not a user ID"))?;
+    let other = super::user_id(&p)?;
     let rooms = state
         .service
         .groups_in_common(&session, other)

@@ -13,8 +13,19 @@ use crate::service::Service;
 use crate::wire;
 
 /// A user object with live presence.
-fn user_view<'a>(service: &Service, user: &'a User) -> wire::UserView<'a> {
+pub(super) fn user_view<'a>(service: &Service, user: &'a User) -> wire::UserView<'a> {
     wire::user_online(user, service.is_online(user.id))
+}
+
+/// `{user}` with the user's `bio`: the answer of every look-up of one user.
+async fn one_user(state: &AppState, user: &User) -> ApiResult {
+    let bio = state
+        .service
+        .bios(&[user.id])
+        .await?
+        .pop()
+        .unwrap_or_default();
+    Ok(own_profile(state, user, &bio))
 }
 
 pub(super) async fn get_by_id(
@@ -27,7 +38,7 @@ pub(super) async fn get_by_id(
         .parse()
         .map_err(|_| ParamError::invalid_because("id", "id", "not a user ID"))?;
     let user = state.service.user_by_id(&session, id).await?;
-    Ok(Data::of(&json!({"user": user_view(&state.service, &user)})))
+    one_user(&state, &user).await
 }
 
 pub(super) async fn get_by_xc_user_id(
@@ -37,7 +48,7 @@ pub(super) async fn get_by_xc_user_id(
 ) -> ApiResult {
     let xc = p.required_str("xcUserID", "xcUserID", 50)?;
     let user = state.service.user_by_xc_id(&session, &xc).await?;
-    Ok(Data::of(&json!({"user": user_view(&state.service, &user)})))
+    one_user(&state, &user).await
 }
 
 pub(super) async fn get_by_username(
@@ -53,7 +64,32 @@ pub(super) async fn get_by_username(
         .service
         .user_by_username(&session, &username, ignore_case)
         .await?;
-    Ok(Data::of(&json!({"user": user_view(&state.service, &user)})))
+    one_user(&state, &user).await
+}
+
+/// `ids`: user IDs as decimal strings or integers, at most 1,000. Android puts a group's room
+/// ID (`"g1"`) among them after loading its room list: a string that is no user ID names no
+/// user, and is skipped like an unknown ID.
+fn lenient_user_ids(p: &Params) -> Result<Vec<UserId>, ParamError> {
+    let refuse = |why: &str| ParamError::invalid_because("ids", "ids", why);
+    let items = match p.value("ids") {
+        None | Some(serde_json::Value::Null) => return Ok(Vec::new()),
+        Some(serde_json::Value::Array(items)) if items.len() <= 1000 => items,
+        Some(serde_json::Value::Array(_)) => return Err(refuse("more than 1000 entries")),
+        Some(_) => return Err(refuse("must be an array of user IDs")),
+    };
+    let mut ids = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            serde_json::Value::String(s) if !s.is_empty() => ids.extend(s.parse().ok().map(UserId)),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(id) => ids.push(UserId(id)),
+                None => return Err(refuse("entries must be numeric IDs")),
+            },
+            _ => return Err(refuse("entries must be numeric IDs or non-empty strings")),
+        }
+    }
+    Ok(ids)
 }
 
 pub(super) async fn get_all_by_ids(
@@ -61,9 +97,15 @@ pub(super) async fn get_all_by_ids(
     Client(session): Client,
     p: Params,
 ) -> ApiResult {
-    let ids = p.id_list("ids", "ids", 1000, UserId)?;
+    let ids = lenient_user_ids(&p)?;
     let users = state.service.users_by_ids(&session, &ids).await?;
-    let users: Vec<_> = users.iter().map(|u| user_view(&state.service, u)).collect();
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+    let bios = state.service.bios(&ids).await?;
+    let users: Vec<_> = users
+        .iter()
+        .zip(&bios)
+        .map(|(u, bio)| user_view(&state.service, u).with_bio(bio))
+        .collect();
     Ok(Data::of(&json!({"users": users})))
 }
 
@@ -113,8 +155,8 @@ fn photo_id(p: &Params) -> Result<i64, ParamError> {
     }
 }
 
-/// `{user}` with the user's bio: the answers about the caller's own profile, which both SDKs
-/// store as the active user.
+/// `{user}` with the user's bio: the answers about one user (both SDKs store the caller's own
+/// as the active user, and Android's account screen compares its bio).
 fn own_profile(state: &AppState, user: &User, bio: &str) -> Data {
     Data::of(&json!({"user": user_view(&state.service, user).with_bio(bio)}))
 }
@@ -126,10 +168,7 @@ pub(super) async fn photos(
     Client(session): Client,
     p: Params,
 ) -> ApiResult {
-    let id = p.required_str("userID", "userID", 20)?;
-    let id = id
-        .parse()
-        .map_err(|_| ParamError::invalid_because("userID", "userID", "not a user ID"))?;
+    let id = super::user_id(&p)?;
     let photos = state.service.user_photos(&session, id).await?;
     let photos: Vec<_> = photos
         .iter()

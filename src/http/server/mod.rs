@@ -2,6 +2,7 @@
 
 mod file;
 mod message;
+mod report;
 mod room;
 mod user;
 
@@ -100,6 +101,8 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/v1/server/room/lock", post(room::lock)),
         ("/v1/server/room/unlock", post(room::unlock)),
+        ("/v1/server/chat_report/list", post(report::list)),
+        ("/v1/server/chat_report/resolve", post(report::resolve)),
     ]
 }
 

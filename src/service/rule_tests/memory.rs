@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use super::{Member, MemoryTx, RoomRow};
 use crate::domain::message::Placement;
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomKind,
-    RoomRef, RoomState, RoomStateChange, RoomType, StoredFile, User, UserId, UserPhoto, Viewed,
-    now_ms,
+    AppId, Audience, FeedItem, Hidden, Message, MessageId, NewMessage, NewReport, Receipt, Report,
+    Room, RoomBundle, RoomId, RoomKind, RoomRef, RoomState, RoomStateChange, RoomType, Scheduled,
+    ScheduledContent, StoredFile, User, UserId, UserPhoto, Viewed, now_ms,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -44,7 +44,9 @@ impl MemoryTx {
         let (seq, chat_count, created) = (row.last_seq, row.chat_count, row.last_activity);
         let sender = match new.sender {
             Some(sender) => {
-                self.read_up_to(sender, room.id, seq, chat_count);
+                if new.moves_senders_position() {
+                    self.read_up_to(sender, room.id, seq, chat_count);
+                }
                 Some(
                     self.user_by_id(sender)
                         .cloned()
@@ -92,7 +94,7 @@ impl ChatRead for MemoryTx {
         let room = self
             .rooms
             .iter()
-            .find(|r| r.app == app && r.room.id == id)
+            .find(|r| r.app == app && r.room.id == id && r.room.deleted == 0)
             .map(|r| r.room.clone())
             .ok_or(StoreError::RoomNotFound)?;
         if lock == RowLock::Update {
@@ -209,8 +211,11 @@ impl ChatRead for MemoryTx {
             .collect())
     }
 
-    async fn user_bio(&mut self, user: UserId) -> Result<String, StoreError> {
-        Ok(self.bios.get(&user).cloned().unwrap_or_default())
+    async fn user_bios(&mut self, users: &[UserId]) -> Result<Vec<String>, StoreError> {
+        Ok(users
+            .iter()
+            .map(|user| self.bios.get(user).cloned().unwrap_or_default())
+            .collect())
     }
 
     async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
@@ -249,7 +254,9 @@ impl ChatRead for MemoryTx {
         let mut states = Vec::new();
         for (&(owner, room), &(muted_until, pinned_at, marked_unread)) in &self.room_states {
             let row = self.row(room);
-            let set = muted_until.is_some() || pinned_at.is_some() || marked_unread;
+            let cleared_at = self.cleared.get(&(owner, room)).map_or(0, |c| c.1);
+            let set =
+                muted_until.is_some() || pinned_at.is_some() || marked_unread || cleared_at > 0;
             if owner != user.id || row.app != app || row.room.deleted != 0 || !set {
                 continue;
             }
@@ -273,6 +280,7 @@ impl ChatRead for MemoryTx {
                 muted_until,
                 pinned_at,
                 marked_unread,
+                cleared_at,
             });
         }
         Ok(states)
@@ -328,6 +336,135 @@ impl ChatRead for MemoryTx {
         found.sort_by_key(|room| std::cmp::Reverse(room.id));
         found.truncate(usize::try_from(limit).unwrap_or(0));
         Ok(found)
+    }
+
+    async fn blocks_between(
+        &mut self,
+        user: UserId,
+        others: &[UserId],
+    ) -> Result<Vec<UserId>, StoreError> {
+        Ok(others
+            .iter()
+            .copied()
+            .filter(|&other| {
+                self.blocks.contains(&(user, other)) || self.blocks.contains(&(other, user))
+            })
+            .collect())
+    }
+
+    async fn hidden(&mut self, user: UserId, room: Option<RoomId>) -> Result<Hidden, StoreError> {
+        let mut hidden = Hidden::default();
+        for (&(owner, cleared), &(seq, _)) in &self.cleared {
+            if owner == user && seq > 0 && room.is_none_or(|r| r == cleared) {
+                hidden.cleared.insert(cleared, seq);
+            }
+        }
+        for &(owner, message, in_room) in &self.hidden {
+            if owner == user && room.is_none_or(|r| r == in_room) {
+                hidden.messages.insert(message);
+            }
+        }
+        Ok(hidden)
+    }
+
+    async fn receipts(&mut self, message: MessageId) -> Result<Vec<Receipt>, StoreError> {
+        let mut found: Vec<Receipt> = self
+            .receipts
+            .iter()
+            .filter(|r| r.0 == message)
+            .map(|r| r.1)
+            .collect();
+        found.sort_by_key(|r| (r.delivered_at, r.user));
+        Ok(found)
+    }
+
+    async fn readers(&mut self, room: RoomId, seq: i64) -> Result<Vec<UserId>, StoreError> {
+        Ok(self
+            .read_positions
+            .iter()
+            .filter(|((_, r), (read_seq, _))| *r == room && *read_seq >= seq)
+            .map(|((user, _), _)| *user)
+            .collect())
+    }
+
+    async fn first_read_after(
+        &mut self,
+        room: RoomId,
+        user: UserId,
+        seq: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let receipt = self
+            .receipts
+            .iter()
+            .filter(|r| r.2 == room && r.1.user == user && r.3 >= seq && r.1.read_at.is_some())
+            .min_by_key(|r| r.3)
+            .and_then(|r| r.1.read_at);
+        let sent = self
+            .messages
+            .iter()
+            .filter(|m| m.room.id == room && m.seq > seq)
+            .filter(|m| m.sender.as_ref().is_some_and(|s| s.id == user))
+            .min_by_key(|m| m.seq)
+            .map(|m| m.created);
+        Ok(receipt.into_iter().chain(sent).min())
+    }
+
+    async fn next_scheduled_time(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(self.scheduled.iter().map(|s| s.scheduled_time).min())
+    }
+
+    async fn scheduled_in_room(
+        &mut self,
+        sender: UserId,
+        room: RoomId,
+    ) -> Result<Vec<Scheduled>, StoreError> {
+        let mut found: Vec<Scheduled> = self
+            .scheduled
+            .iter()
+            .filter(|s| s.sender == sender && s.room == room)
+            .cloned()
+            .collect();
+        found.sort_by_key(|s| (s.scheduled_time, s.id));
+        Ok(found)
+    }
+
+    async fn users_by_phones(
+        &mut self,
+        app: AppId,
+        phones: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        Ok(self
+            .users
+            .iter()
+            .filter(|(a, u)| *a == app && !u.phone.is_empty() && phones.contains(&u.phone))
+            .map(|(_, u)| u.clone())
+            .collect())
+    }
+
+    async fn blocked_users(&mut self, blocker: UserId) -> Result<Vec<User>, StoreError> {
+        Ok(self
+            .blocks
+            .iter()
+            .rev()
+            .filter(|b| b.0 == blocker)
+            .filter_map(|b| self.user_by_id(b.1).cloned())
+            .collect())
+    }
+
+    async fn reports(
+        &mut self,
+        app: AppId,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<Report>, StoreError> {
+        Ok(self
+            .reports
+            .iter()
+            .rev()
+            .filter(|r| r.report.app == app && r.id < before)
+            .take(usize::try_from(limit).unwrap_or(0))
+            .cloned()
+            .collect())
     }
 
     async fn message_ordinal(&mut self, id: MessageId) -> Result<i64, StoreError> {
@@ -554,6 +691,14 @@ impl ChatTx for MemoryTx {
             if let Some(roles) = &upsert.participant_roles {
                 room.participant_roles.clone_from(roles);
             }
+            row.updated = now;
+        }
+        Ok(())
+    }
+
+    async fn delete_room(&mut self, room: RoomId, now: i64) -> Result<(), StoreError> {
+        if let Some(row) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+            row.room.deleted = now;
             row.updated = now;
         }
         Ok(())
@@ -827,6 +972,167 @@ impl ChatTx for MemoryTx {
         message.data = data.into();
         message.is_edited = true;
         Ok(self.touched(app, id))
+    }
+
+    async fn clear_room(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+        seq: i64,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let cleared = self.cleared.entry((user, room)).or_default();
+        *cleared = (cleared.0.max(seq), at);
+        let state = self.room_states.entry((user, room)).or_default();
+        state.1 = None;
+        state.2 = false;
+        Ok(())
+    }
+
+    async fn hide_message(&mut self, user: UserId, message: &Message) -> Result<bool, StoreError> {
+        if self.hidden.iter().any(|h| h.0 == user && h.1 == message.id) {
+            return Ok(false);
+        }
+        self.hidden.push((user, message.id, message.room.id));
+        Ok(true)
+    }
+
+    async fn insert_scheduled(
+        &mut self,
+        app: AppId,
+        sender: UserId,
+        room: RoomId,
+        content: &ScheduledContent,
+        scheduled_time: i64,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let id = self.next_id();
+        self.scheduled.push(Scheduled {
+            id,
+            app,
+            sender,
+            room,
+            content: content.clone(),
+            scheduled_time,
+            created: now,
+            updated: now,
+        });
+        Ok(id)
+    }
+
+    async fn scheduled_for_update(
+        &mut self,
+        sender: UserId,
+        ids: &[i64],
+    ) -> Result<Vec<Scheduled>, StoreError> {
+        let mut found: Vec<Scheduled> = self
+            .scheduled
+            .iter()
+            .filter(|s| s.sender == sender && ids.contains(&s.id))
+            .cloned()
+            .collect();
+        found.sort_by_key(|s| (s.scheduled_time, s.id));
+        Ok(found)
+    }
+
+    async fn due_scheduled(&mut self, now: i64, limit: i64) -> Result<Vec<Scheduled>, StoreError> {
+        let mut found: Vec<Scheduled> = self
+            .scheduled
+            .iter()
+            .filter(|s| s.scheduled_time <= now)
+            .cloned()
+            .collect();
+        found.sort_by_key(|s| (s.scheduled_time, s.id));
+        found.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(found)
+    }
+
+    async fn update_scheduled(
+        &mut self,
+        id: i64,
+        scheduled_time: i64,
+        content: &ScheduledContent,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if let Some(found) = self.scheduled.iter_mut().find(|s| s.id == id) {
+            found.scheduled_time = scheduled_time;
+            found.content = content.clone();
+            found.updated = now;
+        }
+        Ok(())
+    }
+
+    async fn delete_scheduled(&mut self, id: i64) -> Result<bool, StoreError> {
+        let before = self.scheduled.len();
+        self.scheduled.retain(|s| s.id != id);
+        Ok(self.scheduled.len() < before)
+    }
+
+    async fn record_receipt(
+        &mut self,
+        message: MessageId,
+        room: RoomId,
+        seq: i64,
+        user: UserId,
+        read: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        match self
+            .receipts
+            .iter_mut()
+            .find(|r| r.0 == message && r.1.user == user)
+        {
+            Some(found) => {
+                if read && found.1.read_at.is_none() {
+                    found.1.read_at = Some(now);
+                }
+            }
+            None => self.receipts.push((
+                message,
+                Receipt {
+                    user,
+                    delivered_at: now,
+                    read_at: read.then_some(now),
+                },
+                room,
+                seq,
+            )),
+        }
+        Ok(())
+    }
+
+    async fn set_block(
+        &mut self,
+        blocker: UserId,
+        blocked: UserId,
+        blocking: bool,
+        _now: i64,
+    ) -> Result<bool, StoreError> {
+        let at = self.blocks.iter().position(|b| *b == (blocker, blocked));
+        match (at, blocking) {
+            (None, true) => self.blocks.push((blocker, blocked)),
+            (Some(at), false) => drop(self.blocks.remove(at)),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    async fn insert_report(&mut self, report: &NewReport) -> Result<i64, StoreError> {
+        let id = self.next_id();
+        self.reports.push(Report {
+            id,
+            report: report.clone(),
+            resolved: None,
+        });
+        Ok(id)
+    }
+
+    async fn resolve_report(&mut self, app: AppId, id: i64, now: i64) -> Result<bool, StoreError> {
+        let open = self
+            .reports
+            .iter_mut()
+            .find(|r| r.report.app == app && r.id == id && r.resolved.is_none());
+        Ok(open.map(|r| r.resolved = Some(now)).is_some())
     }
 
     fn emit(&mut self, item: FeedItem) {

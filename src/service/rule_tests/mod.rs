@@ -33,8 +33,8 @@ use std::task::{Context, Poll, Waker};
 
 use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomId, RoomType, StoredFile,
-    Target, User, UserId, UserPhoto, now_ms,
+    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Receipt, Report, Room, RoomId,
+    RoomType, Scheduled, StoredFile, Target, User, UserId, UserPhoto, now_ms,
 };
 use crate::store::{ChatTx, Joining, LockChange, NewRoom, StoreError};
 
@@ -131,6 +131,18 @@ struct MemoryTx {
     stars: Vec<(UserId, MessageId, RoomId, i64)>,
     /// `(room, message)` of pins, in pinning order.
     pins: Vec<(RoomId, MessageId)>,
+    /// `(blocker, blocked)` pairs, in blocking order.
+    blocks: Vec<(UserId, UserId)>,
+    /// Reports, in arrival order.
+    reports: Vec<Report>,
+    /// `(user, room)` to `(seq, at)` of a cleared history.
+    cleared: HashMap<(UserId, RoomId), (i64, i64)>,
+    /// `(user, message, room)` of messages deleted for one user.
+    hidden: Vec<(UserId, MessageId, RoomId)>,
+    /// Scheduled messages.
+    scheduled: Vec<Scheduled>,
+    /// `(message, receipt, room, seq)` of each recipient's receipts.
+    receipts: Vec<(MessageId, Receipt, RoomId, i64)>,
 }
 
 impl MemoryTx {
@@ -220,6 +232,12 @@ impl MemoryTx {
             && self.room_states == before.room_states
             && self.stars == before.stars
             && self.pins == before.pins
+            && self.blocks == before.blocks
+            && self.reports == before.reports
+            && self.receipts == before.receipts
+            && self.cleared == before.cleared
+            && self.scheduled == before.scheduled
+            && self.hidden == before.hidden
     }
 
     fn user_by_id(&self, id: UserId) -> Option<&User> {

@@ -98,7 +98,7 @@ async fn append_one(tx: &Tx<'_>, room: &Room, new: NewMessage) -> Res<Message> {
         row.try_get(2)?,
         row.try_get(3)?,
     );
-    if let Some(sender) = new.sender {
+    if let Some(sender) = new.sender.filter(|_| new.moves_senders_position()) {
         set_read_position(tx, sender, room.id, seq, chat_count).await?;
     }
     let version = next_version(tx).await?;

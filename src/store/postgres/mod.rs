@@ -20,9 +20,12 @@ mod append;
 mod ids;
 mod marks;
 mod messages;
+mod moderation;
+mod receipts;
 mod room_states;
 mod rooms;
 mod rows;
+mod scheduled;
 mod sessions;
 mod tx;
 mod users;
@@ -56,6 +59,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0007_profile_photos.sql"),
     include_str!("../../../migrations/postgres/0008_room_states.sql"),
     include_str!("../../../migrations/postgres/0009_stars_and_pins.sql"),
+    include_str!("../../../migrations/postgres/0010_blocks_and_reports.sql"),
+    include_str!("../../../migrations/postgres/0011_message_receipts.sql"),
+    include_str!("../../../migrations/postgres/0012_cleared_and_hidden.sql"),
+    include_str!("../../../migrations/postgres/0013_app_senders.sql"),
+    include_str!("../../../migrations/postgres/0014_scheduled_messages.sql"),
 ];
 
 /// Advisory lock key held while migrating, so nodes starting together migrate one at a time.

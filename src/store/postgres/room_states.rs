@@ -1,17 +1,20 @@
 //! Users' own states of rooms (muted, pinned, marked unread) on PostgreSQL.
 
 use super::rooms::MY_ROOMS;
-use super::{Res, Tx, opt, rows};
-use crate::domain::{AppId, RoomId, RoomRef, RoomState, RoomStateChange, User, UserId};
+use super::{Res, Tx, exec, opt, rows};
+use crate::domain::{
+    AppId, Hidden, Message, RoomId, RoomRef, RoomState, RoomStateChange, User, UserId,
+};
 
 /// The user's set states of rooms they take part in.
 pub(super) async fn list(tx: &Tx<'_>, app: AppId, user: &User) -> Res<Vec<RoomState>> {
     let sql = format!(
         "{MY_ROOMS} SELECT s.room_id, r.personal_a, r.personal_b, s.muted_until, s.pinned_at, \
-             s.marked_unread \
+             s.marked_unread, s.cleared_at \
          FROM room_states s JOIN rooms r ON r.id = s.room_id \
          WHERE s.user_id = $1 AND r.deleted = 0 \
-             AND (s.muted_until IS NOT NULL OR s.pinned_at IS NOT NULL OR s.marked_unread) \
+             AND (s.muted_until IS NOT NULL OR s.pinned_at IS NOT NULL OR s.marked_unread \
+                 OR s.cleared_at > 0) \
              AND (r.personal_a IS NOT NULL OR s.room_id IN (SELECT room_id FROM mine))"
     );
     let found = rows(tx, &sql, &[&user.id, &app, &user.role_code]).await?;
@@ -27,6 +30,7 @@ pub(super) async fn list(tx: &Tx<'_>, app: AppId, user: &User) -> Res<Vec<RoomSt
                 muted_until: row.try_get(3)?,
                 pinned_at: row.try_get(4)?,
                 marked_unread: row.try_get(5)?,
+                cleared_at: row.try_get(6)?,
             })
         })
         .collect()
@@ -87,4 +91,37 @@ pub(super) async fn change(
         }
     }
     Ok(changed)
+}
+
+/// What the user no longer sees, of one room or of all.
+pub(super) async fn hidden(tx: &Tx<'_>, user: UserId, room: Option<RoomId>) -> Res<Hidden> {
+    let mut hidden = Hidden::default();
+    let sql = "SELECT room_id, cleared_seq FROM room_states \
+               WHERE user_id = $1 AND cleared_seq > 0 AND ($2::bigint IS NULL OR room_id = $2)";
+    for row in rows(tx, sql, &[&user, &room]).await? {
+        hidden.cleared.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    let sql = "SELECT message_id FROM hidden_messages \
+               WHERE user_id = $1 AND ($2::bigint IS NULL OR room_id = $2)";
+    for row in rows(tx, sql, &[&user, &room]).await? {
+        hidden.messages.insert(row.try_get(0)?);
+    }
+    Ok(hidden)
+}
+
+/// Clears the room's history for the user up to `seq`, unpinning it and dropping its mark.
+pub(super) async fn clear(tx: &Tx<'_>, user: UserId, room: RoomId, seq: i64, at: i64) -> Res<()> {
+    let sql = "INSERT INTO room_states (user_id, room_id, cleared_seq, cleared_at) \
+               VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, room_id) DO UPDATE SET \
+               cleared_seq = greatest(room_states.cleared_seq, excluded.cleared_seq), \
+               cleared_at = excluded.cleared_at, pinned_at = NULL, marked_unread = false";
+    exec(tx, sql, &[&user, &room, &seq, &at]).await?;
+    Ok(())
+}
+
+/// Hides a message from the user; whether it was visible before.
+pub(super) async fn hide(tx: &Tx<'_>, user: UserId, message: &Message) -> Res<bool> {
+    let sql = "INSERT INTO hidden_messages (user_id, message_id, room_id) VALUES ($1, $2, $3) \
+               ON CONFLICT DO NOTHING";
+    Ok(exec(tx, sql, &[&user, &message.id, &message.room.id]).await? == 1)
 }

@@ -33,7 +33,9 @@ pub(super) async fn room_by_xc_id(
 
 /// The room with this internal ID in this app.
 pub(super) async fn room_by_id(tx: &Tx<'_>, app: AppId, id: RoomId) -> Res<Room> {
-    let sql = format!("SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = $1 AND r.app_id = $2");
+    let sql = format!(
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = $1 AND r.app_id = $2 AND r.deleted = 0"
+    );
     match opt(tx, &sql, &[&id, &app]).await? {
         Some(row) => rows::room_at(&row, 0),
         None => Err(StoreError::RoomNotFound.into()),
@@ -43,7 +45,7 @@ pub(super) async fn room_by_id(tx: &Tx<'_>, app: AppId, id: RoomId) -> Res<Room>
 /// Locks a room's row until commit and reads it as it is now.
 pub(super) async fn lock_room(tx: &Tx<'_>, app: AppId, id: RoomId) -> Res<Room> {
     let sql = format!(
-        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = $1 AND r.app_id = $2 FOR UPDATE OF r"
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = $1 AND r.app_id = $2 AND r.deleted = 0 FOR UPDATE OF r"
     );
     match opt(tx, &sql, &[&id, &app]).await? {
         Some(row) => rows::room_at(&row, 0),

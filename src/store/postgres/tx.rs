@@ -7,11 +7,13 @@
 use async_trait::async_trait;
 
 use super::{
-    Fail, Res, Tx, append, exec, marks, messages, one, opt, room_states, rooms, rows as all, users,
+    Fail, Res, Tx, append, exec, marks, messages, moderation, one, opt, receipts, room_states,
+    rooms, rows as all, scheduled, users,
 };
 use crate::domain::{
-    AppId, Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomState,
-    RoomStateChange, StoredFile, User, UserId, UserPhoto, Viewed,
+    AppId, Audience, FeedItem, Hidden, Message, MessageId, NewMessage, NewReport, Receipt, Report,
+    Room, RoomBundle, RoomId, RoomState, RoomStateChange, Scheduled, ScheduledContent, StoredFile,
+    User, UserId, UserPhoto, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -99,12 +101,19 @@ impl ChatRead for PgTx<'_, '_> {
             .collect()
     }
 
-    async fn user_bio(&mut self, user: UserId) -> Result<String, StoreError> {
-        let sql = "SELECT bio FROM users WHERE id = $1";
-        match rule(opt(self.tx, sql, &[&user]).await)? {
-            Some(row) => row.try_get(0).map_err(|e| Fail::Db(e).into_store_error()),
-            None => Ok(String::new()),
+    async fn user_bios(&mut self, users: &[UserId]) -> Result<Vec<String>, StoreError> {
+        // One round trip for the whole listing.
+        let sql = "SELECT id, bio FROM users WHERE id = ANY($1)";
+        let mut found = std::collections::HashMap::new();
+        for row in rule(all(self.tx, sql, &[&users]).await)? {
+            let id: UserId = row.try_get(0).map_err(|e| Fail::Db(e).into_store_error())?;
+            let bio: String = row.try_get(1).map_err(|e| Fail::Db(e).into_store_error())?;
+            found.insert(id, bio);
         }
+        Ok(users
+            .iter()
+            .map(|user| found.get(user).cloned().unwrap_or_default())
+            .collect())
     }
 
     async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
@@ -153,6 +162,68 @@ impl ChatRead for PgTx<'_, '_> {
         limit: i64,
     ) -> Result<Vec<Room>, StoreError> {
         rule(rooms::groups_in_common(self.tx, app, a, b, limit).await)
+    }
+
+    async fn blocks_between(
+        &mut self,
+        user: UserId,
+        others: &[UserId],
+    ) -> Result<Vec<UserId>, StoreError> {
+        rule(moderation::blocks_between(self.tx, user, others).await)
+    }
+
+    async fn hidden(&mut self, user: UserId, room: Option<RoomId>) -> Result<Hidden, StoreError> {
+        rule(room_states::hidden(self.tx, user, room).await)
+    }
+
+    async fn receipts(&mut self, message: MessageId) -> Result<Vec<Receipt>, StoreError> {
+        rule(receipts::receipts(self.tx, message).await)
+    }
+
+    async fn readers(&mut self, room: RoomId, seq: i64) -> Result<Vec<UserId>, StoreError> {
+        rule(receipts::readers(self.tx, room, seq).await)
+    }
+
+    async fn first_read_after(
+        &mut self,
+        room: RoomId,
+        user: UserId,
+        seq: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        rule(receipts::first_read_after(self.tx, room, user, seq).await)
+    }
+
+    async fn next_scheduled_time(&mut self) -> Result<Option<i64>, StoreError> {
+        rule(scheduled::next_time(self.tx).await)
+    }
+
+    async fn scheduled_in_room(
+        &mut self,
+        sender: UserId,
+        room: RoomId,
+    ) -> Result<Vec<Scheduled>, StoreError> {
+        rule(scheduled::in_room(self.tx, sender, room).await)
+    }
+
+    async fn users_by_phones(
+        &mut self,
+        app: AppId,
+        phones: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        rule(users::users_by_phones(self.tx, app, phones).await)
+    }
+
+    async fn blocked_users(&mut self, blocker: UserId) -> Result<Vec<User>, StoreError> {
+        rule(moderation::blocked_users(self.tx, blocker).await)
+    }
+
+    async fn reports(
+        &mut self,
+        app: AppId,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<Report>, StoreError> {
+        rule(moderation::reports(self.tx, app, before, limit).await)
     }
 
     async fn room_by_xc_id(
@@ -391,6 +462,11 @@ impl ChatTx for PgTx<'_, '_> {
         rule(rooms::update_shared_room(self.tx, app, room, upsert, now).await)
     }
 
+    async fn delete_room(&mut self, room: RoomId, now: i64) -> Result<(), StoreError> {
+        let sql = "UPDATE rooms SET deleted = $2, updated = $2 WHERE id = $1";
+        rule(exec(self.tx, sql, &[&room, &now]).await).map(drop)
+    }
+
     async fn rename_room(&mut self, room: RoomId, name: &str, now: i64) -> Result<(), StoreError> {
         let sql = "UPDATE rooms SET name = $2, updated = $3 WHERE id = $1";
         rule(exec(self.tx, sql, &[&room, &name, &now]).await).map(drop)
@@ -542,6 +618,88 @@ impl ChatTx for PgTx<'_, '_> {
                    WHERE id = $1 AND NOT is_deleted";
         let changed = rule(exec(self.tx, sql, &[&id, &body, &data]).await)?;
         self.touched(app, id, changed).await
+    }
+
+    async fn clear_room(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+        seq: i64,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        rule(room_states::clear(self.tx, user, room, seq, at).await)
+    }
+
+    async fn hide_message(&mut self, user: UserId, message: &Message) -> Result<bool, StoreError> {
+        rule(room_states::hide(self.tx, user, message).await)
+    }
+
+    async fn insert_scheduled(
+        &mut self,
+        app: AppId,
+        sender: UserId,
+        room: RoomId,
+        content: &ScheduledContent,
+        scheduled_time: i64,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        rule(scheduled::insert(self.tx, app, sender, room, content, scheduled_time, now).await)
+    }
+
+    async fn scheduled_for_update(
+        &mut self,
+        sender: UserId,
+        ids: &[i64],
+    ) -> Result<Vec<Scheduled>, StoreError> {
+        rule(scheduled::of_sender(self.tx, sender, ids).await)
+    }
+
+    async fn due_scheduled(&mut self, now: i64, limit: i64) -> Result<Vec<Scheduled>, StoreError> {
+        rule(scheduled::due(self.tx, now, limit).await)
+    }
+
+    async fn update_scheduled(
+        &mut self,
+        id: i64,
+        scheduled_time: i64,
+        content: &ScheduledContent,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        rule(scheduled::update(self.tx, id, scheduled_time, content, now).await)
+    }
+
+    async fn delete_scheduled(&mut self, id: i64) -> Result<bool, StoreError> {
+        rule(scheduled::delete(self.tx, id).await)
+    }
+
+    async fn record_receipt(
+        &mut self,
+        message: MessageId,
+        room: RoomId,
+        seq: i64,
+        user: UserId,
+        read: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        rule(receipts::record(self.tx, message, room, seq, user, read, now).await)
+    }
+
+    async fn set_block(
+        &mut self,
+        blocker: UserId,
+        blocked: UserId,
+        blocking: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        rule(moderation::set_block(self.tx, blocker, blocked, blocking, now).await)
+    }
+
+    async fn insert_report(&mut self, report: &NewReport) -> Result<i64, StoreError> {
+        rule(moderation::insert_report(self.tx, report).await)
+    }
+
+    async fn resolve_report(&mut self, app: AppId, id: i64, now: i64) -> Result<bool, StoreError> {
+        rule(moderation::resolve_report(self.tx, app, id, now).await)
     }
 
     fn emit(&mut self, item: FeedItem) {

@@ -40,6 +40,14 @@ pub(super) async fn create_api_key(
     let app_id: AppId = one(tx, "SELECT id FROM apps WHERE name = $1", &[&app_name])
         .await?
         .try_get(0)?;
+    // The app's own user, sender of the Server API's system messages (migration 0013).
+    exec(
+        tx,
+        "INSERT INTO users (app_id, xc_user_id, fullname, created, updated) \
+         VALUES ($1, '', $2, $3, $3) ON CONFLICT (app_id, xc_user_id) DO NOTHING",
+        &[&app_id, &app_name, &now],
+    )
+    .await?;
     exec(
         tx,
         "INSERT INTO api_keys (key_id, app_id, kind, secret_hash, created) \
@@ -223,6 +231,19 @@ pub(super) async fn contacts_of(tx: &Tx<'_>, owner: UserId) -> Res<Vec<User>> {
          WHERE c.owner_id = $1 ORDER BY u.fullname, u.id"
     );
     all(tx, &sql, &[&owner])
+        .await?
+        .iter()
+        .map(rows::user)
+        .collect()
+}
+
+/// The users of an app with one of these phone numbers.
+pub(super) async fn users_by_phones(tx: &Tx<'_>, app: AppId, phones: &[String]) -> Res<Vec<User>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u \
+         WHERE u.app_id = $1 AND u.phone = ANY($2::text[]) AND u.phone <> '' ORDER BY u.id"
+    );
+    all(tx, &sql, &[&app, &phones])
         .await?
         .iter()
         .map(rows::user)

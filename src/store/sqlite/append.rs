@@ -137,7 +137,9 @@ fn append_one(conn: &Connection, room: &Room, new: NewMessage) -> Result<Message
     ])?;
     let sender = match new.sender {
         Some(sender) => {
-            set_read_position(conn, sender, room.id, seq, chat_count)?;
+            if new.moves_senders_position() {
+                set_read_position(conn, sender, room.id, seq, chat_count)?;
+            }
             Some(super::users::user_by_id(conn, sender)?)
         }
         None => None,

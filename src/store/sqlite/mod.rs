@@ -4,10 +4,13 @@ mod append;
 mod ids;
 mod marks;
 mod messages;
+mod moderation;
 mod pool;
+mod receipts;
 mod room_states;
 mod rooms;
 mod rows;
+mod scheduled;
 mod sessions;
 mod tx;
 mod users;
@@ -37,6 +40,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0007_profile_photos.sql"),
     include_str!("../../../migrations/sqlite/0008_room_states.sql"),
     include_str!("../../../migrations/sqlite/0009_stars_and_pins.sql"),
+    include_str!("../../../migrations/sqlite/0010_blocks_and_reports.sql"),
+    include_str!("../../../migrations/sqlite/0011_message_receipts.sql"),
+    include_str!("../../../migrations/sqlite/0012_cleared_and_hidden.sql"),
+    include_str!("../../../migrations/sqlite/0013_app_senders.sql"),
+    include_str!("../../../migrations/sqlite/0014_scheduled_messages.sql"),
 ];
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {

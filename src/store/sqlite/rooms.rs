@@ -30,7 +30,7 @@ pub(super) fn room_by_xc_id(
 /// The room with this internal ID in this app.
 pub(super) fn room_by_id(conn: &Connection, app: AppId, id: RoomId) -> Result<Room, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = ?1 AND r.app_id = ?2"
+        "SELECT {ROOM_COLUMNS} FROM {ROOM_FROM} WHERE r.id = ?1 AND r.app_id = ?2 AND r.deleted = 0"
     ))?;
     stmt.query_row(params![id, app], |row| rows::room_at(row, 0))
         .optional()?

@@ -12,11 +12,12 @@ use std::task::{Context, Poll, Waker};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{append, marks, messages, room_states, rooms, users};
+use super::{append, marks, messages, moderation, receipts, room_states, rooms, scheduled, users};
 use crate::domain::AppId;
 use crate::domain::{
-    Audience, FeedItem, Message, MessageId, NewMessage, Room, RoomBundle, RoomId, RoomState,
-    RoomStateChange, StoredFile, User, UserId, UserPhoto, Viewed,
+    Audience, FeedItem, Hidden, Message, MessageId, NewMessage, NewReport, Receipt, Report, Room,
+    RoomBundle, RoomId, RoomState, RoomStateChange, Scheduled, ScheduledContent, StoredFile, User,
+    UserId, UserPhoto, Viewed,
 };
 use crate::store::{ChatRead, ChatTx, Joining, NewRoom, RoomUpsert, RowLock, StoreError};
 
@@ -117,13 +118,17 @@ impl ChatRead for SqliteTx<'_> {
         Ok(photos)
     }
 
-    async fn user_bio(&mut self, user: UserId) -> Result<String, StoreError> {
-        Ok(self
+    async fn user_bios(&mut self, users: &[UserId]) -> Result<Vec<String>, StoreError> {
+        // Point look-ups in the process cost less than building a set for one query.
+        let mut stmt = self
             .conn
-            .prepare_cached("SELECT bio FROM users WHERE id = ?1")?
-            .query_row([user], |r| r.get(0))
-            .optional()?
-            .unwrap_or_default())
+            .prepare_cached("SELECT bio FROM users WHERE id = ?1")?;
+        let mut bios = Vec::with_capacity(users.len());
+        for &user in users {
+            let bio = stmt.query_row([user], |r| r.get(0)).optional()?;
+            bios.push(bio.unwrap_or_default());
+        }
+        Ok(bios)
     }
 
     async fn rooms_of_file(&mut self, id: &str) -> Result<Vec<RoomId>, StoreError> {
@@ -170,6 +175,68 @@ impl ChatRead for SqliteTx<'_> {
         limit: i64,
     ) -> Result<Vec<Room>, StoreError> {
         rooms::groups_in_common(self.conn, app, a, b, limit)
+    }
+
+    async fn blocks_between(
+        &mut self,
+        user: UserId,
+        others: &[UserId],
+    ) -> Result<Vec<UserId>, StoreError> {
+        moderation::blocks_between(self.conn, user, others)
+    }
+
+    async fn hidden(&mut self, user: UserId, room: Option<RoomId>) -> Result<Hidden, StoreError> {
+        room_states::hidden(self.conn, user, room)
+    }
+
+    async fn receipts(&mut self, message: MessageId) -> Result<Vec<Receipt>, StoreError> {
+        receipts::receipts(self.conn, message)
+    }
+
+    async fn readers(&mut self, room: RoomId, seq: i64) -> Result<Vec<UserId>, StoreError> {
+        receipts::readers(self.conn, room, seq)
+    }
+
+    async fn first_read_after(
+        &mut self,
+        room: RoomId,
+        user: UserId,
+        seq: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        receipts::first_read_after(self.conn, room, user, seq)
+    }
+
+    async fn next_scheduled_time(&mut self) -> Result<Option<i64>, StoreError> {
+        scheduled::next_time(self.conn)
+    }
+
+    async fn scheduled_in_room(
+        &mut self,
+        sender: UserId,
+        room: RoomId,
+    ) -> Result<Vec<Scheduled>, StoreError> {
+        scheduled::in_room(self.conn, sender, room)
+    }
+
+    async fn users_by_phones(
+        &mut self,
+        app: AppId,
+        phones: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        users::users_by_phones(self.conn, app, phones)
+    }
+
+    async fn blocked_users(&mut self, blocker: UserId) -> Result<Vec<User>, StoreError> {
+        moderation::blocked_users(self.conn, blocker)
+    }
+
+    async fn reports(
+        &mut self,
+        app: AppId,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<Report>, StoreError> {
+        moderation::reports(self.conn, app, before, limit)
     }
 
     async fn room_by_xc_id(
@@ -435,6 +502,13 @@ impl ChatTx for SqliteTx<'_> {
         rooms::update_shared_room(self.conn, app, room, upsert, now)
     }
 
+    async fn delete_room(&mut self, room: RoomId, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE rooms SET deleted = ?2, updated = ?2 WHERE id = ?1")?
+            .execute(params![room, now])?;
+        Ok(())
+    }
+
     async fn rename_room(&mut self, room: RoomId, name: &str, now: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE rooms SET name = ?2, updated = ?3 WHERE id = ?1")?
@@ -623,6 +697,88 @@ impl ChatTx for SqliteTx<'_> {
             )?
             .execute(params![id, body, data])?;
         self.touched(app, id, changed)
+    }
+
+    async fn clear_room(
+        &mut self,
+        user: UserId,
+        room: RoomId,
+        seq: i64,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        room_states::clear(self.conn, user, room, seq, at)
+    }
+
+    async fn hide_message(&mut self, user: UserId, message: &Message) -> Result<bool, StoreError> {
+        room_states::hide(self.conn, user, message)
+    }
+
+    async fn insert_scheduled(
+        &mut self,
+        app: AppId,
+        sender: UserId,
+        room: RoomId,
+        content: &ScheduledContent,
+        scheduled_time: i64,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        scheduled::insert(self.conn, app, sender, room, content, scheduled_time, now)
+    }
+
+    async fn scheduled_for_update(
+        &mut self,
+        sender: UserId,
+        ids: &[i64],
+    ) -> Result<Vec<Scheduled>, StoreError> {
+        scheduled::of_sender(self.conn, sender, ids)
+    }
+
+    async fn due_scheduled(&mut self, now: i64, limit: i64) -> Result<Vec<Scheduled>, StoreError> {
+        scheduled::due(self.conn, now, limit)
+    }
+
+    async fn update_scheduled(
+        &mut self,
+        id: i64,
+        scheduled_time: i64,
+        content: &ScheduledContent,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        scheduled::update(self.conn, id, scheduled_time, content, now)
+    }
+
+    async fn delete_scheduled(&mut self, id: i64) -> Result<bool, StoreError> {
+        scheduled::delete(self.conn, id)
+    }
+
+    async fn record_receipt(
+        &mut self,
+        message: MessageId,
+        room: RoomId,
+        seq: i64,
+        user: UserId,
+        read: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        receipts::record(self.conn, message, room, seq, user, read, now)
+    }
+
+    async fn set_block(
+        &mut self,
+        blocker: UserId,
+        blocked: UserId,
+        blocking: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        moderation::set_block(self.conn, blocker, blocked, blocking, now)
+    }
+
+    async fn insert_report(&mut self, report: &NewReport) -> Result<i64, StoreError> {
+        moderation::insert_report(self.conn, report)
+    }
+
+    async fn resolve_report(&mut self, app: AppId, id: i64, now: i64) -> Result<bool, StoreError> {
+        moderation::resolve_report(self.conn, app, id, now)
     }
 
     fn emit(&mut self, item: FeedItem) {

@@ -37,6 +37,12 @@ pub(super) fn create_api_key(
     let app_id: AppId = conn.query_row("SELECT id FROM apps WHERE name = ?1", [app_name], |r| {
         r.get(0)
     })?;
+    // The app's own user, sender of the Server API's system messages (migration 0013).
+    conn.execute(
+        "INSERT INTO users (app_id, xc_user_id, fullname, created, updated) \
+         VALUES (?1, '', ?2, ?3, ?3) ON CONFLICT (app_id, xc_user_id) DO NOTHING",
+        params![app_id, app_name, now],
+    )?;
     conn.execute(
         "INSERT INTO api_keys (key_id, app_id, kind, secret_hash, created) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -219,6 +225,27 @@ pub(super) fn contacts_of(conn: &Connection, owner: UserId) -> Result<Vec<User>,
     let users = stmt
         .query_map([owner], rows::user)?
         .collect::<Result<_, _>>()?;
+    Ok(users)
+}
+
+/// The users of an app with one of these phone numbers.
+pub(super) fn users_by_phones(
+    conn: &Connection,
+    app: AppId,
+    phones: &[String],
+) -> Result<Vec<User>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.app_id = ?1 AND u.phone = ?2 AND u.phone <> ''"
+    ))?;
+    let mut users: Vec<User> = Vec::new();
+    for phone in phones {
+        for user in stmt.query_map(params![app, phone], rows::user)? {
+            let user = user?;
+            if !users.iter().any(|u| u.id == user.id) {
+                users.push(user);
+            }
+        }
+    }
     Ok(users)
 }
 

@@ -361,3 +361,46 @@ async fn a_refused_postgresql_login_stops_start_up_with_the_reason() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn scheduled_messages_due_on_two_nodes_are_each_sent_once() {
+    let nats = NatsServer::start(&[]).await;
+    let (a, b) = two_nodes(&nats).await;
+    let ann = a.login("ann", "Ann").await;
+    let bob = a.login("bob", "Bob").await;
+    let room = personal(&ann, &bob);
+    let at = confab::domain::now_ms() + 3_000;
+    let requests = (0..200).map(|n| {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let (ann, room) = (&ann, &room);
+        async move {
+            node.client_ok(
+                "/v1/chat/scheduled_message/create",
+                &ann.access,
+                json!({"message": crate::helpers::text_message(room, &format!("c{n}"), "due"),
+                       "scheduledTime": at}),
+            )
+            .await
+        }
+    });
+    futures_util::future::join_all(requests).await;
+    let wait = at + 3_000 - confab::domain::now_ms();
+    tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
+    let page = b
+        .client_ok(
+            "/v1/chat/message/list_by_room/before",
+            &bob.access,
+            json!({"roomID": room, "maxCreated": 0, "limit": 200}),
+        )
+        .await;
+    let locals: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["localID"].as_str().unwrap())
+        .collect();
+    let distinct: std::collections::HashSet<&&str> = locals.iter().collect();
+    assert_eq!(locals.len(), 200, "every one sent, none twice");
+    assert_eq!(distinct.len(), 200);
+    assert_eq!(page["hasMore"], false);
+}

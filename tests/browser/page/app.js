@@ -20,6 +20,19 @@ window.login = (apiBase, appId, appSecret, ticket) =>
       onReceiveNewMessage: (m) => record("new", m),
       onReceiveUpdateMessage: (m) => record("update", m),
     });
+    sdk.tapCoreContactManager.addContactListener({
+      onContactBlocked: (user) => record("blocked", user),
+      onContactUnblocked: (user) => record("unblocked", user),
+    });
+    sdk.tapCoreChatRoomManager.addRoomStatusListener({
+      onReceiveStartTyping: () => {},
+      onReceiveStopTyping: () => {},
+      onReceiveOnlineStatus: () => {},
+      onReceiveScheduledMessage: (room, timestamp) => record("scheduled", { room, timestamp }),
+    });
+    sdk.tapCoreRoomListManager.addRoomListListener({
+      onChatRoomDeleted: (roomID) => record("roomCleared", { roomID }),
+    });
     sdk.taptalk.authenticateWithAuthTicket(ticket, false, {
       onSuccess: () =>
         sdk.taptalk.connect({
@@ -78,8 +91,14 @@ window.markRead = (messageIDs) => sdk.tapCoreMessageManager.markMessageAsRead(me
 window.older = (roomID) =>
   new Promise((resolve, reject) =>
     sdk.tapCoreMessageManager.getOlderMessagesBeforeTimestamp(roomID, 50, {
+      // What the app shows: a message the user deleted stays in the SDK's cache, marked.
       onSuccess: (messages, hasMore) =>
-        resolve({ bodies: Object.values(messages).map((m) => m.body), hasMore }),
+        resolve({
+          bodies: Object.values(messages)
+            .filter((m) => !m.isDeleted)
+            .map((m) => m.body),
+          hasMore,
+        }),
       onError: (code, message) => reject(new Error(`${code} ${message}`)),
     }),
   );
@@ -306,8 +325,13 @@ window.pinnedIDs = (roomID) =>
 window.pinnedList = (roomID) =>
   call((cb) => messages().fetchPinnedMessages(roomID, cb)).then((r) => r.messages);
 
+window.messageInfo = (messageID) => call((cb) => messages().fetchMessageInfo(messageID, cb));
+window.totalRead = (messageID) => call((cb) => messages().fetchTotalReadCount(messageID, cb));
+
 window.groupsInCommon = (userID) =>
   call((cb) => sdk.tapCoreChatRoomManager.fetchGroupInCommon(userID, cb));
+window.deleteGroup = (roomID) =>
+  call((cb) => sdk.tapCoreChatRoomManager.deleteGroupChatRoom(roomID, cb));
 window.leaveGroup = (roomID) =>
   new Promise((resolve, reject) =>
     sdk.tapCoreChatRoomManager.leaveGroupChatRoom(roomID, {
@@ -315,3 +339,65 @@ window.leaveGroup = (roomID) =>
       onError: (code, message) => reject(new Error(`${code} ${message}`)),
     }),
   );
+
+// Contacts, blocks and reports.
+const contacts = () => sdk.tapCoreContactManager;
+window.addContact = (userID) => call((cb) => contacts().addToTapTalkContactsWithUserID(userID, cb));
+window.contactIDs = () =>
+  call((cb) => contacts().getAllUserContacts(cb)).then((list) => list.map((c) => c.user.userID));
+window.block = (userID) => call((cb) => contacts().blockUser(userID, cb));
+window.unblock = (userID) => call((cb) => contacts().unblockUser(userID, cb));
+window.blockedIDs = () => call((cb) => contacts().getBlockedUserIDs(cb));
+window.blockedList = () =>
+  call((cb) => contacts().getBlockedUserList(cb)).then((users) => users.map((u) => u.userID));
+window.reportUser = (userID, category, reason) =>
+  call((cb) => contacts().reportUser(userID, category, false, reason, cb));
+window.reportMessage = (messageID, roomID, category, reason) =>
+  call((cb) => contacts().reportMessage(messageID, roomID, category, true, reason, cb));
+
+// Clearing a chat and deleting for oneself.
+window.clearChats = (roomIDs) =>
+  call((cb) => sdk.tapCoreChatRoomManager.deleteAllChatRoomMessages(roomIDs, cb));
+// The SDK calls nothing back for this one: the driver checks the server's view afterwards.
+window.deleteForMe = (roomID, ids) => messages().markMessageAsDeleted(roomID, ids, false);
+
+// Scheduled messages.
+window.schedule = (room, text, at) =>
+  call((cb) =>
+    messages().createScheduledMessage(messages().constructTapTalkMessageModel(text, room, 1001, ""), at, cb),
+  ).then((r) => ({ id: r.createdItem.id, localID: r.createdItem.message.localID }));
+window.scheduledList = (roomID) =>
+  new Promise((resolve, reject) =>
+    messages().fetchScheduledMessages(roomID, {
+      onSuccess: (items) => resolve(items.map((i) => ({ id: i.id, body: i.message.body, at: i.scheduledTime }))),
+      onError: (code, message) => reject(new Error(`${code} ${message}`)),
+    }),
+  );
+window.reschedule = (id, at) => call((cb) => messages().editScheduledMessageTime(id, at, cb));
+window.sendScheduledNow = (ids, roomID) => call((cb) => messages().sendScheduledMessageNow(ids, roomID, cb));
+window.deleteScheduled = (ids, roomID) => call((cb) => messages().deleteScheduledMessage(ids, roomID, cb));
+
+// A group's life through the SDK, and the rest of a profile.
+const rooms = () => sdk.tapCoreChatRoomManager;
+window.addMembers = (roomID, ids) => call((cb) => rooms().addGroupChatMembers(roomID, ids, cb));
+window.removeMembers = (roomID, ids) => call((cb) => rooms().removeGroupChatMembers(roomID, ids, cb));
+window.promote = (roomID, ids) => call((cb) => rooms().promoteGroupAdmins(roomID, ids, cb));
+window.demote = (roomID, ids) => call((cb) => rooms().demoteGroupAdmins(roomID, ids, cb));
+window.renameGroup = (roomID, name) => call((cb) => rooms().updateGroupChatRoomDetails(roomID, name, cb));
+window.groupByID = (roomID) => call((cb) => rooms().getGroupChatRoom(roomID, cb));
+window.photos = (userID) => call((cb) => sdk.taptalk.getListUserPhoto(userID, cb)).then((r) => r.photos);
+window.setMainPhoto = (id) => call((cb) => sdk.taptalk.setMainUserPhoto(id, cb));
+window.deletePhoto = (id, created) => call((cb) => sdk.taptalk.deleteUserPhoto(id, created, cb));
+window.updateBio = (bio) => call((cb) => sdk.taptalk.updateBio(bio, cb));
+window.userByXcID = (xcUserID) => call((cb) => contacts().getUserDataWithXCUserID(xcUserID, cb)).then((d) => d.user);
+window.userByUsername = (username) =>
+  call((cb) => contacts().getUserByUsername(username, true, cb)).then((d) => d.user);
+window.removeContact = (userID) => call((cb) => contacts().removeFromTapTalkContacts(userID, cb));
+window.addContactByPhone = (phone) => call((cb) => contacts().addToTapTalkContactsWithPhoneNumber(phone, cb));
+window.editScheduled = (id, room, text) =>
+  call((cb) =>
+    messages().editScheduledMessageContent(id, messages().constructTapTalkMessageModel(text, room, 1001, ""), cb),
+  );
+window.newAndUpdated = () =>
+  call((cb) => sdk.tapCoreRoomListManager.getRoomNewAndUpdated(cb)).then((list) => summary(list));
+window.logout = () => call((cb) => sdk.taptalk.logoutAndClearAllTapTalkData(cb));
