@@ -71,6 +71,7 @@ fn last_message(n: i64) -> Message {
         created: 1_767_225_600_000 + n,
         updated: 1_767_225_600_000 + n,
         deleted: 0,
+        renders: Default::default(),
     }
 }
 

@@ -255,15 +255,41 @@ pub fn message(m: &Message, viewer: Viewer) -> MessageView<'_> {
 }
 
 impl Serialize for MessageView<'_> {
+    /// Copies the message's kept render for this kind of viewer when it keeps renders (see
+    /// [`crate::domain::Renders`]); a viewer's kind is all a render depends on: which peer
+    /// names a personal room, and whether the message reads as read.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let m = self.message;
+        let first_peer = m
+            .room
+            .peers
+            .as_deref()
+            .is_some_and(|(a, _)| a.id == self.viewer.user);
+        let variant = 2 * usize::from(first_peer) + usize::from(is_read_by(m, self.viewer));
+        let kept = m.renders.get_or_render(variant, || {
+            let json = serde_json::to_string(&Fields(*self)).expect("views serialize");
+            serde_json::value::RawValue::from_string(json).expect("a view renders as JSON")
+        });
+        match kept {
+            Some(raw) => raw.serialize(s),
+            None => Fields(*self).serialize(s),
+        }
+    }
+}
+
+/// A [`MessageView`] rendered field by field.
+struct Fields<'a>(MessageView<'a>);
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let MessageView { message: m, viewer } = self.0;
         let recipient = match (&m.room.kind, &m.sender) {
             (RoomKind::Personal { a, b }, Some(sender)) => {
                 if sender.id == *a { *b } else { *a }.to_string()
             }
             _ => "0".to_owned(),
         };
-        let is_read = is_read_by(m, self.viewer);
+        let is_read = is_read_by(m, viewer);
         let sender = UserView {
             user: m.sender.as_ref(),
             online: false,
@@ -280,7 +306,7 @@ impl Serialize for MessageView<'_> {
         o.serialize_field("quote", &m.quote)?;
         o.serialize_field("replyTo", &m.reply_to)?;
         o.serialize_field("forwardFrom", &m.forward_from)?;
-        o.serialize_field("room", &room(&m.room, self.viewer.user))?;
+        o.serialize_field("room", &room(&m.room, viewer.user))?;
         o.serialize_field("user", &sender)?;
         o.serialize_field("recipientID", &recipient)?;
         o.serialize_field("action", &m.action)?;
@@ -334,4 +360,31 @@ pub fn event(name: &str, data: &impl Serialize) -> bytes::Bytes {
     )
     .expect("views serialize");
     bytes::Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Renders;
+
+    #[test]
+    fn a_kept_render_is_what_each_kind_of_viewer_would_be_rendered() {
+        let fresh = crate::realtime::notice::tests::full_item().message;
+        let kept = Message {
+            renders: Renders::kept(),
+            ..fresh.clone()
+        };
+        // Both peers of the personal room and a stranger, each having read it or not;
+        // the sender (7) sees whether it was read.
+        for user in [7, 9, 11] {
+            for read_seq in [0, 5] {
+                let viewer = Viewer::new(UserId(user), read_seq);
+                let expected = serde_json::to_string(&message(&fresh, viewer)).unwrap();
+                for _ in 0..2 {
+                    let rendered = serde_json::to_string(&message(&kept, viewer)).unwrap();
+                    assert_eq!(rendered, expected, "viewer {user}, read up to {read_seq}");
+                }
+            }
+        }
+    }
 }

@@ -79,6 +79,7 @@ impl NewMessage {
             created: at.created,
             updated: at.created,
             deleted: 0,
+            renders: Default::default(),
         }
     }
 

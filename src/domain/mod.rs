@@ -22,8 +22,8 @@ pub use file::{SharedKind, Sniffed, StoredFile, UserPhoto};
 pub use id::{AppId, MessageId, RoomId, UserId};
 pub use message::{NewMessage, SystemAction};
 pub use model::{
-    Message, Participation, Receipt, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef, RoomType,
-    Target, User, Viewed, unique_users,
+    Message, Participation, Receipt, Renders, Room, RoomBundle, RoomKind, RoomListEntry, RoomRef,
+    RoomType, Target, User, Viewed, unique_users,
 };
 pub use param::ParamError;
 pub use report::{NewReport, Report, ReportTarget};

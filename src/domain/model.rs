@@ -454,6 +454,58 @@ pub struct Message {
     pub updated: i64,
     /// Deletion time, Unix ms, `0` if not deleted.
     pub deleted: i64,
+    /// Its JSON as each kind of viewer sees it, kept when the message is rendered many times
+    /// (a room's newest message in every member's room list); empty otherwise.
+    pub renders: Renders,
+}
+
+/// A message's JSON, rendered once for each kind of viewer and then copied (see
+/// [`crate::wire::message`]). Only a message that will be rendered many times keeps renders
+/// ([`Renders::kept`]); a copy keeps none, so a message changed after being copied is never
+/// rendered from what its original looked like.
+#[derive(Default)]
+pub struct Renders(Option<Box<[std::sync::OnceLock<Box<serde_json::value::RawValue>>; 4]>>);
+
+impl Renders {
+    /// Renders to be kept as they are made.
+    pub fn kept() -> Self {
+        Self(Some(Box::default()))
+    }
+
+    /// The kept render for `variant` (0 to 3), made by `render` the first time.
+    pub fn get_or_render(
+        &self,
+        variant: usize,
+        render: impl FnOnce() -> Box<serde_json::value::RawValue>,
+    ) -> Option<&serde_json::value::RawValue> {
+        let slots = self.0.as_ref()?;
+        Some(slots[variant].get_or_init(render))
+    }
+}
+
+impl Clone for Renders {
+    fn clone(&self) -> Self {
+        Self(None)
+    }
+}
+
+/// Renders are a copy of what the message holds, never part of what it is.
+impl PartialEq for Renders {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Renders {}
+
+impl std::fmt::Debug for Renders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Renders(kept)"
+        } else {
+            "Renders"
+        })
+    }
 }
 
 /// One entry of a user's room list: the newest message and the user's unread count.
@@ -471,8 +523,9 @@ pub struct RoomListEntry {
 /// `isRead` can be rendered per reader in rooms of many.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewed {
-    /// The message.
-    pub message: Message,
+    /// The message; shared, since a room's newest message is listed to every member from one
+    /// copy kept in memory (see the SQLite store's room list).
+    pub message: std::sync::Arc<Message>,
     /// The viewer's read position in the message's room.
     pub read_seq: i64,
 }
@@ -480,6 +533,11 @@ pub struct Viewed {
 impl Viewed {
     /// Pairs a message with the viewer's read position.
     pub fn new(message: Message, read_seq: i64) -> Self {
+        Self::shared(std::sync::Arc::new(message), read_seq)
+    }
+
+    /// Pairs a shared message with the viewer's read position.
+    pub fn shared(message: std::sync::Arc<Message>, read_seq: i64) -> Self {
         Self { message, read_seq }
     }
 }

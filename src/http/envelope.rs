@@ -28,7 +28,13 @@ impl Data {
     /// Serializes `value` as the response's `data`, straight into the body (a room list is
     /// over a megabyte; it is written once, not copied into an envelope afterwards).
     pub fn of(value: &impl serde::Serialize) -> Self {
-        let mut body = Vec::with_capacity(4096);
+        Self::sized(4096, value)
+    }
+
+    /// [`Self::of`] into a buffer of `capacity` bytes to begin with, for answers whose size is
+    /// known roughly in advance.
+    pub fn sized(capacity: usize, value: &impl serde::Serialize) -> Self {
+        let mut body = Vec::with_capacity(capacity);
         body.extend_from_slice(SUCCESS_HEAD);
         serde_json::to_writer(&mut body, value).expect("response data serializes");
         body.push(b'}');

@@ -7,7 +7,7 @@
 
 mod deliver;
 mod fanout;
-mod notice;
+pub(crate) mod notice;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -165,7 +165,7 @@ pub(super) fn decode(payload: &[u8], own: &str) -> Result<Option<Notice>, Decode
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::model::{ForwardFrom, Quote, ReplyTo};
     use crate::domain::{
@@ -193,7 +193,7 @@ mod tests {
 
     /// A change with every part set: a personal room with its peers, a sender, quote, reply,
     /// forward, target, and an audience with read positions and roles.
-    fn full_item() -> FeedItem {
+    pub(crate) fn full_item() -> FeedItem {
         let (ann, bob) = (user(UserId(7), "Ann"), user(UserId(9), "Bob"));
         FeedItem {
             kind: FeedKind::Updated,
@@ -261,6 +261,7 @@ mod tests {
                 created: 100,
                 updated: 200,
                 deleted: 0,
+                renders: Default::default(),
             },
             audience: std::sync::Arc::new(Audience {
                 app: AppId(1),

@@ -243,3 +243,92 @@ async fn a_user_without_rooms_has_an_empty_list_and_bad_parameters_are_named() {
         assert_error(&envelope, 400, "40002", field);
     }
 }
+
+/// Ann's client room list: the newest message she sees in room `room`.
+async fn listed_newest(app: &TestApp, ann: &crate::helpers::Login, room: &str) -> Value {
+    let list = app
+        .client_ok(
+            "/v1/chat/message/room_list_and_unread",
+            &ann.access,
+            json!(""),
+        )
+        .await;
+    list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["room"]["roomID"] == room && m["isHidden"] == false)
+        .cloned()
+        .expect("the room is listed")
+}
+
+/// The room list keeps each room's newest message between calls (SQLite); every change to
+/// what it shows (the message, its room, its sender) is in the next list, appended or not.
+#[tokio::test]
+async fn a_client_room_list_shows_each_change_to_what_it_lists_at_once() {
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    app.room("G", &["ann", "bob"]).await;
+    let sent = app
+        .ok(
+            "/v1/server/message/send",
+            json!({"senderXCUserID": "bob", "xcRoomID": "G", "type": 1001, "body": "one"}),
+        )
+        .await;
+    let room = sent["messages"][0]["room"]["roomID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = listed_newest(&app, &ann, &room).await;
+    assert_eq!(crate::helpers::body_of(&first), "one");
+    assert_eq!(first["room"]["isLocked"], false);
+
+    // A change to the room's row.
+    app.ok(
+        "/v1/server/room/lock",
+        json!({"xcRoomID": "G", "xcUserID": "bob"}),
+    )
+    .await;
+    let locked = listed_newest(&app, &ann, &room).await;
+    assert_eq!(locked["room"]["isLocked"], true, "the lock is listed");
+    app.ok(
+        "/v1/server/room/unlock",
+        json!({"xcRoomID": "G", "xcUserID": "bob"}),
+    )
+    .await;
+    let unlocked = listed_newest(&app, &ann, &room).await;
+    assert_eq!(unlocked["room"]["isLocked"], false, "the unlock is listed");
+
+    // A change to the newest message's own row, which appends nothing.
+    let newest = app
+        .ok(
+            "/v1/server/message/send",
+            json!({"senderXCUserID": "bob", "xcRoomID": "G", "type": 1001, "body": "oops"}),
+        )
+        .await;
+    let newest = &newest["messages"][0];
+    assert_eq!(
+        listed_newest(&app, &ann, &room).await["messageID"],
+        newest["messageID"]
+    );
+    app.client_ok(
+        "/v1/chat/message/delete",
+        &bob.access,
+        json!({"roomID": room, "messageIDs": [newest["messageID"]], "forEveryone": true}),
+    )
+    .await;
+    let deleted = listed_newest(&app, &ann, &room).await;
+    assert_eq!(deleted["messageID"], newest["messageID"]);
+    assert_eq!(deleted["isDeleted"], true, "the delete is listed");
+
+    // A newer message replaces it.
+    app.ok(
+        "/v1/server/message/send",
+        json!({"senderXCUserID": "bob", "xcRoomID": "G", "type": 1001, "body": "two"}),
+    )
+    .await;
+    let second = listed_newest(&app, &ann, &room).await;
+    assert_eq!(crate::helpers::body_of(&second), "two");
+    assert_eq!(second["user"]["fullname"], "Bob");
+}

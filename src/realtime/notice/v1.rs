@@ -513,6 +513,7 @@ impl From<domain::Message> for Message {
             created,
             updated,
             deleted,
+            renders: _,
         } = message;
         Self {
             id,
@@ -590,6 +591,7 @@ impl From<Message> for domain::Message {
             created,
             updated,
             deleted,
+            renders: domain::Renders::default(),
         }
     }
 }

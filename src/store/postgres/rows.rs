@@ -95,5 +95,6 @@ pub(super) fn message_at(row: &Row, at: usize, room: Room, sender: Option<User>)
         created: row.try_get(at + 17)?,
         updated: row.try_get(at + 18)?,
         deleted: row.try_get(at + 19)?,
+        renders: Default::default(),
     })
 }

@@ -2,12 +2,15 @@
 //! of the client API. Appending itself (per-room sequence and unread arithmetic) lives in
 //! `append`, which room changes share.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::newest::NewestCache;
 use super::rows::{self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS};
-use crate::domain::{AppId, Message, MessageId, Room, RoomId, User, UserId, Viewed, now_ms};
+use crate::domain::{
+    AppId, Message, MessageId, Renders, Room, RoomId, User, UserId, Viewed, now_ms,
+};
 use crate::store::StoreError;
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
@@ -170,47 +173,30 @@ pub(super) const MY_ROOMS: &str = "WITH mine (room_id) AS ( \
      SELECT room_id FROM room_members WHERE user_id = ?1 \
      UNION SELECT room_id FROM room_roles WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> '') ";
 
-fn viewed_rows(
-    conn: &Connection,
-    sql: &str,
-    params: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<Viewed>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let found = stmt
-        .query_map(params, |row| {
-            let message = message_row(row)?;
-            let seq: i64 = row.get(MESSAGE_WIDTH + ROOM_WIDTH + rows::USER_WIDTH)?;
-            Ok(Viewed::new(message, seq))
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(found)
-}
-
 /// The newest message of each of the user's rooms plus every message still unread by them,
 /// newest first: what clients build their room list and unread counts from.
 ///
-/// One pass over the user's rooms reads each room with its newest message and the user's read
-/// position; only the rooms with unread messages besides the newest are visited again, for
-/// those messages alone (the room is already decoded). A room reached both explicitly and by
-/// role comes twice from the first pass and is kept once, which costs less than having
-/// SQLite de-duplicate the room IDs in a temporary B-tree.
+/// The user's rooms and read positions come from SQLite; each room's newest message (with
+/// its room, peers and sender) from `cache` where it is kept, else from SQLite, and is then
+/// kept. `tick` is the cache's tick taken before the read's snapshot began (see
+/// [`NewestCache`]). Only rooms with unread messages besides the newest are visited again,
+/// for those messages alone. A room reached both explicitly and by role comes twice and is
+/// kept once, which costs less than having SQLite de-duplicate the room IDs in a temporary
+/// B-tree.
 pub(super) fn room_list(
     conn: &Connection,
     app: AppId,
     user: &User,
+    cache: &NewestCache,
+    tick: u64,
 ) -> Result<Vec<Viewed>, StoreError> {
     static NEWEST: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "WITH mine (room_id) AS ( \
-                 SELECT room_id FROM room_members WHERE user_id = ?1 \
-                 UNION ALL SELECT room_id FROM room_roles \
-                     WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> '') \
-             SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS}, coalesce(p.read_seq, 0) \
-             FROM mine JOIN rooms r ON r.id = mine.room_id \
+            "SELECT {MESSAGE_COLUMNS}, {ROOM_COLUMNS}, {USER_COLUMNS} \
+             FROM rooms r \
              LEFT JOIN users pa ON pa.id = r.personal_a LEFT JOIN users pb ON pb.id = r.personal_b \
-             LEFT JOIN read_positions p ON p.user_id = ?1 AND p.room_id = r.id \
              JOIN messages m ON m.id = r.last_message_id \
-             LEFT JOIN users u ON u.id = m.sender_id"
+             LEFT JOIN users u ON u.id = m.sender_id WHERE r.id = ?1"
         )
     });
     static UNREAD: LazyLock<String> = LazyLock::new(|| {
@@ -221,23 +207,57 @@ pub(super) fn room_list(
                  AND m.is_hidden = 0 AND m.sender_id IS NOT ?4"
         )
     });
-    let mut newest = viewed_rows(conn, &NEWEST, params![user.id, app, user.role_code])?;
-    let mut seen = std::collections::HashSet::with_capacity(newest.len());
-    newest.retain(|v| seen.insert(v.message.room.id));
+    let mut mine: Vec<(i64, i64)> = conn
+        .prepare_cached(
+            "WITH mine (room_id) AS ( \
+                 SELECT room_id FROM room_members WHERE user_id = ?1 \
+                 UNION ALL SELECT room_id FROM room_roles \
+                     WHERE app_id = ?2 AND role_code = ?3 AND ?3 <> '') \
+             SELECT mine.room_id, coalesce(p.read_seq, 0) FROM mine \
+             LEFT JOIN read_positions p ON p.user_id = ?1 AND p.room_id = mine.room_id",
+        )?
+        .query_map(params![user.id, app, user.role_code], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut seen = std::collections::HashSet::with_capacity(mine.len());
+    mine.retain(|(room, _)| seen.insert(*room));
+    let rooms: Vec<i64> = mine.iter().map(|(room, _)| *room).collect();
+    let kept = cache.get(&rooms);
+    let mut newest_stmt = conn.prepare_cached(&NEWEST)?;
     let mut unread_stmt = conn.prepare_cached(&UNREAD)?;
-    let mut list = Vec::with_capacity(newest.len());
-    for last in newest {
-        if last.read_seq + 1 < last.message.seq {
+    let mut list = Vec::with_capacity(mine.len());
+    for ((room, read_seq), kept) in mine.into_iter().zip(kept) {
+        let newest = match kept {
+            Some(newest) => newest,
+            None => {
+                // Listed to every member again and again: its renders are kept with it.
+                let found = newest_stmt
+                    .query_row([room], message_row)
+                    .optional()?
+                    .map(|message| {
+                        Arc::new(Message {
+                            renders: Renders::kept(),
+                            ..message
+                        })
+                    });
+                cache.put(tick, room, found.clone());
+                found
+            }
+        };
+        let Some(newest) = newest else { continue };
+        let last = Viewed::shared(newest, read_seq);
+        if read_seq + 1 < last.message.seq {
             let room = &last.message.room;
             let rows = unread_stmt.query_map(
-                params![room.id, last.read_seq, last.message.seq, user.id],
+                params![room.id, read_seq, last.message.seq, user.id],
                 |row| {
                     let sender = rows::user_at(row, MESSAGE_WIDTH)?;
                     rows::message_at(row, 0, room.clone(), sender)
                 },
             )?;
             for message in rows {
-                list.push(Viewed::new(message?, last.read_seq));
+                list.push(Viewed::new(message?, read_seq));
             }
         }
         list.push(last);

@@ -5,6 +5,7 @@ mod ids;
 mod marks;
 mod messages;
 mod moderation;
+mod newest;
 mod pool;
 mod receipts;
 mod room_states;
@@ -355,9 +356,15 @@ impl Store for SqliteStore {
         device: String,
     ) -> Result<Vec<Viewed>, StoreError> {
         let user_id = user.id;
+        let cache = self.db.newest();
         let (list, version) = self
             .db
-            .read(move |c| Ok((messages::room_list(c, app, &user)?, messages::version(c)?)))
+            .read(move |c| {
+                // Taken before the snapshot begins (with the first statement).
+                let tick = cache.tick();
+                let list = messages::room_list(c, app, &user, &cache, tick)?;
+                Ok((list, messages::version(c)?))
+            })
             .await?;
         self.mark_synced(user_id, device, version).await?;
         Ok(list)
@@ -371,12 +378,15 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Viewed>, StoreError> {
         let user_id = user.id;
         let read_device = device.clone();
+        let cache = self.db.newest();
         let (list, version) = self
             .db
             .read(move |c| {
+                // Taken before the snapshot begins (with the first statement).
+                let tick = cache.tick();
                 let list = match messages::device_sync(c, user.id, &read_device)? {
                     Some(since) => messages::changed_since(c, app, &user, since)?,
-                    None => messages::room_list(c, app, &user)?,
+                    None => messages::room_list(c, app, &user, &cache, tick)?,
                 };
                 Ok((list, messages::version(c)?))
             })

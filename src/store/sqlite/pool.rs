@@ -40,6 +40,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use super::newest::NewestCache;
 use crate::store::{FeedItem, FeedSink, StoreError};
 
 /// Most jobs committed together; bounds the latency a batch adds to its first job.
@@ -147,6 +148,8 @@ impl From<rusqlite::Error> for StoreError {
 /// Handles to the writer thread and the reader pool of one database file.
 pub(super) struct Db {
     writer: mpsc::Sender<Command>,
+    /// Each room's newest message, kept current by the writer (see [`NewestCache`]).
+    newest: Arc<NewestCache>,
     path: PathBuf,
     readers: Arc<Mutex<Vec<Connection>>>,
     read_permits: Semaphore,
@@ -190,7 +193,7 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let conn = open(path, OpenFlags::default())?;
+        let mut conn = open(path, OpenFlags::default())?;
         conn.execute_batch("PRAGMA journal_mode = WAL;")?;
         migrate(&conn)?;
         // The checkpointer thread checkpoints instead (see the module documentation).
@@ -207,13 +210,20 @@ impl Db {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let syncer = Syncer::start(PathBuf::from(wal), feed)?;
+        let newest = Arc::new(NewestCache::default());
+        let noted = Arc::clone(&newest);
+        conn.update_hook(Some(move |_, _: &str, table: &str, rowid| {
+            noted.changed(table, rowid);
+        }))?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let applied = Arc::clone(&newest);
         std::thread::Builder::new()
             .name("confab-sqlite-writer".into())
-            .spawn(move || run_writer(conn, rx, syncer, checkpointer))
+            .spawn(move || run_writer(conn, rx, syncer, checkpointer, &applied))
             .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
         Ok(Self {
             writer: tx,
+            newest,
             path: path.to_owned(),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Semaphore::new(READERS),
@@ -297,6 +307,11 @@ impl Db {
         })
         .await
         .map_err(|e| StoreError::Other(format!("read task failed: {e}")))?
+    }
+
+    /// Each room's newest message, for room lists.
+    pub(super) fn newest(&self) -> Arc<NewestCache> {
+        Arc::clone(&self.newest)
     }
 
     async fn read_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
@@ -505,6 +520,7 @@ fn run_writer(
     mut rx: mpsc::Receiver<Command>,
     syncer: Syncer,
     checkpointer: Checkpointer,
+    newest: &NewestCache,
 ) {
     let mut closing = None;
     while closing.is_none() {
@@ -530,7 +546,11 @@ fn run_writer(
             if batch.is_empty() {
                 continue;
             }
-            if let Some(committed) = run_batch(&mut conn, batch) {
+            let committed = run_batch(&mut conn, batch);
+            // Committed (or rolled back): readers may now see the changes, so what showed
+            // the old rows goes before anyone can read it again.
+            newest.batch_ended();
+            if let Some(committed) = committed {
                 syncer.send(committed);
             }
             checkpointer.after_commit(&conn);

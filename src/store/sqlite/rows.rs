@@ -100,5 +100,6 @@ pub(super) fn message_at(
         created: row.get(at + 17)?,
         updated: row.get(at + 18)?,
         deleted: row.get(at + 19)?,
+        renders: Default::default(),
     })
 }
