@@ -334,8 +334,10 @@ async fn a_server_key_over_its_rate_is_refused_with_42901_and_other_apps_are_not
 
 #[tokio::test]
 async fn a_user_over_their_rate_is_refused_on_rest_and_on_the_socket() {
+    // One a second (a burst of two): a loaded machine that takes seconds over the requests
+    // below still sends most of them faster than they are allowed.
     let app = crate::helpers::TestApp::spawn_with(|c| {
-        c.limits.rate_per_user = 5;
+        c.limits.rate_per_user = 1;
         c.limits.rate_per_socket = 0;
     })
     .await;
@@ -346,13 +348,20 @@ async fn a_user_over_their_rate_is_refused_on_rest_and_on_the_socket() {
     })
     .await;
     assert!(
-        answers.iter().filter(|s| **s == 429).count() >= 15,
+        answers.iter().filter(|s| **s == 429).count() >= 20,
         "{answers:?}"
     );
-    let limited = app
-        .client("/v1/client/contact/list", &ann.access, json!(""))
-        .await;
-    crate::helpers::assert_error(&limited, 429, "42901", "");
+    let mut limited = None;
+    for _ in 0..10 {
+        let answer = app
+            .client("/v1/client/contact/list", &ann.access, json!(""))
+            .await;
+        if answer["status"] == 429 {
+            limited = Some(answer);
+            break;
+        }
+    }
+    crate::helpers::assert_error(&limited.expect("refused"), 429, "42901", "");
     // Another user is not held back by Ann.
     crate::helpers::assert_success(
         &app.client("/v1/client/contact/list", &bob.access, json!(""))
@@ -361,14 +370,16 @@ async fn a_user_over_their_rate_is_refused_on_rest_and_on_the_socket() {
     // Ann's socket frames count against her too, and are answered, not dropped silently.
     let mut socket = app.socket(&ann).await;
     let room = crate::helpers::personal(&ann, &bob);
-    socket
-        .send(
-            "chat/sendMessage",
-            crate::helpers::text_message(&room, "over1", "too fast"),
-        )
-        .await;
-    let error = socket.expect("error", |e| e["localID"] == "over1").await;
-    assert_eq!(error["code"], "42901");
+    for i in 0..6 {
+        socket
+            .send(
+                "chat/sendMessage",
+                crate::helpers::text_message(&room, &format!("over{i}"), "too fast"),
+            )
+            .await;
+    }
+    let error = socket.expect("error", |e| e["code"] == "42901").await;
+    assert!(error["localID"].as_str().unwrap().starts_with("over"));
 }
 
 #[tokio::test]

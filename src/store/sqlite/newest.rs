@@ -20,8 +20,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::domain::Message;
 
-/// At most this many rooms are kept (a few KiB each); past it, an arbitrary one makes room.
-const MAX_ROOMS: usize = 100_000;
+/// At most this many rooms are kept: a message with its room and sender is about 1.5 KiB, and
+/// each of its up to four renders as much again, so at most about 100 MiB in all. Past it, an
+/// arbitrary room makes room.
+const MAX_ROOMS: usize = 16_384;
 /// Rows whose change ticks are remembered; past it, they are forgotten together and every
 /// read that began before is treated as older than all of them.
 const MAX_STAMPS: usize = 200_000;
