@@ -332,3 +332,43 @@ async fn a_client_room_list_shows_each_change_to_what_it_lists_at_once() {
     assert_eq!(crate::helpers::body_of(&second), "two");
     assert_eq!(second["user"]["fullname"], "Bob");
 }
+
+/// Lists racing with sends: whatever lists ran meanwhile (and kept what they read), a list
+/// that starts after a send was answered shows that message as the room's newest.
+#[tokio::test]
+async fn a_list_after_an_answered_send_shows_it_however_lists_race_with_sends() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    app.user("bob", "Bob").await;
+    app.room("G", &["ann", "bob"]).await;
+    let room = app
+        .ok(
+            "/v1/server/message/send",
+            json!({"senderXCUserID": "bob", "xcRoomID": "G", "type": 1001, "body": "m"}),
+        )
+        .await["messages"][0]["room"]["roomID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = AtomicBool::new(false);
+    let racer = || async {
+        while !done.load(Ordering::Relaxed) {
+            listed_newest(&app, &ann, &room).await;
+        }
+    };
+    let checks = async {
+        for i in 0..40 {
+            let body = format!("m{i}");
+            app.ok(
+                "/v1/server/message/send",
+                json!({"senderXCUserID": "bob", "xcRoomID": "G", "type": 1001, "body": body}),
+            )
+            .await;
+            let newest = listed_newest(&app, &ann, &room).await;
+            assert_eq!(crate::helpers::body_of(&newest), body);
+        }
+        done.store(true, Ordering::Relaxed);
+    };
+    futures_util::join!(checks, racer(), racer());
+}

@@ -7,13 +7,14 @@
 //! BENCHMARKS.md, thirteenth round).
 //!
 //! **Why it is never stale.** The writer's connection reports every row it changes in
-//! `rooms`, `users` and `messages` (SQLite's update hook; their IDs are their row IDs). After
-//! the batch commits, each changed row is stamped with a new tick and every entry showing it
-//! is dropped. A reader takes the tick before its snapshot begins and may store what it read
-//! only if none of the rows the entry shows was stamped after that tick: a row changed by a
-//! commit the snapshot may not include is never stored, and one stored just before its
-//! change is committed is dropped when the change is applied. An entry therefore only ever
-//! holds what a snapshot taken now would read.
+//! `rooms`, `users` and `messages` (SQLite's update hook; their IDs are their row IDs). Its
+//! `COMMIT` runs under the cache's lock, right after each changed row is stamped with a new
+//! tick and every entry showing it is dropped: no reader looks at the cache while the commit
+//! becomes visible, so a reader whose snapshot holds the commit can never find an entry from
+//! before it. A reader takes the tick before its snapshot begins and may store what it read
+//! only if none of the rows the entry shows was stamped after that tick, so a snapshot from
+//! before a commit never stores what the commit changed. An entry therefore only ever holds
+//! what a snapshot taken now would read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -84,26 +85,21 @@ impl NewestCache {
         }
     }
 
-    /// Applies the rows the batch changed; called once it has committed or rolled back.
+    /// Runs the batch's `COMMIT` (`commit`) with the rows it changed applied first, all under
+    /// the cache's lock (see the module documentation).
+    pub(super) fn commit<R>(&self, commit: impl FnOnce() -> R) -> R {
+        let rows = std::mem::take(&mut *self.pending.lock().expect("cache poisoned"));
+        let mut inner = self.inner.lock().expect("cache poisoned");
+        inner.apply(rows);
+        commit()
+    }
+
+    /// Applies what a batch that did not commit had noted (it changed nothing, so this only
+    /// drops entries that were still right).
     pub(super) fn batch_ended(&self) {
         let rows = std::mem::take(&mut *self.pending.lock().expect("cache poisoned"));
-        if rows.is_empty() {
-            return;
-        }
-        let mut inner = self.inner.lock().expect("cache poisoned");
-        inner.tick += 1;
-        let tick = inner.tick;
-        if inner.stamps.len() + rows.len() > MAX_STAMPS {
-            inner.stamps.clear();
-            inner.floor = tick;
-        }
-        for row in rows {
-            inner.stamps.insert(row, tick);
-            if let Some(rooms) = inner.shown_in.remove(&row) {
-                for room in rooms {
-                    inner.remove(room);
-                }
-            }
+        if !rows.is_empty() {
+            self.inner.lock().expect("cache poisoned").apply(rows);
         }
     }
 
@@ -147,6 +143,27 @@ impl NewestCache {
 }
 
 impl Inner {
+    /// Stamps `rows` with a new tick and drops every entry showing one of them.
+    fn apply(&mut self, rows: Vec<Row>) {
+        if rows.is_empty() {
+            return;
+        }
+        self.tick += 1;
+        let tick = self.tick;
+        if self.stamps.len() + rows.len() > MAX_STAMPS {
+            self.stamps.clear();
+            self.floor = tick;
+        }
+        for row in rows {
+            self.stamps.insert(row, tick);
+            if let Some(rooms) = self.shown_in.remove(&row) {
+                for room in rooms {
+                    self.remove(room);
+                }
+            }
+        }
+    }
+
     fn remove(&mut self, room: i64) {
         let Some(entry) = self.entries.remove(&room) else {
             return;
@@ -188,7 +205,7 @@ mod tests {
         let cache = NewestCache::default();
         let before = cache.tick();
         cache.changed("rooms", 7);
-        cache.batch_ended();
+        cache.commit(|| ());
         cache.put(before, 7, None);
         assert!(
             cache.get(&[7])[0].is_none(),
@@ -198,7 +215,7 @@ mod tests {
         assert!(cache.get(&[7])[0].is_some());
         cache.changed("rooms", 7);
         cache.changed("room_members", 7);
-        cache.batch_ended();
+        cache.commit(|| ());
         assert!(cache.get(&[7])[0].is_none(), "dropped by the change");
     }
 }

@@ -546,9 +546,8 @@ fn run_writer(
             if batch.is_empty() {
                 continue;
             }
-            let committed = run_batch(&mut conn, batch);
-            // Committed (or rolled back): readers may now see the changes, so what showed
-            // the old rows goes before anyone can read it again.
+            let committed = run_batch(&mut conn, batch, newest);
+            // A batch that did not commit noted rows all the same.
             newest.batch_ended();
             if let Some(committed) = committed {
                 syncer.send(committed);
@@ -591,7 +590,7 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// Runs and commits one batch; `None` if it could not even begin (its callers, dropped, hear
 /// an error).
-fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Option<Committed> {
+fn run_batch(conn: &mut Connection, batch: Vec<Job>, newest: &NewestCache) -> Option<Committed> {
     let started = std::time::Instant::now();
     let metrics = crate::metrics::metrics();
     metrics.writer_batch.observe(batch.len() as f64);
@@ -638,8 +637,12 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Option<Committed> {
             started,
         });
     }
-    let commit =
-        save_counters(conn).and_then(|()| run_cached(conn, "COMMIT").map_err(StoreError::from));
+    // The room list's cache drops what the batch changed as the commit becomes visible.
+    let commit = save_counters(conn).and_then(|()| {
+        newest
+            .commit(|| run_cached(conn, "COMMIT"))
+            .map_err(StoreError::from)
+    });
     if let Err(err) = &commit {
         tracing::error!(error = %err, "commit failed; the batch was rolled back");
         let _ = conn.execute_batch("ROLLBACK");
