@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::bus::nats::Nats;
-use crate::config::{Config, DatabaseArgs, Limits};
+use crate::config::{Config, DatabaseArgs, Limits, WebhookArgs, WebhookSettings};
 use crate::http::listener::{self, Connections, ListenerSettings};
 use crate::http::rate::RateLimits;
 use crate::http::{self, AppState, Media, SocketSettings};
@@ -73,6 +73,50 @@ pub async fn open_store(
     }
 }
 
+/// The webhook settings of `args`, with the key that seals endpoint secrets: the one given,
+/// or with SQLite and none given, the one in `webhook.key` beside the database (made on first
+/// use, readable by its owner only). With PostgreSQL and no key, webhooks cannot be added.
+pub fn webhook_settings(
+    args: &WebhookArgs,
+    database: &DatabaseArgs,
+) -> Result<WebhookSettings, String> {
+    let key = match (&args.key, Backend::of(&database.url)?) {
+        (Some(key), _) => Some(crate::service::parse_webhook_key(key)?),
+        (None, Backend::Postgres(_)) => None,
+        (None, Backend::Sqlite(path)) => {
+            let file = path
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join("webhook.key");
+            let text = match std::fs::read_to_string(&file) {
+                Ok(text) => text,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    let key = crate::service::new_webhook_key();
+                    write_private(&file, &key)
+                        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+                    key
+                }
+                Err(err) => return Err(format!("cannot read {}: {err}", file.display())),
+            };
+            Some(crate::service::parse_webhook_key(&text)?)
+        }
+    };
+    Ok(args.settings(key))
+}
+
+/// Creates `file` with `text`, readable and writable by its owner only.
+fn write_private(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(file)?.write_all(text.as_bytes())
+}
+
 /// A ready-to-serve confab.
 pub struct App {
     service: Service,
@@ -123,7 +167,15 @@ impl App {
             }
         };
         let incoming = fanout.subscribe().await;
-        let service = Service::new(store, fanout, config.service());
+        let mut service_config = config.service();
+        service_config.webhooks = match webhook_settings(&config.webhooks, &config.database) {
+            Ok(settings) => settings,
+            Err(err) => {
+                fanout.close().await;
+                return Err(err);
+            }
+        };
+        let service = Service::new(store, fanout, service_config);
         Ok(Self {
             service,
             feed,
@@ -163,6 +215,7 @@ impl App {
         let dispatcher = tokio::spawn(realtime::dispatch(self.feed, fanout.clone()));
         let key_watch = tokio::spawn(self.service.clone().watch_key_revocations());
         let scheduler = tokio::spawn(self.service.clone().run_scheduler());
+        let webhooks = tokio::spawn(self.service.clone().run_webhooks());
         let limits = self.limits;
         let connections = Connections::new(Connections::cap_for(
             limits.max_connections,
@@ -205,6 +258,7 @@ impl App {
         let served = listener::serve(listener, router, connections, settings, shutdown).await;
         key_watch.abort();
         scheduler.abort();
+        webhooks.abort();
         forgetting.abort();
         self.service.store().close().await;
         drop(self.service);

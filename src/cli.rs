@@ -3,9 +3,10 @@
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use crate::app::{App, open_store};
-use crate::config::{Config, DatabaseArgs};
+use crate::app::{App, open_store, webhook_settings};
+use crate::config::{Config, DatabaseArgs, WebhookArgs};
 use crate::domain::secret::KeyKind;
+use crate::domain::webhook::Filter;
 use crate::realtime::Fanout;
 use crate::service::{Service, ServiceConfig};
 
@@ -29,6 +30,61 @@ pub enum Command {
     /// Manage `App-Key`s, used by the client SDKs.
     #[command(subcommand)]
     AppKey(KeyCommand),
+    /// Manage webhook endpoints, which hear every message event of an app.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+/// Webhook management.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint and print it, with its signing secret, once.
+    Add {
+        /// The app whose events it hears.
+        #[arg(long, default_value = "default")]
+        app: String,
+        /// Where events are posted (`http` or `https`).
+        #[arg(long)]
+        url: String,
+        /// Only these message types (comma-separated, e.g. `1001,9001`); all by default.
+        #[arg(long, value_delimiter = ',')]
+        message_types: Vec<i64>,
+        /// Only rooms of these types (comma-separated: 1 personal, 2 group, 3 channel,
+        /// 4 transaction); all by default.
+        #[arg(long, value_delimiter = ',')]
+        room_types: Vec<i64>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Webhook settings (the key that seals the secret; private addresses).
+        #[command(flatten)]
+        webhooks: WebhookArgs,
+    },
+    /// List endpoints with their delivery status, one JSON object per line.
+    List {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Remove an endpoint and what it still had to deliver.
+    Remove {
+        /// The endpoint's ID.
+        id: i64,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Deliver again, in order, every event recorded from a time on.
+    Replay {
+        /// The endpoint's ID.
+        id: i64,
+        /// Unix time in milliseconds.
+        #[arg(long)]
+        since: i64,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// Key management.
@@ -65,6 +121,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(config) => serve(*config).await,
         Command::ServerKey(cmd) => keys(KeyKind::Server, cmd).await,
         Command::AppKey(cmd) => keys(KeyKind::App, cmd).await,
+        Command::Webhook(cmd) => webhooks(cmd).await,
     }
 }
 
@@ -170,4 +227,87 @@ async fn key_command(service: &Service, kind: KeyKind, cmd: KeyCommand) -> Resul
         }
     }
     Ok(())
+}
+
+async fn webhooks(cmd: WebhookCommand) -> Result<(), String> {
+    let (database, args) = match &cmd {
+        WebhookCommand::Add {
+            database, webhooks, ..
+        } => (database.clone(), webhooks.clone()),
+        WebhookCommand::List { database }
+        | WebhookCommand::Remove { database, .. }
+        | WebhookCommand::Replay { database, .. } => (database.clone(), WebhookArgs::default()),
+    };
+    let config = ServiceConfig {
+        webhooks: webhook_settings(&args, &database)?,
+        ..ServiceConfig::default()
+    };
+    let service = Service::new(
+        open_store(&database, None).await?,
+        Fanout::default(),
+        config,
+    );
+    let result = webhook_command(&service, cmd).await;
+    service.store().close().await;
+    result
+}
+
+async fn webhook_command(service: &Service, cmd: WebhookCommand) -> Result<(), String> {
+    match cmd {
+        WebhookCommand::Add {
+            app,
+            url,
+            message_types,
+            room_types,
+            ..
+        } => {
+            let filter = Filter {
+                message_types,
+                room_types,
+            };
+            let added = service
+                .add_webhook_to(&app, &url, filter)
+                .await
+                .map_err(|e| format!("cannot add the webhook: {}", refusal(&e)))?;
+            let mut line = crate::wire::webhook(&added.endpoint);
+            line["secret"] = json!(added.secret);
+            println!("{line}");
+        }
+        WebhookCommand::List { .. } => {
+            for endpoint in service
+                .webhooks(None)
+                .await
+                .map_err(|e| format!("cannot list webhooks: {e:?}"))?
+            {
+                println!("{}", crate::wire::webhook(&endpoint));
+            }
+        }
+        WebhookCommand::Remove { id, .. } => {
+            let removed = service
+                .remove_webhook(None, id)
+                .await
+                .map_err(|e| format!("cannot remove the webhook: {e:?}"))?;
+            if !removed {
+                return Err(format!("no webhook with ID {id}"));
+            }
+            println!("{}", json!({"removed": id.to_string()}));
+        }
+        WebhookCommand::Replay { id, since, .. } => {
+            let queued = service
+                .replay_webhook(None, id, since)
+                .await
+                .map_err(|e| format!("cannot replay: {e:?}"))?
+                .ok_or_else(|| format!("no webhook with ID {id}"))?;
+            println!("{}", json!({"webhookID": id.to_string(), "queued": queued}));
+        }
+    }
+    Ok(())
+}
+
+/// What a person reads of a refusal.
+fn refusal(err: &crate::service::ServiceError) -> String {
+    match err {
+        crate::service::ServiceError::Param(p) => p.message.clone(),
+        other => format!("{other:?}"),
+    }
 }

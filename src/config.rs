@@ -138,6 +138,110 @@ pub struct Config {
     /// Where uploaded files go.
     #[command(flatten)]
     pub media: MediaArgs,
+
+    /// Webhook delivery.
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// Webhook settings, shared by `serve` and the `webhook` commands.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// The key that seals webhook secrets in the database: 64 hex digits. With SQLite and no
+    /// key, confab keeps one in `webhook.key` beside the database; with PostgreSQL every node
+    /// needs the same key.
+    #[arg(
+        long = "webhook-key",
+        env = "CONFAB_WEBHOOK_KEY",
+        hide_env_values = true
+    )]
+    pub key: Option<String>,
+
+    /// Allow webhook URLs on loopback and private addresses (refused by default, so that a
+    /// webhook cannot reach internal services).
+    #[arg(long = "webhook-allow-private", env = "CONFAB_WEBHOOK_ALLOW_PRIVATE")]
+    pub allow_private: bool,
+
+    /// Seconds an endpoint has to answer a delivery.
+    #[arg(
+        long = "webhook-timeout-secs",
+        env = "CONFAB_WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub timeout_secs: u64,
+
+    /// Hours a failing delivery is retried before it is marked failed (it stays replayable).
+    #[arg(
+        long = "webhook-retry-hours",
+        env = "CONFAB_WEBHOOK_RETRY_HOURS",
+        default_value_t = 24
+    )]
+    pub retry_hours: u64,
+
+    /// Days delivered events are kept for replay.
+    #[arg(
+        long = "webhook-retention-days",
+        env = "CONFAB_WEBHOOK_RETENTION_DAYS",
+        default_value_t = 7
+    )]
+    pub retention_days: u64,
+}
+
+impl Default for WebhookArgs {
+    fn default() -> Self {
+        Self {
+            key: None,
+            allow_private: false,
+            timeout_secs: 10,
+            retry_hours: 24,
+            retention_days: 7,
+        }
+    }
+}
+
+impl WebhookArgs {
+    /// The service's webhook settings, with the sealing key already resolved.
+    pub fn settings(&self, key: Option<[u8; 32]>) -> WebhookSettings {
+        WebhookSettings {
+            key: key.map(SealingKey),
+            allow_private: self.allow_private,
+            timeout: Duration::from_secs(self.timeout_secs.max(1)),
+            retry_for: Duration::from_secs(self.retry_hours.saturating_mul(3600)),
+            retention: Duration::from_secs(self.retention_days.saturating_mul(86_400)),
+        }
+    }
+}
+
+/// The key that seals webhook secrets; never shown by `Debug`.
+#[derive(Clone)]
+pub struct SealingKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealingKey(..)")
+    }
+}
+
+/// Webhook settings as the service uses them.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Seals and unseals endpoint secrets; `None` when none was configured (then endpoints
+    /// can be neither added nor delivered to).
+    pub key: Option<SealingKey>,
+    /// Whether private and loopback addresses are allowed.
+    pub allow_private: bool,
+    /// How long an endpoint has to answer.
+    pub timeout: Duration,
+    /// How long a failing delivery is retried.
+    pub retry_for: Duration,
+    /// How long delivered events are kept for replay.
+    pub retention: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookArgs::default().settings(None)
+    }
 }
 
 /// Default largest upload: 25 MiB, the SDKs' own default.
@@ -272,6 +376,7 @@ impl Config {
                 concurrent_uploads: 0,
                 s3_settings: Vec::new(),
             },
+            webhooks: WebhookArgs::default(),
         }
     }
 
@@ -281,6 +386,7 @@ impl Config {
             ticket_ttl: Duration::from_secs(self.ticket_ttl_secs),
             access_ttl: Duration::from_secs(self.access_token_ttl_secs),
             refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -294,6 +400,8 @@ pub struct ServiceConfig {
     pub access_ttl: Duration,
     /// How long a refresh token is valid.
     pub refresh_ttl: Duration,
+    /// Webhook delivery (its key is resolved when the app opens).
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for ServiceConfig {
@@ -302,6 +410,7 @@ impl Default for ServiceConfig {
             ticket_ttl: Duration::from_secs(3600),
             access_ttl: Duration::from_secs(24 * 3600),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

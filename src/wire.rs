@@ -362,6 +362,68 @@ pub fn event(name: &str, data: &impl Serialize) -> bytes::Bytes {
     bytes::Bytes::from(out)
 }
 
+/// The name of a message type, as a webhook payload's `typeName` gives it.
+pub fn type_name(kind: i64) -> &'static str {
+    match kind {
+        1001 => "text",
+        1002 => "image",
+        1003 => "video",
+        1004 => "file",
+        1005 => "location",
+        1006 => "contact",
+        1007 => "sticker",
+        1008 => "voice",
+        1009 => "audio",
+        1010 => "link",
+        2001 => "product",
+        2002 => "category",
+        2004 => "payment confirmation",
+        9001 => "system",
+        3000..=3999 => "custom",
+        _ => "other",
+    }
+}
+
+/// A message as a webhook posts it: the message object clients get (as its sender sees it),
+/// with `body` and `data` in plain text and the type's name in `typeName`. A field that does
+/// not decode (stored by a client that did not encode it) is posted as stored.
+pub fn webhook_payload(m: &Message) -> String {
+    let viewer = Viewer::new(m.sender.as_ref().map_or(UserId(0), |u| u.id), 0);
+    let mut view = serde_json::to_value(Fields(message(m, viewer))).expect("views serialize");
+    if let Some(object) = view.as_object_mut() {
+        let plain = |stored: &str| {
+            if stored.is_empty() {
+                String::new()
+            } else {
+                crate::domain::codec::decode(stored, &m.local_id)
+                    .unwrap_or_else(|_| stored.to_owned())
+            }
+        };
+        object.insert("body".into(), plain(&m.body).into());
+        object.insert("data".into(), plain(&m.data).into());
+        object.insert("typeName".into(), type_name(m.kind).into());
+        object.remove("isSending");
+    }
+    view.to_string()
+}
+
+/// A webhook endpoint as the CLI and the Server API show it (never its secret).
+pub fn webhook(e: &crate::domain::webhook::Endpoint) -> serde_json::Value {
+    serde_json::json!({
+        "webhookID": e.id.to_string(),
+        "app": e.app_name,
+        "url": e.url,
+        "messageTypes": e.filter.message_types,
+        "roomTypes": e.filter.room_types,
+        "created": e.created,
+        "backlog": e.status.backlog,
+        "failed": e.status.failed,
+        "lastSuccess": e.status.last_success,
+        "lastError": e.status.last_error,
+        "lastErrorAt": e.status.last_error_at,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,8 +51,11 @@ impl Audience {
 pub enum FeedKind {
     /// Appended: clients get `chat/sendMessage`.
     New,
-    /// Changed (receipt, edit): clients get `chat/updateMessage`.
+    /// Edited: clients get `chat/updateMessage`.
     Updated,
+    /// Delivered or read by a recipient: clients get `chat/updateMessage`, as for an edit;
+    /// kept apart because webhooks report edits, not receipts.
+    Receipt,
     /// Deleted: clients get `chat/updateMessage` (which both SDKs handle) and
     /// `chat/deleteMessage` (which only Android handles).
     Deleted,

@@ -16,6 +16,7 @@ pub mod room_state;
 pub mod scheduled;
 pub mod secret;
 pub mod token;
+pub mod webhook;
 
 pub use feed::{Audience, FeedItem, FeedKind};
 pub use file::{SharedKind, Sniffed, StoredFile, UserPhoto};

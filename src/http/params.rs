@@ -205,6 +205,36 @@ impl Params {
             .map(Some)
     }
 
+    /// A list of integers that may be absent; `[]` is a valid (empty) list.
+    pub fn optional_int_list(
+        &self,
+        name: &str,
+        field: &'static str,
+        max_items: usize,
+    ) -> Result<Option<Vec<i64>>, ParamError> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        let refuse = || {
+            ParamError::invalid_because(
+                name,
+                field,
+                format!("must be an array of at most {max_items} integers"),
+            )
+        };
+        let Value::Array(items) = value else {
+            return Err(refuse());
+        };
+        if items.len() > max_items {
+            return Err(refuse());
+        }
+        items
+            .iter()
+            .map(|item| item.as_i64().ok_or_else(refuse))
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
     /// A list of non-empty strings that must be present and non-empty.
     pub fn required_str_list(
         &self,

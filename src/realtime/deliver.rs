@@ -52,7 +52,7 @@ fn connected_viewers(hub: &Hub, audience: &Audience) -> Viewers {
 fn deliver_one(hub: &Hub, item: &FeedItem, viewers: &[(UserId, i64)]) {
     let events: &[&str] = match item.kind {
         FeedKind::New => &["chat/sendMessage"],
-        FeedKind::Updated => &["chat/updateMessage"],
+        FeedKind::Updated | FeedKind::Receipt => &["chat/updateMessage"],
         FeedKind::Deleted => &["chat/updateMessage", "chat/deleteMessage"],
     };
     let personal = item.message.room.peers.is_some();

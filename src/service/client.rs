@@ -148,16 +148,15 @@ impl Service {
         change: ClientRoomChange,
     ) -> Result<RoomChange, ServiceError> {
         let (app, actor) = (session.app, session.user.clone());
-        self.store
-            .sized_transaction(WriteSize::of(change.users()), move |tx| {
-                Box::pin(membership::client_change(
-                    tx,
-                    app,
-                    actor.clone(),
-                    change.clone(),
-                ))
-            })
-            .await
-            .map_err(ServiceError::from)
+        self.sized_transaction(WriteSize::of(change.users()), move |tx| {
+            Box::pin(membership::client_change(
+                tx,
+                app,
+                actor.clone(),
+                change.clone(),
+            ))
+        })
+        .await
+        .map_err(ServiceError::from)
     }
 }

@@ -28,7 +28,6 @@ impl Service {
     ) -> Result<User, ServiceError> {
         let (app, owner) = (session.app, session.user.id);
         let user = self
-            .store
             .transaction(move |tx| {
                 Box::pin(async move {
                     let user = other_user(tx, app, owner, contact).await?;
@@ -49,7 +48,6 @@ impl Service {
     ) -> Result<Vec<User>, ServiceError> {
         let (app, owner) = (session.app, session.user.id);
         let users = self
-            .store
             .sized_transaction(WriteSize::of(phones.len()), move |tx| {
                 let phones = phones.clone();
                 Box::pin(async move {
@@ -73,15 +71,14 @@ impl Service {
         contact: UserId,
     ) -> Result<(), ServiceError> {
         let (app, owner) = (session.app, session.user.id);
-        self.store
-            .transaction(move |tx| {
-                Box::pin(async move {
-                    let user = other_user(tx, app, owner, contact).await?;
-                    tx.remove_contact(owner, user.id).await?;
-                    Ok(())
-                })
+        self.transaction(move |tx| {
+            Box::pin(async move {
+                let user = other_user(tx, app, owner, contact).await?;
+                tx.remove_contact(owner, user.id).await?;
+                Ok(())
             })
-            .await?;
+        })
+        .await?;
         Ok(())
     }
 
@@ -96,7 +93,6 @@ impl Service {
     ) -> Result<User, ServiceError> {
         let (app, blocker) = (session.app, session.user.id);
         let (user, changed) = self
-            .store
             .transaction(move |tx| {
                 Box::pin(async move {
                     let user = other_user(tx, app, blocker, other).await?;

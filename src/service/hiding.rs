@@ -28,7 +28,6 @@ impl Service {
     ) -> Result<Vec<RoomRef>, ServiceError> {
         let (app, user, asked) = (session.app, session.user.clone(), rooms.clone());
         let cleared = self
-            .store
             .sized_transaction(WriteSize::of(rooms.len()), move |tx| {
                 let (user, rooms) = (user.clone(), asked.clone());
                 Box::pin(async move {
@@ -66,7 +65,6 @@ impl Service {
     ) -> Result<Vec<MessageId>, ServiceError> {
         let (app, user) = (session.app, session.user.clone());
         let hidden = self
-            .store
             .sized_transaction(WriteSize::of(ids.len()), move |tx| {
                 let (user, ids) = (user.clone(), ids.clone());
                 Box::pin(async move {

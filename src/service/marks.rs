@@ -85,7 +85,6 @@ impl Service {
     ) -> Result<Vec<MessageId>, ServiceError> {
         let (app, user) = (session.app, session.user.clone());
         Ok(self
-            .store
             .transaction(move |tx| {
                 let (user, ids) = (user.clone(), ids.clone());
                 Box::pin(async move {
@@ -118,7 +117,6 @@ impl Service {
     ) -> Result<Vec<MessageId>, ServiceError> {
         let (app, user) = (session.app, session.user.clone());
         Ok(self
-            .store
             .transaction(move |tx| {
                 let (user, ids) = (user.clone(), ids.clone());
                 Box::pin(async move {

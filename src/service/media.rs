@@ -48,7 +48,6 @@ impl Service {
     ) -> Result<(), ServiceError> {
         let (app, user) = (session.app, session.user.clone());
         Ok(self
-            .store
             .transaction(move |tx| {
                 let (user, file) = (user.clone(), file.clone());
                 Box::pin(async move {
@@ -77,7 +76,6 @@ impl Service {
             ..file
         };
         Ok(self
-            .store
             .transaction(move |tx| {
                 let (sender, destination, file) =
                     (sender.clone(), destination.clone(), file.clone());

@@ -246,7 +246,6 @@ impl Service {
         origin: Origin,
     ) -> Result<(Vec<Message>, bool), ServiceError> {
         Ok(self
-            .store
             .transaction(move |tx| {
                 Box::pin(send(
                     tx,
@@ -270,7 +269,6 @@ impl Service {
     ) -> Result<Message, ServiceError> {
         let (app, sender) = (session.app, session.user.id);
         Ok(self
-            .store
             .transaction(move |tx| {
                 Box::pin(edit(
                     tx,
@@ -294,7 +292,6 @@ impl Service {
     ) -> Result<Vec<MessageId>, ServiceError> {
         let (app, reader) = (session.app, session.user.clone());
         let marked = self
-            .store
             .transaction(move |tx| Box::pin(mark(tx, app, reader.clone(), ids.clone(), read)))
             .await?;
         self.tell_room_states(session.user.id, &marked.unmarked, RoomStateChange::MarkRead);
@@ -310,7 +307,6 @@ impl Service {
     ) -> Result<Vec<MessageId>, ServiceError> {
         let (app, user) = (session.app, session.user.clone());
         Ok(self
-            .store
             .transaction(move |tx| Box::pin(delete(tx, app, user.clone(), room, ids.clone())))
             .await?)
     }
@@ -580,7 +576,7 @@ pub(super) async fn mark(
             (reader.id, tx.read_seq(reader.id, room).await?),
         ];
         tx.emit(FeedItem {
-            kind: FeedKind::Updated,
+            kind: FeedKind::Receipt,
             message: updated,
             audience: Arc::new(Audience {
                 app,

@@ -21,6 +21,7 @@ mod rule_tests;
 mod scheduled;
 mod sessions;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,12 +41,13 @@ pub use messages::{Destination, Origin, OutgoingMessage, ServerDestination, Serv
 pub use reports::{ListedReport, ReportAbout, ReportText};
 pub use scheduled::ScheduledView;
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
+pub use webhooks::{AddedWebhook, new_key as new_webhook_key, parse_key as parse_webhook_key};
 
 use futures_util::future::BoxFuture;
 
 use crate::domain::{AppId, ParamError, User};
 use crate::realtime::{Fanout, Hub};
-use crate::store::{ChatRead, Store, StoreError, TokenProblem};
+use crate::store::{ChatRead, ChatTx, Store, StoreError, TokenProblem, WriteSize};
 
 /// Why a use case failed, in the terms the APIs report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +162,47 @@ impl Service {
                 Box::pin(async move { work(tx, app, &user).await })
             })
             .await?)
+    }
+}
+
+impl Service {
+    /// Runs a rule's writes in one transaction, ending with the webhook events of what it
+    /// changed (see [`webhooks`]): every write of a rule goes through here.
+    pub(super) async fn transaction<R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: for<'t> Fn(&'t mut dyn ChatTx) -> BoxFuture<'t, Result<R, StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.sized_transaction(WriteSize::Small, work).await
+    }
+
+    /// [`Self::transaction`] for a write of the given size.
+    pub(super) async fn sized_transaction<R, F>(
+        &self,
+        size: WriteSize,
+        work: F,
+    ) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: for<'t> Fn(&'t mut dyn ChatTx) -> BoxFuture<'t, Result<R, StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let work = Arc::new(work);
+        self.store
+            .sized_transaction(size, move |tx| {
+                let work = Arc::clone(&work);
+                Box::pin(async move {
+                    let result = work(&mut *tx).await?;
+                    webhooks::record(tx).await?;
+                    Ok(result)
+                })
+            })
+            .await
     }
 }
 

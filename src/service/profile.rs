@@ -41,7 +41,6 @@ impl Service {
     ) -> Result<(User, String), ServiceError> {
         let (app, user) = (session.app, session.user.id);
         Ok(self
-            .store
             .transaction(move |tx| {
                 let (file, url) = (file.clone(), url.clone());
                 Box::pin(async move {
@@ -84,7 +83,6 @@ impl Service {
     ) -> Result<(User, String), ServiceError> {
         let (app, user) = (session.app, session.user.id);
         Ok(self
-            .store
             .transaction(move |tx| {
                 Box::pin(async move {
                     let photos = tx.user_photos(user).await?;
@@ -110,7 +108,6 @@ impl Service {
     ) -> Result<(User, String, UserPhoto), ServiceError> {
         let (app, user) = (session.app, session.user.id);
         let result = self
-            .store
             .transaction(move |tx| {
                 Box::pin(async move {
                     let photos = tx.user_photos(user).await?;
@@ -163,7 +160,6 @@ impl Service {
     ) -> Result<(User, String), ServiceError> {
         let (app, user) = (session.app, session.user.id);
         Ok(self
-            .store
             .transaction(move |tx| {
                 let bio = bio.clone();
                 Box::pin(async move {

@@ -55,7 +55,6 @@ impl Service {
     ) -> Result<i64, ServiceError> {
         let (app, reporter) = (session.app, session.user.clone());
         let id = self
-            .store
             .transaction(move |tx| {
                 let (reporter, text) = (reporter.clone(), text.clone());
                 Box::pin(async move {
@@ -138,7 +137,6 @@ impl Service {
     /// Resolves the app's open report `id`; `false` when there is no such open report.
     pub async fn resolve_report(&self, app: AppId, id: i64) -> Result<bool, ServiceError> {
         Ok(self
-            .store
             .transaction(move |tx| {
                 Box::pin(async move { tx.resolve_report(app, id, now_ms()).await })
             })

@@ -24,7 +24,6 @@ impl Service {
         let (app, user) = (session.app, session.user.clone());
         let size = WriteSize::of(rooms.len());
         let changed = self
-            .store
             .sized_transaction(size, move |tx| {
                 let (user, rooms) = (user.clone(), rooms.clone());
                 Box::pin(async move {

@@ -17,7 +17,6 @@ impl Service {
     ) -> Result<RoomChange, ServiceError> {
         let size = WriteSize::of(upsert.participant_xc_user_ids.len());
         Ok(self
-            .store
             .sized_transaction(size, move |tx| {
                 Box::pin(upsert_room(tx, app, upsert.clone()))
             })
@@ -60,7 +59,6 @@ impl Service {
     ) -> Result<RoomChange, ServiceError> {
         let xc_room_id = xc_room_id.to_owned();
         Ok(self
-            .store
             .sized_transaction(WriteSize::of(xc_user_ids.len()), move |tx| {
                 Box::pin(membership::server_change_participants(
                     tx,
@@ -82,18 +80,17 @@ impl Service {
         locked: bool,
     ) -> Result<LockChange, ServiceError> {
         let (xc_room_id, xc_user_id) = (xc_room_id.to_owned(), xc_user_id.to_owned());
-        self.store
-            .transaction(move |tx| {
-                Box::pin(set_lock(
-                    tx,
-                    app,
-                    xc_room_id.clone(),
-                    xc_user_id.clone(),
-                    locked,
-                ))
-            })
-            .await
-            .map_err(ServiceError::from)
+        self.transaction(move |tx| {
+            Box::pin(set_lock(
+                tx,
+                app,
+                xc_room_id.clone(),
+                xc_user_id.clone(),
+                locked,
+            ))
+        })
+        .await
+        .map_err(ServiceError::from)
     }
 
     /// Every room of a user, newest activity first.

@@ -75,7 +75,6 @@ impl Service {
     ) -> Result<ScheduledView, ServiceError> {
         let (app, user) = (session.app, session.user.clone());
         let made = self
-            .store
             .transaction(move |tx| {
                 let (user, m) = (user.clone(), m.clone());
                 Box::pin(async move {
@@ -161,7 +160,6 @@ impl Service {
     ) -> Result<(), ServiceError> {
         let (app, user) = (session.app, session.user.clone());
         let (room, time) = self
-            .store
             .transaction(move |tx| {
                 let (user, m) = (user.clone(), m.clone());
                 Box::pin(async move {
@@ -200,7 +198,6 @@ impl Service {
     {
         let (app, user) = (session.app, session.user.clone());
         let (room, done) = self
-            .store
             .sized_transaction(WriteSize::of(ids.len()), move |tx| {
                 let (user, ids) = (user.clone(), ids.clone());
                 Box::pin(async move {
@@ -230,7 +227,6 @@ impl Service {
         let mut total = 0;
         loop {
             let sent = self
-                .store
                 .sized_transaction(WriteSize::Large, move |tx| {
                     Box::pin(async move {
                         let due = tx.due_scheduled(now, DUE_BATCH).await?;

@@ -61,7 +61,6 @@ impl Service {
         ops: Vec<ContactOp>,
     ) -> Result<ContactCounts, ServiceError> {
         Ok(self
-            .store
             .sized_transaction(WriteSize::of(ops.len()), move |tx| {
                 Box::pin(sync_contacts(tx, app, ops.clone()))
             })
@@ -103,27 +102,26 @@ impl Service {
             return Ok(());
         }
         let user = after.id;
-        self.store
-            .sized_transaction(WriteSize::of(partners.len()), move |tx| {
-                let partners = partners.clone();
-                Box::pin(async move {
-                    for partner in partners {
-                        let (a, b) = if user < partner {
-                            (user, partner)
-                        } else {
-                            (partner, user)
-                        };
-                        let Some(room) = tx.personal_room(app, a, b).await? else {
-                            continue;
-                        };
-                        let mut note = SystemAction::UserUpdate.message(Some(user), None);
-                        note.is_hidden = true;
-                        tx.append_message(app, &room, note, &[]).await?;
-                    }
-                    Ok(())
-                })
+        self.sized_transaction(WriteSize::of(partners.len()), move |tx| {
+            let partners = partners.clone();
+            Box::pin(async move {
+                for partner in partners {
+                    let (a, b) = if user < partner {
+                        (user, partner)
+                    } else {
+                        (partner, user)
+                    };
+                    let Some(room) = tx.personal_room(app, a, b).await? else {
+                        continue;
+                    };
+                    let mut note = SystemAction::UserUpdate.message(Some(user), None);
+                    note.is_hidden = true;
+                    tx.append_message(app, &room, note, &[]).await?;
+                }
+                Ok(())
             })
-            .await?;
+        })
+        .await?;
         Ok(())
     }
 }

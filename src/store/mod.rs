@@ -18,6 +18,7 @@ pub use shared::NewRoom;
 pub use tx::{ChatRead, ChatTx, Joining, ReadWork, RowLock, WriteSize, WriteWork};
 
 use crate::domain::secret::{KeyKind, SecretHash};
+use crate::domain::webhook;
 use crate::domain::{AppId, Message, RoomBundle, RoomListEntry, RoomType, User, UserId, Viewed};
 
 /// The feed's values live in [`crate::domain`] so that realtime can deliver them without
@@ -213,6 +214,62 @@ pub trait Store: Send + Sync {
         key_id: &str,
         secret_hash: SecretHash,
     ) -> Result<ApiKeyRecord, StoreError>;
+
+    /// The ID of the app called `name`, if there is one.
+    async fn app_id(&self, name: &str) -> Result<Option<AppId>, StoreError>;
+
+    /// Adds a webhook endpoint to `app`; its ID.
+    async fn webhook_add(
+        &self,
+        app: AppId,
+        url: &str,
+        sealed_secret: Vec<u8>,
+        filter: webhook::Filter,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+
+    /// The webhook endpoints of `app` (of every app for `None`), oldest first, with status.
+    async fn webhook_list(&self, app: Option<AppId>) -> Result<Vec<webhook::Endpoint>, StoreError>;
+
+    /// Removes an endpoint (of `app`, when given) with what it had still to deliver; whether
+    /// there was one.
+    async fn webhook_remove(&self, app: Option<AppId>, id: i64) -> Result<bool, StoreError>;
+
+    /// The events recorded for `app` at or after `since` (Unix ms), in order.
+    async fn webhook_events_since(
+        &self,
+        app: AppId,
+        since: i64,
+    ) -> Result<Vec<webhook::EventRef>, StoreError>;
+
+    /// Queues `events` for `endpoint` again, due at `now`; how many were queued (none when the
+    /// endpoint is gone).
+    async fn webhook_enqueue(
+        &self,
+        endpoint: i64,
+        events: Vec<webhook::EventRef>,
+        now: i64,
+    ) -> Result<usize, StoreError>;
+
+    /// Claims up to `limit` deliveries due at `now` for this node until `lease_until`: the
+    /// first pending event of each endpoint's room that nobody holds.
+    async fn webhook_claim(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<webhook::Due>, StoreError>;
+
+    /// Whether any delivery is due at `now` and free to claim: the cheap read a node makes
+    /// before a claim, which writes.
+    async fn webhook_any_due(&self, now: i64) -> Result<bool, StoreError>;
+
+    /// Records what became of claimed deliveries.
+    async fn webhook_settle(&self, settled: Vec<webhook::Settled>) -> Result<(), StoreError>;
+
+    /// Removes up to `limit` events recorded before `before` that nothing still has to
+    /// deliver; how many.
+    async fn webhook_prune(&self, before: i64, limit: i64) -> Result<usize, StoreError>;
 
     /// All keys of a kind, every app, oldest first.
     async fn list_api_keys(&self, kind: KeyKind) -> Result<Vec<ApiKeyRecord>, StoreError>;

@@ -15,6 +15,7 @@ use futures_util::future::BoxFuture;
 
 use super::{NewRoom, RoomUpsert};
 use super::{Store, StoreError};
+use crate::domain::webhook;
 use crate::domain::{
     AppId, FeedItem, Hidden, Message, MessageId, NewMessage, NewReport, Receipt, Report, Room,
     RoomBundle, RoomId, RoomState, RoomStateChange, Scheduled, ScheduledContent, StoredFile, User,
@@ -567,6 +568,22 @@ pub trait ChatTx: ChatRead {
     /// Queues a committed change for live delivery; it is published only if the transaction
     /// commits.
     fn emit(&mut self, item: FeedItem);
+
+    /// What this transaction has queued for live delivery so far, from [`Self::emit`] and
+    /// from the appends: what its webhook events are made of.
+    fn feed(&self) -> &[FeedItem];
+
+    /// The app's webhook endpoints with their filters, read inside the transaction so that an
+    /// endpoint added before it commits hears of it.
+    async fn webhook_targets(&mut self, app: AppId) -> Result<Vec<webhook::Target>, StoreError>;
+
+    /// Records a webhook event with this transaction (the outbox) and queues it for each of
+    /// `endpoints`, due at once.
+    async fn insert_webhook_event(
+        &mut self,
+        event: &webhook::NewEvent,
+        endpoints: &[i64],
+    ) -> Result<(), StoreError>;
 }
 
 /// A rule's work as a backend receives it: callable more than once (PostgreSQL retries), its

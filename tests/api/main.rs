@@ -34,3 +34,4 @@ mod startup;
 mod store_contract;
 mod sync;
 mod users;
+mod webhooks;

@@ -5,6 +5,7 @@ mod message;
 mod report;
 mod room;
 mod user;
+mod webhook;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
@@ -103,6 +104,10 @@ pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/server/room/unlock", post(room::unlock)),
         ("/v1/server/chat_report/list", post(report::list)),
         ("/v1/server/chat_report/resolve", post(report::resolve)),
+        ("/v1/server/webhook/create", post(webhook::create)),
+        ("/v1/server/webhook/list", post(webhook::list)),
+        ("/v1/server/webhook/delete", post(webhook::delete)),
+        ("/v1/server/webhook/replay", post(webhook::replay)),
     ]
 }
 

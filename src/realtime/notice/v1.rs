@@ -466,7 +466,7 @@ impl From<domain::FeedKind> for FeedKind {
     fn from(kind: domain::FeedKind) -> Self {
         match kind {
             domain::FeedKind::New => FeedKind::New,
-            domain::FeedKind::Updated => FeedKind::Updated,
+            domain::FeedKind::Updated | domain::FeedKind::Receipt => FeedKind::Updated,
             domain::FeedKind::Deleted => FeedKind::Deleted,
         }
     }

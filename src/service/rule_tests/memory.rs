@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::{Member, MemoryTx, RoomRow};
 use crate::domain::message::Placement;
+use crate::domain::webhook;
 use crate::domain::{
     AppId, Audience, FeedItem, Hidden, Message, MessageId, NewMessage, NewReport, Receipt, Report,
     Room, RoomBundle, RoomId, RoomKind, RoomRef, RoomState, RoomStateChange, RoomType, Scheduled,
@@ -1137,6 +1138,29 @@ impl ChatTx for MemoryTx {
 
     fn emit(&mut self, item: FeedItem) {
         self.feed.push(item);
+    }
+
+    fn feed(&self) -> &[FeedItem] {
+        &self.feed
+    }
+
+    async fn webhook_targets(&mut self, app: AppId) -> Result<Vec<webhook::Target>, StoreError> {
+        Ok(self
+            .webhook_targets
+            .iter()
+            .filter(|(owner, _)| *owner == app)
+            .map(|(_, target)| target.clone())
+            .collect())
+    }
+
+    async fn insert_webhook_event(
+        &mut self,
+        event: &webhook::NewEvent,
+        endpoints: &[i64],
+    ) -> Result<(), StoreError> {
+        self.webhook_events
+            .push((event.clone(), endpoints.to_vec()));
+        Ok(())
     }
 
     async fn insert_personal_room(

@@ -275,7 +275,7 @@ fn only_recipients_mark_a_message_and_each_change_is_reported_once_to_sender_and
     assert!(!tx.message(sent.id).is_read);
     assert_eq!(tx.feed.len(), 2);
     let item = tx.feed.last().unwrap();
-    assert_eq!(item.kind, FeedKind::Updated);
+    assert_eq!(item.kind, FeedKind::Receipt);
     assert_eq!(hearers(item), ids(&[&admin, &member]));
     assert!(item.audience.roles.is_empty());
 }

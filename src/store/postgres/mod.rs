@@ -29,6 +29,7 @@ mod scheduled;
 mod sessions;
 mod tx;
 mod users;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -40,6 +41,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use crate::domain::secret::{KeyKind, SecretHash};
+use crate::domain::webhook;
 use crate::domain::{AppId, RoomBundle, RoomListEntry, User, UserId, Viewed};
 use crate::store::{
     ApiKeyRecord, FeedItem, FeedSink, NewTokens, ReadWork, SessionRecord, Store, StoreError,
@@ -64,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0012_cleared_and_hidden.sql"),
     include_str!("../../../migrations/postgres/0013_app_senders.sql"),
     include_str!("../../../migrations/postgres/0014_scheduled_messages.sql"),
+    include_str!("../../../migrations/postgres/0015_webhooks.sql"),
 ];
 
 /// Advisory lock key held while migrating, so nodes starting together migrate one at a time.
@@ -406,6 +409,91 @@ impl Store for PgStore {
     async fn list_api_keys(&self, kind: KeyKind) -> Result<Vec<ApiKeyRecord>, StoreError> {
         transact!(self, Mode::Read, |tx, feed| {
             users::list_api_keys(&tx, kind).await
+        })
+    }
+
+    async fn app_id(&self, name: &str) -> Result<Option<AppId>, StoreError> {
+        transact!(self, Mode::Read, |tx, feed| {
+            let row = opt(&tx, "SELECT id FROM apps WHERE name = $1", &[&name]).await?;
+            Ok(match row {
+                Some(row) => Some(row.try_get(0)?),
+                None => None,
+            })
+        })
+    }
+
+    async fn webhook_add(
+        &self,
+        app: AppId,
+        url: &str,
+        sealed_secret: Vec<u8>,
+        filter: webhook::Filter,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        transact!(self, Mode::Write, |tx, feed| {
+            webhooks::add_endpoint(&tx, app, url, &sealed_secret, &filter, now).await
+        })
+    }
+
+    async fn webhook_list(&self, app: Option<AppId>) -> Result<Vec<webhook::Endpoint>, StoreError> {
+        transact!(self, Mode::Read, |tx, feed| {
+            webhooks::endpoints(&tx, app).await
+        })
+    }
+
+    async fn webhook_remove(&self, app: Option<AppId>, id: i64) -> Result<bool, StoreError> {
+        transact!(self, Mode::Write, |tx, feed| {
+            webhooks::remove_endpoint(&tx, app, id).await
+        })
+    }
+
+    async fn webhook_events_since(
+        &self,
+        app: AppId,
+        since: i64,
+    ) -> Result<Vec<webhook::EventRef>, StoreError> {
+        transact!(self, Mode::Read, |tx, feed| {
+            webhooks::events_since(&tx, app, since).await
+        })
+    }
+
+    async fn webhook_enqueue(
+        &self,
+        endpoint: i64,
+        events: Vec<webhook::EventRef>,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        transact!(self, Mode::Write, |tx, feed| {
+            webhooks::enqueue(&tx, endpoint, &events, now).await
+        })
+    }
+
+    async fn webhook_claim(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<webhook::Due>, StoreError> {
+        transact!(self, Mode::Write, |tx, feed| {
+            webhooks::claim(&tx, now, lease_until, limit).await
+        })
+    }
+
+    async fn webhook_any_due(&self, now: i64) -> Result<bool, StoreError> {
+        transact!(self, Mode::Read, |tx, feed| {
+            webhooks::any_due(&tx, now).await
+        })
+    }
+
+    async fn webhook_settle(&self, settled: Vec<webhook::Settled>) -> Result<(), StoreError> {
+        transact!(self, Mode::Write, |tx, feed| {
+            webhooks::settle(&tx, &settled).await
+        })
+    }
+
+    async fn webhook_prune(&self, before: i64, limit: i64) -> Result<usize, StoreError> {
+        transact!(self, Mode::Write, |tx, feed| {
+            webhooks::prune(&tx, before, limit).await
         })
     }
 

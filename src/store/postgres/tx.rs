@@ -8,8 +8,9 @@ use async_trait::async_trait;
 
 use super::{
     Fail, Res, Tx, append, exec, marks, messages, moderation, one, opt, receipts, room_states,
-    rooms, rows as all, scheduled, users,
+    rooms, rows as all, scheduled, users, webhooks,
 };
+use crate::domain::webhook;
 use crate::domain::{
     AppId, Audience, FeedItem, Hidden, Message, MessageId, NewMessage, NewReport, Receipt, Report,
     Room, RoomBundle, RoomId, RoomState, RoomStateChange, Scheduled, ScheduledContent, StoredFile,
@@ -704,6 +705,22 @@ impl ChatTx for PgTx<'_, '_> {
 
     fn emit(&mut self, item: FeedItem) {
         self.feed.push(item);
+    }
+
+    fn feed(&self) -> &[FeedItem] {
+        self.feed
+    }
+
+    async fn webhook_targets(&mut self, app: AppId) -> Result<Vec<webhook::Target>, StoreError> {
+        rule(webhooks::targets(self.tx, app).await)
+    }
+
+    async fn insert_webhook_event(
+        &mut self,
+        event: &webhook::NewEvent,
+        endpoints: &[i64],
+    ) -> Result<(), StoreError> {
+        rule(webhooks::insert_event(self.tx, event, endpoints).await)
     }
 
     async fn insert_personal_room(

@@ -15,14 +15,16 @@ mod scheduled;
 mod sessions;
 mod tx;
 mod users;
+mod webhooks;
 
 use std::any::Any;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::domain::secret::{KeyKind, SecretHash};
+use crate::domain::webhook;
 use crate::domain::{AppId, RoomBundle, RoomListEntry, User, UserId, Viewed};
 use crate::store::{
     ApiKeyRecord, FeedSink, NewTokens, ReadWork, SessionRecord, Store, StoreError, UserProfile,
@@ -46,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0012_cleared_and_hidden.sql"),
     include_str!("../../../migrations/sqlite/0013_app_senders.sql"),
     include_str!("../../../migrations/sqlite/0014_scheduled_messages.sql"),
+    include_str!("../../../migrations/sqlite/0015_webhooks.sql"),
 ];
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
@@ -161,6 +164,89 @@ impl Store for SqliteStore {
 
     async fn list_api_keys(&self, kind: KeyKind) -> Result<Vec<ApiKeyRecord>, StoreError> {
         self.db.read(move |c| users::list_api_keys(c, kind)).await
+    }
+
+    async fn app_id(&self, name: &str) -> Result<Option<AppId>, StoreError> {
+        let name = name.to_owned();
+        self.db
+            .read(move |c| {
+                Ok(c.prepare_cached("SELECT id FROM apps WHERE name = ?1")?
+                    .query_row([name], |r| r.get(0))
+                    .optional()?)
+            })
+            .await
+    }
+
+    async fn webhook_add(
+        &self,
+        app: AppId,
+        url: &str,
+        sealed_secret: Vec<u8>,
+        filter: webhook::Filter,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let url = url.to_owned();
+        self.db
+            .write(move |c, _| webhooks::add_endpoint(c, app, &url, &sealed_secret, &filter, now))
+            .await
+    }
+
+    async fn webhook_list(&self, app: Option<AppId>) -> Result<Vec<webhook::Endpoint>, StoreError> {
+        self.db.read(move |c| webhooks::endpoints(c, app)).await
+    }
+
+    async fn webhook_remove(&self, app: Option<AppId>, id: i64) -> Result<bool, StoreError> {
+        self.db
+            .write(move |c, _| webhooks::remove_endpoint(c, app, id))
+            .await
+    }
+
+    async fn webhook_events_since(
+        &self,
+        app: AppId,
+        since: i64,
+    ) -> Result<Vec<webhook::EventRef>, StoreError> {
+        self.db
+            .read(move |c| webhooks::events_since(c, app, since))
+            .await
+    }
+
+    async fn webhook_enqueue(
+        &self,
+        endpoint: i64,
+        events: Vec<webhook::EventRef>,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        self.db
+            .write_alone(move |c, _| webhooks::enqueue(c, endpoint, &events, now))
+            .await
+    }
+
+    async fn webhook_claim(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<webhook::Due>, StoreError> {
+        self.db
+            .write(move |c, _| webhooks::claim(c, now, lease_until, limit))
+            .await
+    }
+
+    async fn webhook_any_due(&self, now: i64) -> Result<bool, StoreError> {
+        self.db.read(move |c| webhooks::any_due(c, now)).await
+    }
+
+    async fn webhook_settle(&self, settled: Vec<webhook::Settled>) -> Result<(), StoreError> {
+        self.db
+            .write(move |c, _| webhooks::settle(c, &settled))
+            .await
+    }
+
+    async fn webhook_prune(&self, before: i64, limit: i64) -> Result<usize, StoreError> {
+        self.db
+            .write(move |c, _| webhooks::prune(c, before, limit))
+            .await
     }
 
     async fn revoked_key_count(&self) -> Result<i64, StoreError> {

@@ -12,8 +12,11 @@ use std::task::{Context, Poll, Waker};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{append, marks, messages, moderation, receipts, room_states, rooms, scheduled, users};
+use super::{
+    append, marks, messages, moderation, receipts, room_states, rooms, scheduled, users, webhooks,
+};
 use crate::domain::AppId;
+use crate::domain::webhook;
 use crate::domain::{
     Audience, FeedItem, Hidden, Message, MessageId, NewMessage, NewReport, Receipt, Report, Room,
     RoomBundle, RoomId, RoomState, RoomStateChange, Scheduled, ScheduledContent, StoredFile, User,
@@ -785,6 +788,22 @@ impl ChatTx for SqliteTx<'_> {
         if let Some(feed) = self.feed.as_deref_mut() {
             feed.push(item);
         }
+    }
+
+    fn feed(&self) -> &[FeedItem] {
+        self.feed.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    async fn webhook_targets(&mut self, app: AppId) -> Result<Vec<webhook::Target>, StoreError> {
+        webhooks::targets(self.conn, app)
+    }
+
+    async fn insert_webhook_event(
+        &mut self,
+        event: &webhook::NewEvent,
+        endpoints: &[i64],
+    ) -> Result<(), StoreError> {
+        webhooks::insert_event(self.conn, event, endpoints)
     }
 
     async fn insert_personal_room(
