@@ -132,6 +132,10 @@ SEMANTIC_40002 = re.compile(
     r"|must be a time in the future"
     # a report that does not exist, or was resolved already
     r"|no open report with this reportID"
+    # a webhook that does not exist; a webhook URL whose host does not resolve, or resolves to a
+    # private address (the network's state, not the request's form)
+    r"|no webhook of this app has this ID|its host does not resolve|its host did not resolve"
+    r"|resolves to a loopback or private address"
 )
 
 

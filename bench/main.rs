@@ -54,7 +54,7 @@ enum Cmd {
         #[arg(long, default_value = "target/release/confab")]
         server_bin: PathBuf,
         /// Scenario: all, baseline, room-get, room-create, room-update, participants, add-many, lock,
-        /// lists, send-server, send-socket, fanout, idle-sockets, room-states, scheduled; `storm`
+        /// lists, send-server, send-socket, fanout, idle-sockets, room-states, scheduled, webhooks; `storm`
         /// (not in `all`: a
         /// reconnect storm of `--sockets` users, at most 10,000, with 100 rooms each); `media`
         /// (not in `all`: gigabytes of uploads, removed afterwards).
@@ -143,6 +143,8 @@ impl Server {
             .arg("--database")
             .arg(database)
             .args(bus.map(|url| format!("--bus={url}")))
+            // Webhook scenarios post to receivers on loopback.
+            .env("CONFAB_WEBHOOK_ALLOW_PRIVATE", "true")
             // The production default (`info`, one line per request) unless the caller asks
             // for another level by setting CONFAB_LOG for confab-bench itself.
             .env(
@@ -376,6 +378,7 @@ async fn run_scenarios(
         scenarios::media(&run, || Server::rss_anon(pid)).await?
     );
     many!("room-states", scenarios::room_states(&run).await?);
+    many!("webhooks", scenarios::webhooks(&run).await?);
     let (due_count, lead, settle) = if small {
         (1_000, Duration::from_secs(4), Duration::from_secs(3))
     } else {

@@ -1232,3 +1232,184 @@ fn confab_now() -> i64 {
     )
     .unwrap_or(i64::MAX)
 }
+
+/// A loopback webhook receiver that answers 200 and counts what it got.
+struct Receiver {
+    url: String,
+    got: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Receiver {
+    async fn start(listener: tokio::net::TcpListener) -> Result<Self, String> {
+        let url = format!(
+            "http://{}/hook",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        let got = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = got.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move || {
+                let counted = counted.clone();
+                async move {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    "ok"
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(Self { url, got })
+    }
+}
+
+/// The data of a Server API answer that must succeed.
+async fn server_data(
+    api: &Api,
+    path: &str,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let answer = api.post(path, body.to_string()).await?;
+    let envelope: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+    if envelope["status"] != 200 {
+        return Err(format!("{path}: {envelope}"));
+    }
+    Ok(envelope["data"].clone())
+}
+
+/// An endpoint's backlog, from `webhook/list`.
+async fn backlog(api: &Api, id: &serde_json::Value) -> Result<i64, String> {
+    let listed = server_data(api, "/v1/server/webhook/list", json!({})).await?;
+    Ok(listed["webhooks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|w| &w["webhookID"] == id)
+        .and_then(|w| w["backlog"].as_i64())
+        .unwrap_or(0))
+}
+
+/// Waits until the endpoint's backlog is empty (at most `limit`); how long that took.
+async fn drained(api: &Api, id: &serde_json::Value, limit: Duration) -> Result<Duration, String> {
+    let started = Instant::now();
+    while backlog(api, id).await? > 0 {
+        if started.elapsed() > limit {
+            return Err(format!(
+                "the webhook backlog did not drain within {limit:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(started.elapsed())
+}
+
+/// A port nothing listens on (yet).
+fn free_port() -> Result<std::net::SocketAddr, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())
+}
+
+/// Server API sends into ten-member rooms for the run's duration, closed loop.
+async fn send_for_a_while(run: &Run, label: &str, target: &str) -> Outcome {
+    let chosen = Arc::new(run.meta.ten_member_rooms.clone());
+    let r = run.clone();
+    let (samples, elapsed) = load::run(run.concurrency, run.duration, move |w, n| {
+        let mut rng = r.rng(w, n);
+        let (room, members) = &chosen[rng.below(chosen.len() as u64) as usize];
+        let sender = &members[rng.below(members.len() as u64) as usize];
+        let body =
+            json!({"senderXCUserID": sender, "xcRoomID": room, "type": 1001, "body": "hooked"});
+        let api = r.api.clone();
+        async move { api.ok("/v1/server/message/send", body.to_string()).await }
+    })
+    .await;
+    samples.outcome(label, target, elapsed)
+}
+
+/// Webhooks beside Server API sends (the server runs with `CONFAB_WEBHOOK_ALLOW_PRIVATE=1`):
+/// sends with no endpoint, with a loopback receiver (deliveries/s, backlog when the sends
+/// stop), with an endpoint that is down (send latency must not change), then the down
+/// endpoint's backlog drained once a receiver answers on its port and it is replayed.
+pub async fn webhooks(run: &Run) -> Result<Vec<Outcome>, String> {
+    let api = &run.api;
+    let mut outcomes =
+        vec![send_for_a_while(run, "message/send, no webhook endpoint", "baseline").await];
+
+    let receiver = Receiver::start(
+        tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?,
+    )
+    .await?;
+    let live = server_data(
+        api,
+        "/v1/server/webhook/create",
+        json!({"url": receiver.url}),
+    )
+    .await?;
+    let live_id = live["webhookID"].clone();
+    let before = receiver.got.load(Ordering::Relaxed);
+    let mut sends = send_for_a_while(run, "message/send, a live endpoint", "as without").await;
+    let delivered = receiver.got.load(Ordering::Relaxed) - before;
+    let left = backlog(api, &live_id).await?;
+    let drain = drained(api, &live_id, Duration::from_secs(600)).await?;
+    sends.note = format!(
+        "{delivered} deliveries while sending ({:.0}/s for {:.0} sends/s); backlog when the sends \
+         stopped {left}, delivered {:.2} s later",
+        delivered as f64 / sends.seconds.max(1e-9),
+        sends.per_second,
+        drain.as_secs_f64()
+    );
+    outcomes.push(sends);
+    server_data(
+        api,
+        "/v1/server/webhook/delete",
+        json!({"webhookID": live_id}),
+    )
+    .await?;
+
+    let dead_addr = free_port()?;
+    let dead = server_data(
+        api,
+        "/v1/server/webhook/create",
+        json!({"url": format!("http://{dead_addr}/hook")}),
+    )
+    .await?;
+    let dead_id = dead["webhookID"].clone();
+    let since = confab_now();
+    let mut sends = send_for_a_while(
+        run,
+        "message/send, an endpoint that is down",
+        "p99 as without",
+    )
+    .await;
+    let piled = backlog(api, &dead_id).await?;
+    let back = Receiver::start(
+        tokio::net::TcpListener::bind(dead_addr)
+            .await
+            .map_err(|e| e.to_string())?,
+    )
+    .await?;
+    let started = Instant::now();
+    server_data(
+        api,
+        "/v1/server/webhook/replay",
+        json!({"webhookID": dead_id, "since": since}),
+    )
+    .await?;
+    let drain = drained(api, &dead_id, Duration::from_secs(1_800)).await?;
+    let took = started.elapsed().max(drain);
+    sends.note = format!(
+        "backlog {piled}; once the endpoint was back and replayed, drained in {:.2} s ({:.0} deliveries/s)",
+        took.as_secs_f64(),
+        back.got.load(Ordering::Relaxed) as f64 / took.as_secs_f64().max(1e-9)
+    );
+    outcomes.push(sends);
+    server_data(
+        api,
+        "/v1/server/webhook/delete",
+        json!({"webhookID": dead_id}),
+    )
+    .await?;
+    Ok(outcomes)
+}

@@ -44,8 +44,8 @@ pub enum WebhookCommand {
         #[arg(long, default_value = "default")]
         app: String,
         /// Where events are posted (`http` or `https`).
-        #[arg(long)]
-        url: String,
+        #[arg(long = "url")]
+        endpoint: String,
         /// Only these message types (comma-separated, e.g. `1001,9001`); all by default.
         #[arg(long, value_delimiter = ',')]
         message_types: Vec<i64>,
@@ -256,7 +256,7 @@ async fn webhook_command(service: &Service, cmd: WebhookCommand) -> Result<(), S
     match cmd {
         WebhookCommand::Add {
             app,
-            url,
+            endpoint,
             message_types,
             room_types,
             ..
@@ -266,7 +266,7 @@ async fn webhook_command(service: &Service, cmd: WebhookCommand) -> Result<(), S
                 room_types,
             };
             let added = service
-                .add_webhook_to(&app, &url, filter)
+                .add_webhook_to(&app, &endpoint, filter)
                 .await
                 .map_err(|e| format!("cannot add the webhook: {}", refusal(&e)))?;
             let mut line = crate::wire::webhook(&added.endpoint);
@@ -309,5 +309,15 @@ fn refusal(err: &crate::service::ServiceError) -> String {
     match err {
         crate::service::ServiceError::Param(p) => p.message.clone(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

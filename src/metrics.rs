@@ -25,6 +25,13 @@ pub struct RequestLabels {
     pub status: u16,
 }
 
+/// A webhook delivery attempt's labels: how it ended.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    /// `delivered` (a 2xx in time), `retried` (tried again later) or `failed` (given up).
+    pub outcome: &'static str,
+}
+
 /// An HTTP route, for latency.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EndpointLabels {
@@ -79,6 +86,10 @@ pub struct Metrics {
     pub pool_open: Gauge,
     /// Requests and frames refused by a rate limit.
     pub rate_limited: Family<LimitLabels, Counter>,
+    /// Webhook delivery attempts, by outcome.
+    pub webhook_attempts: Family<WebhookLabels, Counter>,
+    /// Time from a webhook event's commit to its acknowledgement.
+    pub webhook_lag_seconds: Histogram,
 }
 
 impl Metrics {
@@ -167,6 +178,19 @@ impl Metrics {
             "Requests and socket frames refused by a rate limit, by limit",
             rate_limited.clone(),
         );
+        let webhook_attempts = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook delivery attempts, by outcome",
+            webhook_attempts.clone(),
+        );
+        // 1 ms to about 9 hours.
+        let webhook_lag_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 25));
+        registry.register(
+            "webhook_lag_seconds",
+            "Time from a webhook event's commit to its acknowledgement by the endpoint",
+            webhook_lag_seconds.clone(),
+        );
         Self {
             registry,
             requests,
@@ -184,6 +208,8 @@ impl Metrics {
             pool_in_use,
             pool_open,
             rate_limited,
+            webhook_attempts,
+            webhook_lag_seconds,
         }
     }
 

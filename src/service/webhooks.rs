@@ -28,6 +28,7 @@ use crate::config::{SealingKey, WebhookSettings};
 use crate::domain::secret::{random_bytes, random_token};
 use crate::domain::webhook::{self, Due, Endpoint, EventKind, Filter, NewEvent, Settled};
 use crate::domain::{AppId, ParamError, now_ms};
+use crate::metrics::WebhookLabels;
 use crate::store::{ChatTx, StoreError};
 use crate::wire;
 
@@ -203,6 +204,7 @@ impl Service {
             .unwrap_or(i64::MAX);
         let permits = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
         let settled = Arc::new(tokio::sync::Notify::new());
+        let settle = self.settle_webhooks(Arc::clone(&settled));
         let mut pruned_at = 0;
         loop {
             tokio::select! {
@@ -241,23 +243,41 @@ impl Service {
                 let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
                     break;
                 };
-                let (service, client, settings, settled) = (
-                    self.clone(),
-                    client.clone(),
-                    settings.clone(),
-                    Arc::clone(&settled),
-                );
+                let (client, settings, settle) = (client.clone(), settings.clone(), settle.clone());
                 tokio::spawn(async move {
                     let outcome = deliver(&client, &settings, delivery).await;
-                    if let Err(err) = service.store.webhook_settle(vec![outcome]).await {
-                        // The lease runs out and the delivery is tried again.
-                        tracing::warn!(error = %err, "cannot record a webhook delivery");
-                    }
-                    drop(permit);
-                    settled.notify_one();
+                    let _ = settle.send((outcome, permit));
                 });
             }
         }
+    }
+
+    /// Records what became of deliveries as they finish, all that finished meanwhile in one
+    /// write (so a busy endpoint costs a write per batch, not per event); each delivery's
+    /// permit is given back once its outcome is stored, and the claim loop woken.
+    fn settle_webhooks(
+        &self,
+        settled: Arc<tokio::sync::Notify>,
+    ) -> tokio::sync::mpsc::UnboundedSender<(Settled, tokio::sync::OwnedSemaphorePermit)> {
+        let (tx, mut rx) =
+            tokio::sync::mpsc::unbounded_channel::<(Settled, tokio::sync::OwnedSemaphorePermit)>();
+        let store = Arc::clone(&self.store);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    batch.push(more);
+                }
+                let (outcomes, permits): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                if let Err(err) = store.webhook_settle(outcomes).await {
+                    // Their leases run out and they are tried again.
+                    tracing::warn!(error = %err, "cannot record webhook deliveries");
+                }
+                drop(permits);
+                settled.notify_one();
+            }
+        });
+        tx
     }
 
     async fn prune_webhook_events(&self, settings: &WebhookSettings, now: i64) {
@@ -280,22 +300,45 @@ async fn deliver(client: &reqwest::Client, settings: &WebhookSettings, due: Due)
     let (endpoint, event) = (due.endpoint, due.event);
     let outcome = post(client, settings, &due).await;
     let at = now_ms();
+    let metrics = crate::metrics::metrics();
     match outcome {
-        Ok(()) => Settled::Delivered {
-            endpoint,
-            event,
-            at,
-        },
+        Ok(()) => {
+            metrics
+                .webhook_attempts
+                .get_or_create(&WebhookLabels {
+                    outcome: "delivered",
+                })
+                .inc();
+            // From when the delivery became due: its event's commit, or its replay.
+            metrics
+                .webhook_lag_seconds
+                .observe((at - due.first_at).max(0) as f64 / 1_000.0);
+            Settled::Delivered {
+                endpoint,
+                event,
+                at,
+            }
+        }
         Err(error) => {
             let [byte] = random_bytes::<1>();
             let jitter = 0.5 + f64::from(byte) / 510.0;
             let retry_for = i64::try_from(settings.retry_for.as_millis()).unwrap_or(i64::MAX);
+            let next_at = webhook::retry_at(due.attempts + 1, due.first_at, at, retry_for, jitter);
+            let outcome = if next_at.is_some() {
+                "retried"
+            } else {
+                "failed"
+            };
+            metrics
+                .webhook_attempts
+                .get_or_create(&WebhookLabels { outcome })
+                .inc();
             Settled::Failed {
                 endpoint,
                 event,
                 at,
                 error,
-                next_at: webhook::retry_at(due.attempts + 1, due.first_at, at, retry_for, jitter),
+                next_at,
             }
         }
     }

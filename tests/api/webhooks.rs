@@ -14,31 +14,32 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::Mutex;
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TempDir, TestApp, TestDb, assert_error, personal, text_message};
+use crate::process::{confab, post, serve_with, stop};
 
 /// A sealing key for the tests (PostgreSQL has no key file).
-const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+pub(crate) const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// One request the receiver got, and what it answered.
 #[derive(Debug, Clone)]
-struct Got {
-    delivery: String,
-    event: String,
-    signature: String,
-    body: String,
-    answered: u16,
+pub(crate) struct Got {
+    pub(crate) delivery: String,
+    pub(crate) event: String,
+    pub(crate) signature: String,
+    pub(crate) body: String,
+    pub(crate) answered: u16,
 }
 
 /// An HTTP receiver on loopback that records every request and answers 200, or 500 while
 /// `failing`.
 #[derive(Clone, Default)]
-struct Receiver {
-    got: Arc<Mutex<Vec<Got>>>,
-    failing: Arc<AtomicBool>,
+pub(crate) struct Receiver {
+    pub(crate) got: Arc<Mutex<Vec<Got>>>,
+    pub(crate) failing: Arc<AtomicBool>,
 }
 
 impl Receiver {
-    async fn listen_on(&self, listener: tokio::net::TcpListener) {
+    pub(crate) async fn listen_on(&self, listener: tokio::net::TcpListener) {
         let me = self.clone();
         let app = axum::Router::new().route(
             "/hook",
@@ -72,7 +73,7 @@ impl Receiver {
     }
 
     /// The text messages acknowledged so far, in the order they arrived: (delivery, body).
-    async fn acknowledged_texts(&self) -> Vec<(String, String)> {
+    pub(crate) async fn acknowledged_texts(&self) -> Vec<(String, String)> {
         self.got
             .lock()
             .await
@@ -86,7 +87,7 @@ impl Receiver {
             .collect()
     }
 
-    async fn wait_for_texts(&self, count: usize) -> Vec<(String, String)> {
+    pub(crate) async fn wait_for_texts(&self, count: usize) -> Vec<(String, String)> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let texts = self.acknowledged_texts().await;
@@ -340,4 +341,251 @@ async fn endpoints_are_managed_per_app_and_private_addresses_are_refused() {
         app.ok("/v1/server/webhook/list", json!({})).await["webhooks"],
         json!([])
     );
+}
+
+#[tokio::test]
+async fn edits_and_deletes_are_events_and_receipts_are_not() {
+    let app = spawn().await;
+    let receiver = Receiver::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    receiver.listen_on(listener).await;
+    app.ok("/v1/server/webhook/create", json!({"url": url}))
+        .await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let room = personal(&ann, &bob);
+    let mut ann_socket = app.socket(&ann).await;
+    let mut bob_socket = app.socket(&bob).await;
+    ann_socket
+        .send("chat/sendMessage", text_message(&room, "L1", "typo"))
+        .await;
+    let sent = bob_socket
+        .expect("chat/sendMessage", |m| m["localID"] == "L1")
+        .await;
+    app.client_ok(
+        "/v1/chat/message/feedback/read",
+        &bob.access,
+        json!({"messageIDs": [sent["messageID"]]}),
+    )
+    .await;
+    let mut edit = text_message(&room, "L1", "fixed");
+    edit["isMessageEdited"] = json!(true);
+    ann_socket.send("chat/updateMessage", edit).await;
+    bob_socket
+        .expect("chat/updateMessage", |m| m["isMessageEdited"] == true)
+        .await;
+    app.client_ok(
+        "/v1/chat/message/delete",
+        &ann.access,
+        json!({"roomID": room, "messageIDs": [sent["messageID"]], "forEveryone": true}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let got = loop {
+        let got = receiver.got.lock().await.clone();
+        if got.iter().any(|g| g.event == "message.deleted") || Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let about_it: Vec<(String, Value)> = got
+        .iter()
+        .map(|g| {
+            (
+                g.event.clone(),
+                serde_json::from_str::<Value>(&g.body).unwrap(),
+            )
+        })
+        .filter(|(_, p)| p["messageID"] == sent["messageID"])
+        .collect();
+    let events: Vec<&str> = about_it.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        events,
+        ["message.new", "message.edited", "message.deleted"],
+        "one event per change, none for the read receipt"
+    );
+    assert_eq!(about_it[0].1["body"], "typo");
+    assert_eq!(about_it[1].1["body"], "fixed");
+    assert_eq!(about_it[1].1["isMessageEdited"], true);
+    assert_eq!(about_it[2].1["isDeleted"], true);
+    let ids: Vec<&String> = got.iter().map(|g| &g.delivery).collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "each change is its own event");
+}
+
+/// The command line manages endpoints, and events outlive a server killed mid-stream: every
+/// acknowledged send reaches the endpoint once it is back, in the room's order.
+#[tokio::test]
+async fn events_survive_kill_9_and_the_command_line_manages_endpoints() {
+    let dir = TempDir::new();
+    let db = TestDb::new().await;
+    let database = Some(db.url());
+    let created = confab(&dir, database, &["server-key", "create"]);
+    let key: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = key["header"].as_str().unwrap().to_owned();
+    let addr: SocketAddr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let url = format!("http://{addr}/hook");
+    let refused = confab(
+        &dir,
+        database,
+        &["webhook", "add", "--url", &url, "--webhook-key", KEY],
+    );
+    assert!(
+        !refused.status.success(),
+        "a loopback URL needs --webhook-allow-private"
+    );
+    let added = confab(
+        &dir,
+        database,
+        &[
+            "webhook",
+            "add",
+            "--url",
+            &url,
+            "--webhook-key",
+            KEY,
+            "--webhook-allow-private",
+        ],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let added: Value = serde_json::from_slice(&added.stdout).unwrap();
+    let id = added["webhookID"].as_str().unwrap().to_owned();
+    let secret = added["secret"].as_str().unwrap().to_owned();
+    assert_eq!(added["url"], url);
+
+    let args = ["--webhook-key", KEY, "--webhook-allow-private"];
+    let (mut child, server) = serve_with(&dir, database, &args, None).unwrap();
+    post(
+        &server,
+        &key,
+        "/v1/server/user/update",
+        json!({"xcUserID": "ann", "fullName": "Ann"}),
+    )
+    .await;
+    post(
+        &server,
+        &key,
+        "/v1/server/room/create_or_update",
+        json!({"xcRoomID": "r", "type": 2, "name": "R", "participantXCUserIDs": ["ann"]}),
+    )
+    .await;
+    // Eight senders; the server is killed while they send.
+    let senders: Vec<_> = (0..8)
+        .map(|w| {
+            let (server, key) = (server.clone(), key.clone());
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                for i in 0..1_000 {
+                    let body = format!("w{w}-{i}");
+                    let answer = crate::helpers::http_client()
+                        .post(format!("http://{server}/v1/server/message/send"))
+                        .header("Server-Key", &key)
+                        .body(
+                            json!({"senderXCUserID": "ann", "xcRoomID": "r", "type": 1001,
+                                   "body": body})
+                            .to_string(),
+                        )
+                        .send()
+                        .await;
+                    let Ok(answer) = answer else { break };
+                    let Ok(envelope) = answer.json::<Value>().await else {
+                        break;
+                    };
+                    if envelope["status"] == 200 {
+                        let id: i64 = envelope["data"]["messages"][0]["messageID"]
+                            .as_str()
+                            .unwrap()
+                            .parse()
+                            .unwrap();
+                        acknowledged.push((id, body));
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    child.kill().unwrap(); // SIGKILL: no shutdown path runs
+    child.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for sender in senders {
+        acknowledged.extend(sender.await.unwrap());
+    }
+    assert!(!acknowledged.is_empty());
+    acknowledged.sort();
+
+    let (mut child, _) = serve_with(&dir, database, &args, None).unwrap();
+    let receiver = Receiver::default();
+    receiver
+        .listen_on(tokio::net::TcpListener::bind(addr).await.unwrap())
+        .await;
+    let want = acknowledged.len();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let delivered = loop {
+        let texts = receiver.acknowledged_texts().await;
+        let have: std::collections::HashSet<&String> = texts.iter().map(|(_, b)| b).collect();
+        if acknowledged.iter().all(|(_, b)| have.contains(b)) || Instant::now() > deadline {
+            break texts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut first_seen: Vec<String> = Vec::new();
+    for (_, body) in &delivered {
+        if !first_seen.contains(body) {
+            first_seen.push(body.clone());
+        }
+    }
+    for (_, body) in &acknowledged {
+        assert!(
+            first_seen.contains(body),
+            "acknowledged {body} was never delivered"
+        );
+    }
+    // In the room's order: the acknowledged messages come in message-ID order.
+    let order: Vec<&String> = first_seen
+        .iter()
+        .filter(|b| acknowledged.iter().any(|(_, a)| a == *b))
+        .collect();
+    let expected: Vec<&String> = acknowledged.iter().map(|(_, b)| b).collect();
+    assert_eq!(order, expected, "{want} acknowledged sends, in order");
+    for g in receiver.got.lock().await.iter() {
+        assert!(verifies(&secret, &g.signature, &g.body));
+    }
+
+    // The status, a replay and a removal from the command line.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let listed = loop {
+        let listed = confab(&dir, database, &["webhook", "list"]);
+        let line: Value = serde_json::from_slice(&listed.stdout).unwrap();
+        if line["backlog"] == 0 || Instant::now() > deadline {
+            break line;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(listed["webhookID"], id.as_str());
+    assert_eq!(listed["backlog"], 0);
+    assert!(listed["lastSuccess"].as_i64().unwrap() > 0);
+    assert!(listed.get("secret").is_none());
+    let replayed = confab(&dir, database, &["webhook", "replay", &id, "--since", "0"]);
+    let replayed: Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert!(replayed["queued"].as_u64().unwrap() as usize >= want);
+    let removed = confab(&dir, database, &["webhook", "remove", &id]);
+    assert!(removed.status.success());
+    assert!(
+        confab(&dir, database, &["webhook", "list"])
+            .stdout
+            .is_empty()
+    );
+    let again = confab(&dir, database, &["webhook", "remove", &id]);
+    assert!(!again.status.success());
+    stop(&mut child);
 }

@@ -4,3 +4,4 @@ mod cluster;
 mod media;
 mod nats;
 mod schema;
+mod webhooks;
