@@ -179,6 +179,8 @@ pub struct Due {
     pub sealed_secret: Vec<u8>,
     /// The event (its ID is the delivery's ID).
     pub event: i64,
+    /// The event's room.
+    pub room: i64,
     /// What happened.
     pub kind: EventKind,
     /// The payload.
@@ -198,6 +200,8 @@ pub enum Settled {
         endpoint: i64,
         /// The event.
         event: i64,
+        /// The event's room (whose next event becomes due).
+        room: i64,
         /// When, Unix ms.
         at: i64,
     },
@@ -207,6 +211,8 @@ pub enum Settled {
         endpoint: i64,
         /// The event.
         event: i64,
+        /// The event's room (whose next event becomes due if this one is given up).
+        room: i64,
         /// When, Unix ms.
         at: i64,
         /// Why.
@@ -215,6 +221,10 @@ pub enum Settled {
         next_at: Option<i64>,
     },
 }
+
+/// The `next_at` of a delivery waiting behind an earlier one of its room: never due by
+/// itself; it becomes due when the one ahead of it is settled for good.
+pub const WAITING: i64 = i64::MAX;
 
 /// The longest wait between two attempts.
 pub const MAX_BACKOFF_MS: i64 = 10 * 60 * 1_000;

@@ -230,7 +230,16 @@ impl Params {
         }
         items
             .iter()
-            .map(|item| item.as_i64().ok_or_else(refuse))
+            // `1001.0` is an integer to JSON Schema, so it is one here too.
+            .map(|item| {
+                item.as_i64()
+                    .or_else(|| {
+                        item.as_f64()
+                            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                            .map(|f| f as i64)
+                    })
+                    .ok_or_else(refuse)
+            })
             .collect::<Result<_, _>>()
             .map(Some)
     }

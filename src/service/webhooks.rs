@@ -200,6 +200,9 @@ impl Service {
                 return;
             }
         };
+        if let Err(err) = self.store.webhook_recover().await {
+            tracing::warn!(error = %err, "cannot take back earlier webhook leases");
+        }
         let lease = i64::try_from((settings.timeout * 2 + Duration::from_secs(40)).as_millis())
             .unwrap_or(i64::MAX);
         let permits = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
@@ -297,7 +300,7 @@ impl Service {
 
 /// Posts one delivery and says what became of it.
 async fn deliver(client: &reqwest::Client, settings: &WebhookSettings, due: Due) -> Settled {
-    let (endpoint, event) = (due.endpoint, due.event);
+    let (endpoint, event, room) = (due.endpoint, due.event, due.room);
     let outcome = post(client, settings, &due).await;
     let at = now_ms();
     let metrics = crate::metrics::metrics();
@@ -316,6 +319,7 @@ async fn deliver(client: &reqwest::Client, settings: &WebhookSettings, due: Due)
             Settled::Delivered {
                 endpoint,
                 event,
+                room,
                 at,
             }
         }
@@ -336,6 +340,7 @@ async fn deliver(client: &reqwest::Client, settings: &WebhookSettings, due: Due)
             Settled::Failed {
                 endpoint,
                 event,
+                room,
                 at,
                 error,
                 next_at,

@@ -264,6 +264,11 @@ pub trait Store: Send + Sync {
     /// before a claim, which writes.
     async fn webhook_any_due(&self, now: i64) -> Result<bool, StoreError>;
 
+    /// Takes back the deliveries claimed by processes that are gone, as a node starts: on
+    /// SQLite (one process per file) every lease; on PostgreSQL none, since other nodes may
+    /// hold them (they run out instead).
+    async fn webhook_recover(&self) -> Result<(), StoreError>;
+
     /// Records what became of claimed deliveries.
     async fn webhook_settle(&self, settled: Vec<webhook::Settled>) -> Result<(), StoreError>;
 

@@ -485,6 +485,10 @@ impl Store for PgStore {
         })
     }
 
+    async fn webhook_recover(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn webhook_settle(&self, settled: Vec<webhook::Settled>) -> Result<(), StoreError> {
         transact!(self, Mode::Write, |tx, feed| {
             webhooks::settle(&tx, &settled).await

@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 use super::{Res, Tx, exec, one, opt, rows};
 use crate::domain::AppId;
 use crate::domain::webhook::{
-    Due, Endpoint, EventKind, EventRef, Filter, NewEvent, Settled, Status, Target,
+    Due, Endpoint, EventKind, EventRef, Filter, NewEvent, Settled, Status, Target, WAITING,
 };
 
 pub(super) async fn targets(tx: &Tx<'_>, app: AppId) -> Res<Vec<Target>> {
@@ -175,24 +175,46 @@ pub(super) async fn enqueue(
     Ok(usize::try_from(queued).unwrap_or(0))
 }
 
+/// Claims and settles of every node take the endpoints' rows first, so that one claim's
+/// setting a delivery waiting never crosses a settle's making it due (see [`claim`]); message
+/// writes take none of these locks.
+async fn lock_endpoints(tx: &Tx<'_>) -> Res<()> {
+    rows(
+        tx,
+        "SELECT id FROM webhook_endpoints ORDER BY id FOR UPDATE",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` deliveries due at `now` until `lease_until`: as on SQLite, a delivery
+/// found behind an earlier pending one of its room is set waiting, so only the first pending
+/// event of each endpoint's room is due; a leased delivery is skipped by other nodes until its
+/// lease runs out.
 pub(super) async fn claim(tx: &Tx<'_>, now: i64, lease_until: i64, limit: i64) -> Res<Vec<Due>> {
+    lock_endpoints(tx).await?;
+    exec(
+        tx,
+        "UPDATE webhook_deliveries d SET next_at = $2 \
+         WHERE d.failed = 0 AND d.next_at <= $1 \
+           AND EXISTS (SELECT 1 FROM webhook_deliveries o \
+               WHERE o.endpoint_id = d.endpoint_id AND o.room_id = d.room_id \
+                 AND o.failed = 0 AND o.event_id < d.event_id)",
+        &[&now, &WAITING],
+    )
+    .await?;
     let found = rows(
         tx,
-        "WITH heads AS ( \
-             SELECT d.endpoint_id, d.event_id FROM webhook_deliveries d \
-             WHERE d.failed = 0 AND d.next_at <= $1 AND d.lease_until <= $1 \
-               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o \
-                   WHERE o.endpoint_id = d.endpoint_id AND o.room_id = d.room_id \
-                     AND o.failed = 0 AND o.event_id < d.event_id) \
-             ORDER BY d.next_at, d.event_id LIMIT $3 \
-             FOR UPDATE OF d SKIP LOCKED), \
-         leased AS ( \
-             UPDATE webhook_deliveries d SET lease_until = $2 FROM heads \
-             WHERE d.endpoint_id = heads.endpoint_id AND d.event_id = heads.event_id \
-               AND d.lease_until <= $1 \
-             RETURNING d.endpoint_id, d.event_id, d.attempts, d.first_at) \
-         SELECT l.endpoint_id, w.url, w.secret, l.event_id, e.kind, e.body, l.attempts, \
-             l.first_at \
+        "WITH leased AS ( \
+             UPDATE webhook_deliveries d SET lease_until = $2 \
+             WHERE (d.endpoint_id, d.event_id) IN ( \
+                 SELECT endpoint_id, event_id FROM webhook_deliveries \
+                 WHERE failed = 0 AND next_at <= $1 AND lease_until <= $1 \
+                 ORDER BY next_at, event_id LIMIT $3) \
+             RETURNING d.endpoint_id, d.event_id, d.room_id, d.attempts, d.first_at) \
+         SELECT l.endpoint_id, w.url, w.secret, l.event_id, l.room_id, e.kind, e.body, \
+             l.attempts, l.first_at \
          FROM leased l JOIN webhook_endpoints w ON w.id = l.endpoint_id \
          JOIN webhook_events e ON e.id = l.event_id",
         &[&now, &lease_until, &limit],
@@ -206,10 +228,11 @@ pub(super) async fn claim(tx: &Tx<'_>, now: i64, lease_until: i64, limit: i64) -
                 url: r.try_get(1)?,
                 sealed_secret: r.try_get(2)?,
                 event: r.try_get(3)?,
-                kind: EventKind::from_code(r.try_get(4)?).unwrap_or(EventKind::New),
-                body: r.try_get(5)?,
-                attempts: r.try_get(6)?,
-                first_at: r.try_get(7)?,
+                room: r.try_get(4)?,
+                kind: EventKind::from_code(r.try_get(5)?).unwrap_or(EventKind::New),
+                body: r.try_get(6)?,
+                attempts: r.try_get(7)?,
+                first_at: r.try_get(8)?,
             })
         })
         .collect()
@@ -226,12 +249,28 @@ pub(super) async fn any_due(tx: &Tx<'_>, now: i64) -> Res<bool> {
     .is_some())
 }
 
+/// The next pending event of an endpoint's room becomes due at `at`.
+async fn next_due(tx: &Tx<'_>, endpoint: i64, room: i64, at: i64) -> Res<()> {
+    exec(
+        tx,
+        "UPDATE webhook_deliveries SET next_at = $3 \
+         WHERE endpoint_id = $1 AND failed = 0 AND event_id = \
+             (SELECT min(event_id) FROM webhook_deliveries \
+              WHERE endpoint_id = $1 AND room_id = $2 AND failed = 0)",
+        &[&endpoint, &room, &at],
+    )
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn settle(tx: &Tx<'_>, settled: &[Settled]) -> Res<()> {
+    lock_endpoints(tx).await?;
     for s in settled {
         match s {
             Settled::Delivered {
                 endpoint,
                 event,
+                room,
                 at,
             } => {
                 exec(
@@ -247,10 +286,12 @@ pub(super) async fn settle(tx: &Tx<'_>, settled: &[Settled]) -> Res<()> {
                     &[endpoint, at],
                 )
                 .await?;
+                next_due(tx, *endpoint, *room, *at).await?;
             }
             Settled::Failed {
                 endpoint,
                 event,
+                room,
                 at,
                 error,
                 next_at,
@@ -275,6 +316,9 @@ pub(super) async fn settle(tx: &Tx<'_>, settled: &[Settled]) -> Res<()> {
                     &[endpoint, error, at],
                 )
                 .await?;
+                if next_at.is_none() {
+                    next_due(tx, *endpoint, *room, *at).await?;
+                }
             }
         }
     }

@@ -237,6 +237,18 @@ impl Store for SqliteStore {
         self.db.read(move |c| webhooks::any_due(c, now)).await
     }
 
+    async fn webhook_recover(&self) -> Result<(), StoreError> {
+        self.db
+            .write(|c, _| {
+                c.prepare_cached(
+                    "UPDATE webhook_deliveries SET lease_until = 0 WHERE lease_until > 0",
+                )?
+                .execute([])?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn webhook_settle(&self, settled: Vec<webhook::Settled>) -> Result<(), StoreError> {
         self.db
             .write(move |c, _| webhooks::settle(c, &settled))

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::domain::AppId;
 use crate::domain::webhook::{
-    Due, Endpoint, EventKind, EventRef, Filter, NewEvent, Settled, Status, Target,
+    Due, Endpoint, EventKind, EventRef, Filter, NewEvent, Settled, Status, Target, WAITING,
 };
 use crate::store::StoreError;
 
@@ -182,24 +182,32 @@ pub(super) fn enqueue(
     Ok(events.len())
 }
 
-/// Claims up to `limit` deliveries due at `now` until `lease_until`: only the first pending
-/// event of each endpoint's room, and only if no one holds a lease on it, so a room's events
-/// go out one after another, in order, while other rooms go on.
+/// Claims up to `limit` deliveries due at `now` until `lease_until`. A delivery is appended
+/// due; the first claim that finds an earlier pending delivery of its room sets it waiting
+/// ([`WAITING`]), so that only the first pending event of each endpoint's room is ever due,
+/// and a backlog costs a claim nothing but the rows that became due since the last one. A
+/// room's next event becomes due when the one ahead of it is settled for good ([`settle`]).
 pub(super) fn claim(
     conn: &Connection,
     now: i64,
     lease_until: i64,
     limit: i64,
 ) -> Result<Vec<Due>, StoreError> {
+    conn.prepare_cached(
+        "UPDATE webhook_deliveries AS d SET next_at = ?2 \
+         WHERE d.failed = 0 AND d.next_at <= ?1 \
+           AND EXISTS (SELECT 1 FROM webhook_deliveries o \
+               WHERE o.endpoint_id = d.endpoint_id AND o.room_id = d.room_id \
+                 AND o.failed = 0 AND o.event_id < d.event_id)",
+    )?
+    .execute(params![now, WAITING])?;
     let mut stmt = conn.prepare_cached(
-        "SELECT d.endpoint_id, w.url, w.secret, d.event_id, e.kind, e.body, d.attempts, d.first_at \
+        "SELECT d.endpoint_id, w.url, w.secret, d.event_id, d.room_id, e.kind, e.body, \
+             d.attempts, d.first_at \
          FROM webhook_deliveries d \
          JOIN webhook_endpoints w ON w.id = d.endpoint_id \
          JOIN webhook_events e ON e.id = d.event_id \
          WHERE d.failed = 0 AND d.next_at <= ?1 AND d.lease_until <= ?1 \
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o \
-               WHERE o.endpoint_id = d.endpoint_id AND o.room_id = d.room_id \
-                 AND o.failed = 0 AND o.event_id < d.event_id) \
          ORDER BY d.next_at, d.event_id LIMIT ?2",
     )?;
     let due: Vec<Due> = stmt
@@ -209,10 +217,11 @@ pub(super) fn claim(
                 url: r.get(1)?,
                 sealed_secret: r.get(2)?,
                 event: r.get(3)?,
-                kind: EventKind::from_code(r.get(4)?).unwrap_or(EventKind::New),
-                body: r.get(5)?,
-                attempts: r.get(6)?,
-                first_at: r.get(7)?,
+                room: r.get(4)?,
+                kind: EventKind::from_code(r.get(5)?).unwrap_or(EventKind::New),
+                body: r.get(6)?,
+                attempts: r.get(7)?,
+                first_at: r.get(8)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -236,6 +245,9 @@ pub(super) fn any_due(conn: &Connection, now: i64) -> Result<bool, StoreError> {
         .is_some())
 }
 
+/// Records what became of claimed deliveries: an acknowledged one goes, a failed one waits
+/// for its next attempt or is given up; either way for good, the next pending event of its
+/// room becomes due.
 pub(super) fn settle(conn: &Connection, settled: &[Settled]) -> Result<(), StoreError> {
     let mut done = conn.prepare_cached(
         "DELETE FROM webhook_deliveries WHERE endpoint_id = ?1 AND event_id = ?2",
@@ -250,19 +262,28 @@ pub(super) fn settle(conn: &Connection, settled: &[Settled]) -> Result<(), Store
     let mut error = conn.prepare_cached(
         "UPDATE webhook_endpoints SET last_error = ?2, last_error_at = ?3 WHERE id = ?1",
     )?;
+    let mut next = conn.prepare_cached(
+        "UPDATE webhook_deliveries SET next_at = ?3 \
+         WHERE endpoint_id = ?1 AND failed = 0 AND event_id = \
+             (SELECT min(event_id) FROM webhook_deliveries \
+              WHERE endpoint_id = ?1 AND room_id = ?2 AND failed = 0)",
+    )?;
     for s in settled {
         match s {
             Settled::Delivered {
                 endpoint,
                 event,
+                room,
                 at,
             } => {
                 done.execute(params![endpoint, event])?;
                 success.execute(params![endpoint, at])?;
+                next.execute(params![endpoint, room, at])?;
             }
             Settled::Failed {
                 endpoint,
                 event,
+                room,
                 at,
                 error: why,
                 next_at,
@@ -274,6 +295,9 @@ pub(super) fn settle(conn: &Connection, settled: &[Settled]) -> Result<(), Store
                     i64::from(next_at.is_none())
                 ])?;
                 error.execute(params![endpoint, why, at])?;
+                if next_at.is_none() {
+                    next.execute(params![endpoint, room, at])?;
+                }
             }
         }
     }
