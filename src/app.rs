@@ -176,6 +176,11 @@ impl App {
             }
         };
         let service = Service::new(store, fanout, service_config);
+        if let Err(err) = service.load_webhook_endpoints().await {
+            service.store().close().await;
+            service.fanout().close().await;
+            return Err(format!("cannot read the webhook endpoints: {err:?}"));
+        }
         Ok(Self {
             service,
             feed,
@@ -216,6 +221,7 @@ impl App {
         let key_watch = tokio::spawn(self.service.clone().watch_key_revocations());
         let scheduler = tokio::spawn(self.service.clone().run_scheduler());
         let webhooks = tokio::spawn(self.service.clone().run_webhooks());
+        let webhook_watch = tokio::spawn(self.service.clone().watch_webhook_endpoints());
         let limits = self.limits;
         let connections = Connections::new(Connections::cap_for(
             limits.max_connections,
@@ -259,6 +265,7 @@ impl App {
         key_watch.abort();
         scheduler.abort();
         webhooks.abort();
+        webhook_watch.abort();
         forgetting.abort();
         self.service.store().close().await;
         drop(self.service);

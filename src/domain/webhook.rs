@@ -96,6 +96,8 @@ impl Filter {
 pub struct Target {
     /// The endpoint.
     pub id: i64,
+    /// Its app.
+    pub app: AppId,
     /// What it hears.
     pub filter: Filter,
 }

@@ -41,7 +41,9 @@ pub use messages::{Destination, Origin, OutgoingMessage, ServerDestination, Serv
 pub use reports::{ListedReport, ReportAbout, ReportText};
 pub use scheduled::ScheduledView;
 pub use sessions::{AuthError, ClientSession, TokenBundle, bearer};
-pub use webhooks::{AddedWebhook, new_key as new_webhook_key, parse_key as parse_webhook_key};
+pub use webhooks::{
+    AddedWebhook, WEBHOOKS_SEEN, new_key as new_webhook_key, parse_key as parse_webhook_key,
+};
 
 use futures_util::future::BoxFuture;
 
@@ -107,6 +109,7 @@ pub struct Service {
     fanout: Fanout,
     config: ServiceConfig,
     keys: Arc<keys::KeyCache>,
+    webhooks: Arc<webhooks::Targets>,
 }
 
 impl Service {
@@ -117,6 +120,7 @@ impl Service {
             fanout,
             config,
             keys: Arc::default(),
+            webhooks: Arc::default(),
         }
     }
 
@@ -193,12 +197,13 @@ impl Service {
             + 'static,
     {
         let work = Arc::new(work);
+        let targets = self.webhooks.current();
         self.store
             .sized_transaction(size, move |tx| {
-                let work = Arc::clone(&work);
+                let (work, targets) = (Arc::clone(&work), Arc::clone(&targets));
                 Box::pin(async move {
                     let result = work(&mut *tx).await?;
-                    webhooks::record(tx).await?;
+                    webhooks::record(tx, &targets).await?;
                     Ok(result)
                 })
             })

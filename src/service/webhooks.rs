@@ -4,7 +4,8 @@
 //! [`Service::sized_transaction`], which ends with [`record`]: the events of what the rule
 //! queued for live delivery are written, with one delivery per matching endpoint, in the same
 //! transaction (an outbox), so a message is never committed without its event or the other
-//! way round.
+//! way round. Which endpoints there are comes from the process's own copy, read again every
+//! 100 ms; adding or removing an endpoint returns once every process has it.
 //!
 //! **Delivered by every node.** [`Service::run_webhooks`] claims due deliveries (only the
 //! first pending event of each endpoint's room, leased so that one node at a time tries it),
@@ -50,57 +51,104 @@ pub struct AddedWebhook {
     pub secret: String,
 }
 
-/// Writes the webhook events of what `tx` has queued for live delivery: for each app with
-/// endpoints, one event per new, edited or deleted message, queued for every endpoint whose
-/// filter takes it. Apps without endpoints cost one indexed look-up per transaction.
-pub(super) async fn record(tx: &mut dyn ChatTx) -> Result<(), StoreError> {
-    let mut apps: Vec<AppId> = Vec::new();
-    for item in tx.feed() {
-        if EventKind::of(item.kind).is_some() && !apps.contains(&item.audience.app) {
-            apps.push(item.audience.app);
-        }
+/// How often each process reads the endpoints again (another node or the command line may
+/// have changed them).
+const ENDPOINTS_POLL: Duration = Duration::from_millis(100);
+
+/// How long after an endpoint is added or removed every running server writes with it (three
+/// polls); adding and removing wait this long before they return, so that every message sent
+/// after an add returns is reported to the new endpoint, whichever node takes it.
+pub const WEBHOOKS_SEEN: Duration = Duration::from_millis(3 * ENDPOINTS_POLL.as_millis() as u64);
+
+/// Every app's endpoints as this process last read them: writes consult this copy, so that a
+/// write costs no read of the endpoints (a statement per write took a quarter of PostgreSQL's
+/// sends).
+#[derive(Default)]
+pub(super) struct Targets(std::sync::RwLock<Arc<Vec<webhook::Target>>>);
+
+impl Targets {
+    /// The endpoints as last read.
+    pub(super) fn current(&self) -> Arc<Vec<webhook::Target>> {
+        Arc::clone(&self.0.read().expect("webhook targets poisoned"))
     }
-    for app in apps {
-        let targets = tx.webhook_targets(app).await?;
-        if targets.is_empty() {
-            continue;
-        }
-        let now = now_ms();
-        let events: Vec<(NewEvent, Vec<i64>)> = tx
-            .feed()
-            .iter()
-            .filter(|item| item.audience.app == app)
-            .filter_map(|item| {
-                let kind = EventKind::of(item.kind)?;
-                let m = &item.message;
-                let room_type = m.room.room_type.code();
-                let endpoints: Vec<i64> = targets
-                    .iter()
-                    .filter(|t| t.filter.accepts(m.kind, room_type))
-                    .map(|t| t.id)
-                    .collect();
-                (!endpoints.is_empty()).then(|| {
-                    let event = NewEvent {
-                        app,
-                        room: m.room.id.0,
-                        room_type,
-                        message_type: m.kind,
-                        kind,
-                        created: now,
-                        body: wire::webhook_payload(m),
-                    };
-                    (event, endpoints)
-                })
+
+    fn set(&self, targets: Vec<webhook::Target>) {
+        *self.0.write().expect("webhook targets poisoned") = Arc::new(targets);
+    }
+}
+
+/// Writes the webhook events of what `tx` has queued for live delivery: one event per new,
+/// edited or deleted message of an app with endpoints (`targets`: the process's copy as the
+/// write began), queued for every endpoint whose filter takes it.
+pub(super) async fn record(
+    tx: &mut dyn ChatTx,
+    targets: &[webhook::Target],
+) -> Result<(), StoreError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let events: Vec<(NewEvent, Vec<i64>)> = tx
+        .feed()
+        .iter()
+        .filter_map(|item| {
+            let kind = EventKind::of(item.kind)?;
+            let m = &item.message;
+            let room_type = m.room.room_type.code();
+            let endpoints: Vec<i64> = targets
+                .iter()
+                .filter(|t| t.app == item.audience.app && t.filter.accepts(m.kind, room_type))
+                .map(|t| t.id)
+                .collect();
+            (!endpoints.is_empty()).then(|| {
+                let event = NewEvent {
+                    app: item.audience.app,
+                    room: m.room.id.0,
+                    room_type,
+                    message_type: m.kind,
+                    kind,
+                    created: now,
+                    body: wire::webhook_payload(m),
+                };
+                (event, endpoints)
             })
-            .collect();
-        for (event, endpoints) in &events {
-            tx.insert_webhook_event(event, endpoints).await?;
-        }
+        })
+        .collect();
+    for (event, endpoints) in &events {
+        tx.insert_webhook_event(event, endpoints).await?;
     }
     Ok(())
 }
 
 impl Service {
+    /// Reads every app's endpoints into this process's copy: as the server opens (before it
+    /// serves), then every [`ENDPOINTS_POLL`] from [`Self::watch_webhook_endpoints`].
+    pub async fn load_webhook_endpoints(&self) -> Result<(), ServiceError> {
+        let targets = self.store.webhook_targets().await?;
+        self.webhooks.set(targets);
+        Ok(())
+    }
+
+    /// Keeps this process's copy of the endpoints current until the task is dropped.
+    pub async fn watch_webhook_endpoints(self) {
+        let mut tick = tokio::time::interval(ENDPOINTS_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.load_webhook_endpoints().await {
+                tracing::warn!(error = ?err, "cannot read the webhook endpoints");
+            }
+        }
+    }
+
+    /// After an endpoint changed: this process writes with the change at once, and the call
+    /// returns once every other process has read it too.
+    async fn endpoints_changed(&self) -> Result<(), ServiceError> {
+        self.load_webhook_endpoints().await?;
+        tokio::time::sleep(WEBHOOKS_SEEN).await;
+        Ok(())
+    }
+
     /// Adds an endpoint to `app`: the URL must be `http` or `https` and, unless private
     /// addresses are allowed, resolve to public addresses only.
     pub async fn add_webhook(
@@ -122,6 +170,7 @@ impl Service {
             .store
             .webhook_add(app, url.as_str(), sealed, filter, now_ms())
             .await?;
+        self.endpoints_changed().await?;
         let endpoint = self
             .store
             .webhook_list(Some(app))
@@ -157,7 +206,11 @@ impl Service {
 
     /// Removes an endpoint (of `app` when given) and what it still had to deliver.
     pub async fn remove_webhook(&self, app: Option<AppId>, id: i64) -> Result<bool, ServiceError> {
-        Ok(self.store.webhook_remove(app, id).await?)
+        let removed = self.store.webhook_remove(app, id).await?;
+        if removed {
+            self.endpoints_changed().await?;
+        }
+        Ok(removed)
     }
 
     /// Queues again, in order, every recorded event of the endpoint's app from `since` (Unix

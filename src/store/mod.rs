@@ -218,6 +218,9 @@ pub trait Store: Send + Sync {
     /// The ID of the app called `name`, if there is one.
     async fn app_id(&self, name: &str) -> Result<Option<AppId>, StoreError>;
 
+    /// Every app's webhook endpoints with their filters.
+    async fn webhook_targets(&self) -> Result<Vec<webhook::Target>, StoreError>;
+
     /// Adds a webhook endpoint to `app`; its ID.
     async fn webhook_add(
         &self,

@@ -573,10 +573,6 @@ pub trait ChatTx: ChatRead {
     /// from the appends: what its webhook events are made of.
     fn feed(&self) -> &[FeedItem];
 
-    /// The app's webhook endpoints with their filters, read inside the transaction so that an
-    /// endpoint added before it commits hears of it.
-    async fn webhook_targets(&mut self, app: AppId) -> Result<Vec<webhook::Target>, StoreError>;
-
     /// Records a webhook event with this transaction (the outbox) and queues it for each of
     /// `endpoints`, due at once.
     async fn insert_webhook_event(

@@ -1144,15 +1144,6 @@ impl ChatTx for MemoryTx {
         &self.feed
     }
 
-    async fn webhook_targets(&mut self, app: AppId) -> Result<Vec<webhook::Target>, StoreError> {
-        Ok(self
-            .webhook_targets
-            .iter()
-            .filter(|(owner, _)| *owner == app)
-            .map(|(_, target)| target.clone())
-            .collect())
-    }
-
     async fn insert_webhook_event(
         &mut self,
         event: &webhook::NewEvent,

@@ -143,8 +143,7 @@ struct MemoryTx {
     scheduled: Vec<Scheduled>,
     /// `(message, receipt, room, seq)` of each recipient's receipts.
     receipts: Vec<(MessageId, Receipt, RoomId, i64)>,
-    /// Webhook endpoints by app, and the events recorded for them.
-    webhook_targets: Vec<(AppId, crate::domain::webhook::Target)>,
+    /// The webhook events recorded.
     webhook_events: Vec<(crate::domain::webhook::NewEvent, Vec<i64>)>,
 }
 

@@ -422,6 +422,12 @@ impl Store for PgStore {
         })
     }
 
+    async fn webhook_targets(&self) -> Result<Vec<webhook::Target>, StoreError> {
+        transact!(self, Mode::Read, |tx, feed| {
+            webhooks::targets(&tx).await
+        })
+    }
+
     async fn webhook_add(
         &self,
         app: AppId,

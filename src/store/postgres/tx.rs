@@ -711,10 +711,6 @@ impl ChatTx for PgTx<'_, '_> {
         self.feed
     }
 
-    async fn webhook_targets(&mut self, app: AppId) -> Result<Vec<webhook::Target>, StoreError> {
-        rule(webhooks::targets(self.tx, app).await)
-    }
-
     async fn insert_webhook_event(
         &mut self,
         event: &webhook::NewEvent,

@@ -11,11 +11,11 @@ use crate::domain::webhook::{
     Due, Endpoint, EventKind, EventRef, Filter, NewEvent, Settled, Status, Target, WAITING,
 };
 
-pub(super) async fn targets(tx: &Tx<'_>, app: AppId) -> Res<Vec<Target>> {
+pub(super) async fn targets(tx: &Tx<'_>) -> Res<Vec<Target>> {
     let found = rows(
         tx,
-        "SELECT id, message_types, room_types FROM webhook_endpoints WHERE app_id = $1",
-        &[&app],
+        "SELECT id, app_id, message_types, room_types FROM webhook_endpoints",
+        &[],
     )
     .await?;
     found
@@ -23,9 +23,10 @@ pub(super) async fn targets(tx: &Tx<'_>, app: AppId) -> Res<Vec<Target>> {
         .map(|r| {
             Ok(Target {
                 id: r.try_get(0)?,
+                app: r.try_get(1)?,
                 filter: Filter {
-                    message_types: Filter::parse_list(r.try_get(1)?),
-                    room_types: Filter::parse_list(r.try_get(2)?),
+                    message_types: Filter::parse_list(r.try_get(2)?),
+                    room_types: Filter::parse_list(r.try_get(3)?),
                 },
             })
         })

@@ -177,6 +177,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn webhook_targets(&self) -> Result<Vec<webhook::Target>, StoreError> {
+        self.db.read(|c| webhooks::targets(c)).await
+    }
+
     async fn webhook_add(
         &self,
         app: AppId,

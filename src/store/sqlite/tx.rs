@@ -794,10 +794,6 @@ impl ChatTx for SqliteTx<'_> {
         self.feed.as_deref().map_or(&[], Vec::as_slice)
     }
 
-    async fn webhook_targets(&mut self, app: AppId) -> Result<Vec<webhook::Target>, StoreError> {
-        webhooks::targets(self.conn, app)
-    }
-
     async fn insert_webhook_event(
         &mut self,
         event: &webhook::NewEvent,

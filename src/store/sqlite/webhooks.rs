@@ -9,17 +9,17 @@ use crate::domain::webhook::{
 };
 use crate::store::StoreError;
 
-pub(super) fn targets(conn: &Connection, app: AppId) -> Result<Vec<Target>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, message_types, room_types FROM webhook_endpoints WHERE app_id = ?1",
-    )?;
+pub(super) fn targets(conn: &Connection) -> Result<Vec<Target>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, app_id, message_types, room_types FROM webhook_endpoints")?;
     let found = stmt
-        .query_map([app], |r| {
+        .query_map([], |r| {
             Ok(Target {
                 id: r.get(0)?,
+                app: r.get(1)?,
                 filter: Filter {
-                    message_types: Filter::parse_list(&r.get::<_, String>(1)?),
-                    room_types: Filter::parse_list(&r.get::<_, String>(2)?),
+                    message_types: Filter::parse_list(&r.get::<_, String>(2)?),
+                    room_types: Filter::parse_list(&r.get::<_, String>(3)?),
                 },
             })
         })?
