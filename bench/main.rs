@@ -378,7 +378,7 @@ async fn run_scenarios(
         scenarios::media(&run, || Server::rss_anon(pid)).await?
     );
     many!("room-states", scenarios::room_states(&run).await?);
-    many!("webhooks", scenarios::webhooks(&run).await?);
+    many!("webhooks", scenarios::webhooks(&run, send_rooms).await?);
     let (due_count, lead, settle) = if small {
         (1_000, Duration::from_secs(4), Duration::from_secs(3))
     } else {

@@ -1309,9 +1309,17 @@ fn free_port() -> Result<std::net::SocketAddr, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Server API sends into ten-member rooms for the run's duration, closed loop.
-async fn send_for_a_while(run: &Run, label: &str, target: &str) -> Outcome {
-    let chosen = Arc::new(run.meta.ten_member_rooms.clone());
+/// Server API sends into the first `rooms` ten-member rooms (those `send-server` uses, whose
+/// members no other scenario changes) for the run's duration, closed loop.
+async fn send_for_a_while(run: &Run, rooms: usize, label: &str, target: &str) -> Outcome {
+    let chosen: Vec<(String, Vec<String>)> = run
+        .meta
+        .ten_member_rooms
+        .iter()
+        .take(rooms)
+        .cloned()
+        .collect();
+    let chosen = Arc::new(chosen);
     let r = run.clone();
     let (samples, elapsed) = load::run(run.concurrency, run.duration, move |w, n| {
         let mut rng = r.rng(w, n);
@@ -1330,10 +1338,10 @@ async fn send_for_a_while(run: &Run, label: &str, target: &str) -> Outcome {
 /// sends with no endpoint, with a loopback receiver (deliveries/s, backlog when the sends
 /// stop), with an endpoint that is down (send latency must not change), then the down
 /// endpoint's backlog drained once a receiver answers on its port and it is replayed.
-pub async fn webhooks(run: &Run) -> Result<Vec<Outcome>, String> {
+pub async fn webhooks(run: &Run, rooms: usize) -> Result<Vec<Outcome>, String> {
     let api = &run.api;
     let mut outcomes =
-        vec![send_for_a_while(run, "message/send, no webhook endpoint", "baseline").await];
+        vec![send_for_a_while(run, rooms, "message/send, no webhook endpoint", "baseline").await];
 
     let receiver = Receiver::start(
         tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -1349,7 +1357,8 @@ pub async fn webhooks(run: &Run) -> Result<Vec<Outcome>, String> {
     .await?;
     let live_id = live["webhookID"].clone();
     let before = receiver.got.load(Ordering::Relaxed);
-    let mut sends = send_for_a_while(run, "message/send, a live endpoint", "as without").await;
+    let mut sends =
+        send_for_a_while(run, rooms, "message/send, a live endpoint", "as without").await;
     let delivered = receiver.got.load(Ordering::Relaxed) - before;
     let left = backlog(api, &live_id).await?;
     let drain = drained(api, &live_id, Duration::from_secs(600)).await?;
@@ -1379,6 +1388,7 @@ pub async fn webhooks(run: &Run) -> Result<Vec<Outcome>, String> {
     let since = confab_now();
     let mut sends = send_for_a_while(
         run,
+        rooms,
         "message/send, an endpoint that is down",
         "p99 as without",
     )
