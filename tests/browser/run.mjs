@@ -509,6 +509,13 @@ async function main() {
   assert.equal(renamed.room.name, "Bob Brønner", "the room as alice sees it");
 
   step("alice's third device catches up with what changed since it loaded its list");
+  // That device hears the rename live too; its room list is compared once the live note and
+  // the sync have both been applied, whichever the SDK gets first.
+  await saw(
+    a3,
+    "new",
+    `m.action === "user/update" && m.room.roomID === ${JSON.stringify(room.roomID)} && m.user.fullname === "Bob Brønner"`,
+  );
   const caughtUp = await a3.evaluate(() => window.newAndUpdated());
   assert.equal(caughtUp[room.roomID].name, "Bob Brønner", JSON.stringify(caughtUp[room.roomID]));
 

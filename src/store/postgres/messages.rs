@@ -11,7 +11,7 @@ use super::rooms::MY_ROOMS;
 use super::rows::{
     self, MESSAGE_COLUMNS, MESSAGE_WIDTH, ROOM_COLUMNS, ROOM_WIDTH, USER_COLUMNS, USER_WIDTH,
 };
-use super::{Params, Res, Tx, exec, opt, rows as all};
+use super::{Params, Res, Tx, exec, one, opt, rows as all};
 use crate::domain::{AppId, Message, MessageId, Room, RoomId, User, UserId, Viewed, now_ms};
 
 /// `SELECT` of a message with its room (and personal peers) and sender; add `WHERE …`.
@@ -218,15 +218,31 @@ pub(super) async fn device_sync(tx: &Tx<'_>, user: UserId, device: &str) -> Res<
     .transpose()
 }
 
-/// Records that a device has seen every change up to this transaction's snapshot: every
-/// version at or below the counter it sees has committed (versions commit in order).
-pub(super) async fn mark_device_synced(tx: &Tx<'_>, user: UserId, device: &str) -> Res<()> {
+/// The last change version this transaction's snapshot sees: every version at or below it
+/// has committed (versions commit in order), so a list read on the snapshot holds them all.
+pub(super) async fn snapshot_version(tx: &Tx<'_>) -> Res<i64> {
+    Ok(
+        one(tx, "SELECT value FROM counters WHERE name = 'version'", &[])
+            .await?
+            .try_get(0)?,
+    )
+}
+
+/// Moves a device's sync point forward to `version` (never back). In a write of its own,
+/// after the read: syncs racing for one device then wait on its row instead of failing their
+/// snapshot.
+pub(super) async fn move_device_sync(
+    tx: &Tx<'_>,
+    user: UserId,
+    device: &str,
+    version: i64,
+) -> Res<()> {
     exec(
         tx,
-        "INSERT INTO device_syncs (user_id, device_id, version) \
-         SELECT $1, $2, value FROM counters WHERE name = 'version' \
-         ON CONFLICT (user_id, device_id) DO UPDATE SET version = excluded.version",
-        &[&user, &device],
+        "INSERT INTO device_syncs (user_id, device_id, version) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, device_id) \
+         DO UPDATE SET version = GREATEST(device_syncs.version, excluded.version)",
+        &[&user, &device, &version],
     )
     .await?;
     Ok(())

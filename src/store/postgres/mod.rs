@@ -187,8 +187,6 @@ pub(super) async fn exec(tx: &Tx<'_>, sql: &str, params: &Params<'_>) -> Res<u64
 enum Mode {
     /// Writes, with explicit row locks (READ COMMITTED).
     Write,
-    /// Reads and writes on one snapshot, so a sync point matches what was read.
-    Snapshot,
     /// Reads on one snapshot.
     Read,
 }
@@ -237,6 +235,20 @@ pub struct PgStore {
     feed: std::sync::Mutex<Option<FeedSink>>,
     /// How many migrations this store applied when it opened (`0` when another node had).
     migrations_applied: usize,
+}
+
+impl PgStore {
+    /// Moves a device's sync point forward to `version` (see [`messages::move_device_sync`]).
+    async fn move_device_sync(
+        &self,
+        user: UserId,
+        device: &str,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        transact!(self, Mode::Write, |tx, feed| {
+            messages::move_device_sync(&tx, user, device, version).await
+        })
+    }
 }
 
 /// Where a URL points, without its password, for messages.
@@ -322,7 +334,6 @@ impl PgStore {
         let builder = client.build_transaction();
         let builder = match mode {
             Mode::Write => builder,
-            Mode::Snapshot => builder.isolation_level(IsolationLevel::RepeatableRead),
             Mode::Read => builder
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true),
@@ -684,12 +695,14 @@ impl Store for PgStore {
         user: User,
         device: String,
     ) -> Result<Vec<Viewed>, StoreError> {
-        // One snapshot for the list and the sync point, so they match exactly.
-        transact!(self, Mode::Snapshot, |tx, feed| {
+        // One snapshot for the list and the version it covers, so they match exactly; the
+        // sync point moves to that version afterwards.
+        let (list, version) = transact!(self, Mode::Read, |tx, feed| {
             let list = messages::room_list(&tx, app, &user).await?;
-            messages::mark_device_synced(&tx, user.id, &device).await?;
-            Ok(list)
-        })
+            Ok((list, messages::snapshot_version(&tx).await?))
+        })?;
+        self.move_device_sync(user.id, &device, version).await?;
+        Ok(list)
     }
 
     async fn new_and_updated(
@@ -698,14 +711,15 @@ impl Store for PgStore {
         user: User,
         device: String,
     ) -> Result<Vec<Viewed>, StoreError> {
-        transact!(self, Mode::Snapshot, |tx, feed| {
+        let (list, version) = transact!(self, Mode::Read, |tx, feed| {
             let list = match messages::device_sync(&tx, user.id, &device).await? {
                 Some(since) => messages::changed_since(&tx, app, &user, since).await?,
                 None => messages::room_list(&tx, app, &user).await?,
             };
-            messages::mark_device_synced(&tx, user.id, &device).await?;
-            Ok(list)
-        })
+            Ok((list, messages::snapshot_version(&tx).await?))
+        })?;
+        self.move_device_sync(user.id, &device, version).await?;
+        Ok(list)
     }
 
     async fn write(
